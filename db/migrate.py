@@ -1,0 +1,63 @@
+"""Run the Alembic migrations programmatically against a DATABASE_URL."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
+
+import migrations
+from db.session import make_engine
+from db.urls import safe_url
+from domain.errors import TransientError
+
+MIGRATIONS_DIR = Path(migrations.__file__).parent
+
+
+def alembic_config(url: URL) -> Config:
+    config = Config(stdout=io.StringIO())
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # ConfigParser interpolation would mangle a '%' in a password.
+    config.set_main_option(
+        "sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%")
+    )
+    return config
+
+
+def check_reachable(url: URL) -> None:
+    """Fail with one line naming the (masked) URL when the server does not answer."""
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
+        raise TransientError(f"database {safe_url(url)} is not reachable: {reason}") from exc
+    finally:
+        engine.dispose()
+
+
+def upgrade(url: URL, revision: str = "head") -> None:
+    check_reachable(url)
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: URL, revision: str) -> None:
+    check_reachable(url)
+    command.downgrade(alembic_config(url), revision)
+
+
+def current_revision(url: URL) -> str | None:
+    check_reachable(url)
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""Pure grading rules: scoring, states, answers, messages. No I/O here."""

@@ -1,0 +1,27 @@
+"""Alembic environment: the URL comes from db.migrate (the CLI), never from a file."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import context
+
+import db.models  # registers every table on the metadata
+from db.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    engine = sa.create_engine(config.get_main_option("sqlalchemy.url") or "", poolclass=sa.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+assert db.models  # keep the import: it is what fills the metadata
+if context.is_offline_mode():
+    raise SystemExit("offline (--sql) migrations are not supported; run them against a database")
+run_migrations_online()

@@ -1,0 +1,36 @@
+"""The one console command, `vstep-grading`, for users and operators."""
+
+from __future__ import annotations
+
+import typer
+from alembic.util.exc import CommandError
+
+from domain.errors import VstepGradingError
+from workers.cli import db_commands, dev_commands
+from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, fail
+
+app = typer.Typer(
+    name="vstep-grading",
+    help="Grading back end of the VSTEP practice platform: relay, workers, operators' tools.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db_commands.app, name="db")
+app.command("dev")(dev_commands.dev)
+
+
+def main() -> None:
+    """Entry point: our errors become one line and an exit code, never a traceback."""
+    from domain.errors import InvalidInput, NotFound
+
+    try:
+        app()
+    except (InvalidInput, NotFound) as exc:
+        raise SystemExit(_exit_code(fail(str(exc), EXIT_USAGE))) from None
+    except (VstepGradingError, CommandError) as exc:
+        raise SystemExit(_exit_code(fail(str(exc), EXIT_FAILURE))) from None
+
+
+def _exit_code(exit_: typer.Exit) -> int:
+    return int(exit_.exit_code)

@@ -1,0 +1,59 @@
+"""How the CLI talks: Rich tables in a terminal, JSON for scripts, one line per error."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, UUID | Decimal):
+        return str(value) if isinstance(value, UUID) else float(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def print_json(data: Any) -> None:
+    # Plain print: Rich would wrap long lines and break the JSON for scripts.
+    print(json.dumps(data, default=_jsonable, indent=2))
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if cell is None else str(_display(cell)) for cell in row))
+    console.print(table)
+
+
+def _display(cell: Any) -> Any:
+    if isinstance(cell, datetime):
+        return cell.isoformat(timespec="seconds")
+    if isinstance(cell, Enum):
+        return cell.value
+    return cell
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
+    """Print one error line; the caller raises what this returns."""
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)

@@ -1,0 +1,87 @@
+"""Every setting, from environment variables; a bad value fails at start naming the variable."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from db.urls import parse_database_url
+from domain.enums import Skill
+from domain.errors import VstepGradingError
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/vstep_grading"
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
+
+
+class ConfigError(VstepGradingError):
+    """The configuration is invalid."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    broker_url: str = DEFAULT_BROKER_URL
+    # None: readable lines in a terminal, JSON lines otherwise.
+    log_format: Literal["json", "console"] | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    # Outbox relay.
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    outbox_max_attempts: int = Field(default=10, ge=1)
+    outbox_batch_size: int = Field(default=200, ge=1, le=10_000)
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    outbox_backoff_base_seconds: float = Field(default=1.0, gt=0)
+    outbox_backoff_cap_seconds: float = Field(default=300.0, gt=0)
+
+    # Grading workers.
+    grading_max_retries: int = Field(default=3, ge=0)
+    grading_retry_base_seconds: float = Field(default=1.0, gt=0)
+    grading_retry_cap_seconds: float = Field(default=300.0, gt=0)
+    # How soon a message held by a dead worker is handed to a live one.
+    worker_redelivery_seconds: float = Field(default=30.0, gt=0)
+
+    # SLA of the automatic grading phase, per skill.
+    sla_listening_minutes: float = Field(default=5, gt=0)
+    sla_reading_minutes: float = Field(default=5, gt=0)
+    sla_writing_minutes: float = Field(default=20, gt=0)
+    sla_speaking_minutes: float = Field(default=60, gt=0)
+
+    callback_secret: SecretStr | None = None
+    ai_grader_url: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        parse_database_url(value)  # raises with a message naming what is wrong
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://", "amqp://", "amqps://")):
+            raise ValueError("must start with redis://, rediss://, unix://, amqp:// or amqps://")
+        return value
+
+    def sla_minutes(self, skill: Skill) -> float:
+        return {
+            Skill.LISTENING: self.sla_listening_minutes,
+            Skill.READING: self.sla_reading_minutes,
+            Skill.WRITING: self.sla_writing_minutes,
+            Skill.SPEAKING: self.sla_speaking_minutes,
+        }[skill]
+
+
+def load_settings() -> Settings:
+    """Read the environment; one ConfigError naming every bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}: {message}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from exc
