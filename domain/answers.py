@@ -1,0 +1,90 @@
+"""Shape of a learner's answer per question format (vstep.md "Answers").
+
+Intake calls ``validate_answer`` before it writes anything, so a malformed answer
+is refused with a field path instead of failing later inside a worker; the worker
+calls it again because rows may also come from producers in other languages.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from domain.enums import FORMAT_SKILL, OBJECTIVE_FORMATS, QuestionFormat, Skill
+from domain.errors import InvalidInput
+
+_ANSWERS_SHAPE = "must be an object mapping item numbers to strings"
+
+
+def normalize_text(value: str) -> str:
+    """Trim, case-fold and collapse inner white space, so "  New  York" == "new york"."""
+    return " ".join(value.split()).casefold()
+
+
+def is_item_number(value: object) -> bool:
+    """True for the string form of an item number ("1", "12"), as JSON object keys carry it."""
+    return isinstance(value, str) and value.isascii() and value.isdigit()
+
+
+def validate_answer(format: QuestionFormat | str, answer: object) -> dict[str, Any]:
+    """The answer as a dict when it fits the format; InvalidInput naming the bad field if not.
+
+    Unknown extra keys are kept and ignored: producers may add metadata, and the
+    graders read only the keys below.
+    """
+    question_format = _question_format(format)
+    if not isinstance(answer, Mapping):
+        raise InvalidInput("answer", "must be an object")
+    if question_format in OBJECTIVE_FORMATS:
+        _check_objective(answer)
+    elif FORMAT_SKILL[question_format] is Skill.WRITING:
+        _check_writing(answer)
+    else:
+        _check_speaking(answer)
+    return dict(answer)
+
+
+def _question_format(value: QuestionFormat | str) -> QuestionFormat:
+    try:
+        return QuestionFormat(value)
+    except ValueError:
+        raise InvalidInput("format", f"unknown question format {value!r}") from None
+
+
+def _check_objective(answer: Mapping[Any, Any]) -> None:
+    items = answer.get("answers")
+    if not isinstance(items, Mapping):
+        raise InvalidInput("answer.answers", _ANSWERS_SHAPE)
+    for number, value in items.items():
+        if not is_item_number(number):
+            raise InvalidInput("answer.answers", f"{_ANSWERS_SHAPE}; {number!r} is not one")
+        if not isinstance(value, str):
+            raise InvalidInput(f"answer.answers.{number}", "must be a string")
+
+
+def _check_writing(answer: Mapping[Any, Any]) -> None:
+    if not _is_non_blank_string(answer.get("text")):
+        raise InvalidInput("answer.text", "must be a non-empty string")
+
+
+def _check_speaking(answer: Mapping[Any, Any]) -> None:
+    if not _is_non_blank_string(answer.get("audioUrl")):
+        raise InvalidInput("answer.audioUrl", "must be a non-empty string")
+    duration = answer.get("durationSeconds")
+    # bool is an int subclass; True seconds is a producer bug, not 1 second.
+    if (
+        isinstance(duration, bool)
+        or not isinstance(duration, int | float)
+        or not math.isfinite(duration)
+        or duration < 0
+    ):
+        raise InvalidInput("answer.durationSeconds", "must be a number >= 0")
+    # null is accepted as "no transcript": many JSON producers emit absent optionals that way.
+    transcript = answer.get("transcript")
+    if transcript is not None and not isinstance(transcript, str):
+        raise InvalidInput("answer.transcript", "must be a string when present")
+
+
+def _is_non_blank_string(value: object) -> bool:
+    return isinstance(value, str) and value.strip() != ""
