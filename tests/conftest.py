@@ -8,6 +8,8 @@ or Redis key they did not create.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -71,6 +73,19 @@ def empty_db_url(services: Services) -> Iterator[str]:
     name = f"vstep_empty_{RUN_ID}_{uuid.uuid4().hex[:8]}"
     _admin_execute(services, f'CREATE DATABASE "{name}"')
     yield libpq_url(services.database_url(name))
+    _admin_execute(services, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def cli_migrated_db_url(services: Services) -> Iterator[str]:
+    """A database migrated by the installed `vstep-grading db upgrade`, shared by a module."""
+    name = f"vstep_cli_{RUN_ID}_{uuid.uuid4().hex[:8]}"
+    _admin_execute(services, f'CREATE DATABASE "{name}"')
+    url = libpq_url(services.database_url(name))
+    command = [str(Path(sys.executable).with_name("vstep-grading")), "db", "upgrade"]
+    env = {**os.environ, "DATABASE_URL": url}
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=120)
+    yield url
     _admin_execute(services, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
