@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -10,9 +11,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from db.urls import parse_database_url
 from domain.enums import Skill
 from domain.errors import VstepGradingError
+from domain.sla import DEFAULT_SLA
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/vstep_grading"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
+
+
+def _sla_minutes(skill: Skill) -> float:
+    return DEFAULT_SLA[skill].total_seconds() / 60
 
 
 class ConfigError(VstepGradingError):
@@ -44,10 +50,10 @@ class Settings(BaseSettings):
     worker_redelivery_seconds: float = Field(default=30.0, gt=0)
 
     # SLA of the automatic grading phase, per skill.
-    sla_listening_minutes: float = Field(default=5, gt=0)
-    sla_reading_minutes: float = Field(default=5, gt=0)
-    sla_writing_minutes: float = Field(default=20, gt=0)
-    sla_speaking_minutes: float = Field(default=60, gt=0)
+    sla_listening_minutes: float = Field(default=_sla_minutes(Skill.LISTENING), gt=0)
+    sla_reading_minutes: float = Field(default=_sla_minutes(Skill.READING), gt=0)
+    sla_writing_minutes: float = Field(default=_sla_minutes(Skill.WRITING), gt=0)
+    sla_speaking_minutes: float = Field(default=_sla_minutes(Skill.SPEAKING), gt=0)
 
     callback_secret: SecretStr | None = None
     ai_grader_url: str | None = None
@@ -65,13 +71,14 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss://, unix://, amqp:// or amqps://")
         return value
 
-    def sla_minutes(self, skill: Skill) -> float:
+    def sla(self) -> dict[Skill, timedelta]:
+        """The SLA per skill, as intake takes it."""
         return {
-            Skill.LISTENING: self.sla_listening_minutes,
-            Skill.READING: self.sla_reading_minutes,
-            Skill.WRITING: self.sla_writing_minutes,
-            Skill.SPEAKING: self.sla_speaking_minutes,
-        }[skill]
+            Skill.LISTENING: timedelta(minutes=self.sla_listening_minutes),
+            Skill.READING: timedelta(minutes=self.sla_reading_minutes),
+            Skill.WRITING: timedelta(minutes=self.sla_writing_minutes),
+            Skill.SPEAKING: timedelta(minutes=self.sla_speaking_minutes),
+        }
 
 
 def load_settings() -> Settings:
