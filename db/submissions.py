@@ -91,13 +91,12 @@ def submission_transition_many(
     )
     if moved:
         session.execute(
-            sa.insert(SubmissionEvent),
+            sa.insert(SubmissionEvent).values(occurred_at=EVENT_TIME),
             [
                 {
                     "submission_id": sid,
                     "kind": TRANSITION_EVENT[to],
                     "data": dict(data_by_id.get(sid, {})),
-                    "occurred_at": EVENT_TIME,
                 }
                 for sid in moved
             ],

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     broker_url: str = DEFAULT_BROKER_URL
+    # Prefix of our Redis keys (RabbitMQ ignores it); tests run in their own.
+    broker_namespace: str = "vstep-grading"
     # None: readable lines in a terminal, JSON lines otherwise.
     log_format: Literal["json", "console"] | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"

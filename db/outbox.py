@@ -1,0 +1,191 @@
+"""Named queries of the outbox relay: claim, mark, release, rescue.
+
+Every write after the claim is guarded by ``locked_by``: a relay that lost its lease
+(it stalled past OUTBOX_LEASE_SECONDS and another relay took the row) must not
+overwrite the other relay's work.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from db.models import OutboxRow
+from db.models.base import OUTBOX_STATUS
+from domain.enums import OutboxStatus
+
+_P = OutboxStatus
+
+
+def seconds(value: float | sa.ColumnElement[float]) -> sa.ColumnElement[timedelta]:
+    """An SQL interval of ``value`` seconds."""
+    return sa.func.make_interval(0, 0, 0, 0, 0, 0, value, type_=sa.Interval())
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    id: uuid.UUID
+    submission_id: uuid.UUID
+    message_type: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PublishFailure:
+    id: uuid.UUID
+    error: str
+    # Poison (no route, invalid payload) fails at once; a broker error backs off.
+    permanent: bool
+
+
+def _clock(now: datetime | None) -> sa.ColumnElement[datetime]:
+    """The given time (tests) or the database's clock, shared by every relay."""
+    return sa.literal(now, sa.DateTime(timezone=True)) if now else sa.func.now()
+
+
+def outbox_claim_batch(
+    session: Session,
+    *,
+    relay_id: str,
+    limit: int,
+    backoff_base_seconds: float,
+    backoff_cap_seconds: float,
+    now: datetime | None = None,
+) -> list[ClaimedRow]:
+    """Lease up to ``limit`` pending rows, oldest first, skipping rows other relays hold.
+
+    A row that failed to publish waits ``min(cap, base * 2^(attempts-1))`` seconds after
+    its last try (``locked_at``) before it is claimed again.
+    """
+    clock = _clock(now)
+    backoff_seconds = sa.func.least(
+        backoff_cap_seconds,
+        backoff_base_seconds * sa.func.power(2, sa.func.greatest(OutboxRow.attempts - 1, 0)),
+    )
+    due = sa.or_(
+        OutboxRow.locked_at.is_(None),
+        OutboxRow.locked_at + seconds(backoff_seconds) <= clock,
+    )
+    candidates = (
+        sa.select(OutboxRow.id)
+        .where(OutboxRow.status == _P.PENDING, due)
+        .order_by(OutboxRow.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    result = session.execute(
+        sa.update(OutboxRow)
+        .where(OutboxRow.id.in_(candidates))
+        .values(
+            status=_P.PROCESSING,
+            locked_at=clock,
+            locked_by=relay_id,
+            attempts=OutboxRow.attempts + 1,
+        )
+        .returning(
+            OutboxRow.id,
+            OutboxRow.submission_id,
+            OutboxRow.message_type,
+            OutboxRow.payload,
+            OutboxRow.attempts,
+            OutboxRow.created_at,
+        )
+    )
+    rows = [ClaimedRow(*row) for row in result]
+    rows.sort(key=lambda row: row.created_at)
+    return rows
+
+
+def outbox_mark_published(
+    session: Session, *, relay_id: str, ids: Sequence[uuid.UUID], now: datetime | None = None
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Mark rows published where this relay still holds them; (outbox id, submission id)."""
+    if not ids:
+        return []
+    result = session.execute(
+        sa.update(OutboxRow)
+        .where(
+            OutboxRow.id.in_(ids),
+            OutboxRow.status == _P.PROCESSING,
+            OutboxRow.locked_by == relay_id,
+        )
+        .values(status=_P.PUBLISHED, published_at=_clock(now), error_message=None)
+        .returning(OutboxRow.id, OutboxRow.submission_id)
+    )
+    return [(row[0], row[1]) for row in result]
+
+
+def outbox_release_failed(
+    session: Session, *, relay_id: str, failures: Sequence[PublishFailure], max_attempts: int
+) -> list[tuple[uuid.UUID, uuid.UUID, OutboxStatus, int]]:
+    """Put rows that did not publish back to pending (backoff) or fail them.
+
+    Poison rows and rows out of attempts become ``failed``. ``locked_at`` stays as the
+    time of the try, which the backoff counts from. Returns (id, submission id, status,
+    attempts) of the rows this relay still held.
+    """
+    released = []
+    for failure in failures:
+        exhausted = sa.literal(failure.permanent) | (OutboxRow.attempts >= max_attempts)
+        row = session.execute(
+            sa.update(OutboxRow)
+            .where(
+                OutboxRow.id == failure.id,
+                OutboxRow.status == _P.PROCESSING,
+                OutboxRow.locked_by == relay_id,
+            )
+            .values(
+                status=sa.case(
+                    (exhausted, sa.cast(sa.literal(_P.FAILED.value), OUTBOX_STATUS)),
+                    else_=sa.cast(sa.literal(_P.PENDING.value), OUTBOX_STATUS),
+                ),
+                error_message=failure.error,
+                locked_by=None,
+            )
+            .returning(OutboxRow.id, OutboxRow.submission_id, OutboxRow.status, OutboxRow.attempts)
+        ).one_or_none()
+        if row is not None:
+            released.append((row[0], row[1], row[2], row[3]))
+    return released
+
+
+def outbox_rescue_expired(
+    session: Session, *, lease_seconds: float, now: datetime | None = None
+) -> list[tuple[uuid.UUID, str | None]]:
+    """Take back rows whose relay held them past the lease (it died); (id, old relay)."""
+    clock = _clock(now)
+    expired = (
+        sa.select(OutboxRow.id, OutboxRow.locked_by)
+        .where(
+            OutboxRow.status == _P.PROCESSING,
+            OutboxRow.locked_at < clock - seconds(lease_seconds),
+        )
+        .with_for_update(skip_locked=True)
+        .cte("expired")
+    )
+    result = session.execute(
+        sa.update(OutboxRow)
+        .where(OutboxRow.id == expired.c.id)
+        .values(
+            status=_P.PENDING,
+            locked_by=None,
+            error_message=sa.func.concat(
+                "lease expired: relay ",
+                sa.func.coalesce(expired.c.locked_by, "?"),
+                " held the row past ",
+                str(lease_seconds),
+                " s",
+            ),
+        )
+        .returning(OutboxRow.id, expired.c.locked_by)
+    )
+    return [(row[0], row[1]) for row in result]

@@ -1,0 +1,237 @@
+"""The outbox relay: move outbox rows to the broker, each row at least once, marked once.
+
+One pass (``run_once``) rescues rows whose relay died, claims a batch, publishes it,
+then in ONE transaction marks what was published, moves those submissions
+pending -> queued, and puts back (or fails) what was not.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import dramatiq
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.outbox import (
+    ClaimedRow,
+    PublishFailure,
+    outbox_claim_batch,
+    outbox_mark_published,
+    outbox_release_failed,
+    outbox_rescue_expired,
+)
+from db.submissions import submission_event_append, submission_transition_many
+from domain.enums import OutboxStatus, SubmissionStatus
+from domain.errors import InvalidInput
+from workers import metrics
+from workers.routes import ROUTES
+from workers.settings import Settings
+
+log = structlog.get_logger("vstep.relay")
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    batch_size: int = 200
+    lease_seconds: float = 60.0
+    max_attempts: int = 10
+    poll_seconds: float = 1.0
+    backoff_base_seconds: float = 1.0
+    backoff_cap_seconds: float = 300.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RelaySettings:
+        return cls(
+            batch_size=settings.outbox_batch_size,
+            lease_seconds=settings.outbox_lease_seconds,
+            max_attempts=settings.outbox_max_attempts,
+            poll_seconds=settings.outbox_poll_seconds,
+            backoff_base_seconds=settings.outbox_backoff_base_seconds,
+            backoff_cap_seconds=settings.outbox_backoff_cap_seconds,
+        )
+
+
+def new_relay_id() -> str:
+    """Host, pid and a random suffix: unique even when a pid is reused."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Relay:
+    def __init__(
+        self,
+        *,
+        session_factory: sessionmaker[Session],
+        broker: dramatiq.Broker,
+        settings: RelaySettings,
+        relay_id: str | None = None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.broker = broker
+        self.settings = settings
+        self.relay_id = relay_id or new_relay_id()
+        self.log = log.bind(relay_id=self.relay_id)
+
+    def run_once(self, now: datetime | None = None) -> int:
+        """One pass; returns the number of rows claimed (a full batch means: go again)."""
+        self.rescue_expired(now)
+        with self.session_factory.begin() as session:
+            claimed = outbox_claim_batch(
+                session,
+                relay_id=self.relay_id,
+                limit=self.settings.batch_size,
+                backoff_base_seconds=self.settings.backoff_base_seconds,
+                backoff_cap_seconds=self.settings.backoff_cap_seconds,
+                now=now,
+            )
+        if not claimed:
+            return 0
+        published, failures = self.publish(claimed)
+        self.record(claimed, published, failures, now)
+        return len(claimed)
+
+    def rescue_expired(self, now: datetime | None = None) -> int:
+        with self.session_factory.begin() as session:
+            rescued = outbox_rescue_expired(
+                session, lease_seconds=self.settings.lease_seconds, now=now
+            )
+        for outbox_id, old_relay in rescued:
+            self.log.warning("outbox_lease_expired", outbox_id=str(outbox_id), held_by=old_relay)
+        return len(rescued)
+
+    def publish(self, rows: list[ClaimedRow]) -> tuple[list[ClaimedRow], list[PublishFailure]]:
+        published: list[ClaimedRow] = []
+        failures: list[PublishFailure] = []
+        broker_error: str | None = None
+        for row in rows:
+            if broker_error is not None:
+                # The broker just refused one row; the rest would only hammer it.
+                failures.append(PublishFailure(row.id, broker_error, permanent=False))
+                continue
+            try:
+                message = self.message_for(row)
+            except InvalidInput as exc:
+                failures.append(PublishFailure(row.id, str(exc), permanent=True))
+                continue
+            try:
+                self.broker.enqueue(message)
+            except Exception as exc:  # any broker or network failure is retried after backoff
+                broker_error = f"publish failed: {type(exc).__name__}: {exc}"[:2000]
+                failures.append(PublishFailure(row.id, broker_error, permanent=False))
+                continue
+            published.append(row)
+        return published, failures
+
+    @staticmethod
+    def message_for(row: ClaimedRow) -> dramatiq.Message[object]:
+        """The Dramatiq message of a row; InvalidInput when the row is poison."""
+        route = ROUTES.get(row.message_type)
+        if route is None:
+            raise InvalidInput("message_type", f"no route for message_type {row.message_type!r}")
+        parsed = route.validate(row.payload)
+        if getattr(parsed, "submission_id", row.submission_id) != row.submission_id:
+            raise InvalidInput(
+                "payload.submissionId",
+                f"{parsed.submission_id} does not match outbox.submission_id {row.submission_id}",
+            )
+        return dramatiq.Message(
+            queue_name=route.queue_name,
+            actor_name=route.actor_name,
+            args=(row.payload,),
+            kwargs={},
+            options={"outbox_id": str(row.id), "trace_id": row.payload.get("traceId")},
+            # The outbox id is the message id: consumers dedup on it.
+            message_id=str(row.id),
+            message_timestamp=int(time.time() * 1000),
+        )
+
+    def record(
+        self,
+        claimed: list[ClaimedRow],
+        published: list[ClaimedRow],
+        failures: list[PublishFailure],
+        now: datetime | None,
+    ) -> None:
+        by_id = {row.id: row for row in claimed}
+        errors = {failure.id: failure.error for failure in failures}
+        with self.session_factory.begin() as session:
+            marked = outbox_mark_published(
+                session, relay_id=self.relay_id, ids=[row.id for row in published], now=now
+            )
+            submission_transition_many(
+                session,
+                ids=[submission_id for _, submission_id in marked],
+                to=SubmissionStatus.QUEUED,
+                data_by_id={
+                    submission_id: {
+                        "outboxId": str(outbox_id),
+                        "messageId": str(outbox_id),
+                        "relayId": self.relay_id,
+                        "traceId": by_id[outbox_id].payload.get("traceId"),
+                    }
+                    for outbox_id, submission_id in marked
+                },
+            )
+            released = outbox_release_failed(
+                session,
+                relay_id=self.relay_id,
+                failures=failures,
+                max_attempts=self.settings.max_attempts,
+            )
+            for outbox_id, submission_id, status, attempts in released:
+                if status == OutboxStatus.FAILED:
+                    submission_event_append(
+                        session,
+                        submission_id=submission_id,
+                        kind="outbox_failed",
+                        data={
+                            "outboxId": str(outbox_id),
+                            "error": errors[outbox_id],
+                            "attempts": attempts,
+                            "relayId": self.relay_id,
+                        },
+                    )
+        self.log_outcome(by_id, marked, released, errors, len(published))
+
+    def log_outcome(
+        self,
+        by_id: dict[uuid.UUID, ClaimedRow],
+        marked: list[tuple[uuid.UUID, uuid.UUID]],
+        released: list[tuple[uuid.UUID, uuid.UUID, OutboxStatus, int]],
+        errors: dict[uuid.UUID, str],
+        published_count: int,
+    ) -> None:
+        for outbox_id, submission_id in marked:
+            payload = by_id[outbox_id].payload
+            self.log.debug(
+                "outbox_row_published",
+                outbox_id=str(outbox_id),
+                message_id=str(outbox_id),
+                submission_id=str(submission_id),
+                request_id=payload.get("requestId"),
+                trace_id=payload.get("traceId"),
+            )
+        if len(marked) < published_count:
+            # Published, but another relay took the rows over: consumers dedup the copies.
+            self.log.warning("outbox_lease_lost", rows=published_count - len(marked))
+        for outbox_id, submission_id, status, attempts in released:
+            payload = by_id[outbox_id].payload
+            log_method = self.log.error if status == OutboxStatus.FAILED else self.log.warning
+            log_method(
+                "outbox_row_failed" if status == OutboxStatus.FAILED else "outbox_row_backoff",
+                outbox_id=str(outbox_id),
+                submission_id=str(submission_id),
+                request_id=payload.get("requestId") if isinstance(payload, dict) else None,
+                trace_id=payload.get("traceId") if isinstance(payload, dict) else None,
+                attempts=attempts,
+                error=errors[outbox_id],
+            )
+        metrics.OUTBOX_PUBLISHED.inc(len(marked))
+        metrics.OUTBOX_FAILED.inc(sum(1 for r in released if r[2] == OutboxStatus.FAILED))
+        if marked:
+            self.log.info("outbox_batch_published", rows=len(marked))
