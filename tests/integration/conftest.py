@@ -33,3 +33,32 @@ def make_relay(
         )
 
     return build
+
+
+@pytest.fixture
+def start_worker(
+    broker: dramatiq.Broker, session_factory: sessionmaker[Session]
+) -> Iterator[Callable[..., dramatiq.Worker]]:
+    """Start an in-process Dramatiq worker running our real actors on the test's broker."""
+    from workers.actors import RetryPolicy, register_actors
+    from workers.grading import GradingService
+    from workers.middleware import LogContext
+
+    started: list[dramatiq.Worker] = []
+
+    def start(*, retry: RetryPolicy | None = None, threads: int = 4) -> dramatiq.Worker:
+        broker.add_middleware(LogContext())
+        register_actors(
+            broker,
+            GradingService(session_factory),
+            retry=retry or RetryPolicy(min_backoff_seconds=0.05, max_backoff_seconds=0.2),
+            worker_id="test-worker",
+        )
+        worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=50)
+        worker.start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

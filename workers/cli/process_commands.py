@@ -56,3 +56,20 @@ def relay(
     finally:
         broker.close()
         engine.dispose()
+
+
+def worker(
+    processes: int = typer.Option(2, "--processes", "-p", help="Worker processes."),
+    threads: int = typer.Option(4, "--threads", "-t", help="Threads per process."),
+    queues: list[str] | None = typer.Option(
+        None, "--queues", "-Q", help="Queues to consume (default: all)."
+    ),
+) -> None:
+    """Run the grading actors under Dramatiq (env: DATABASE_URL, BROKER_URL, GRADING_*)."""
+    import dramatiq.cli
+
+    load_settings()  # fail here, in one line, rather than in every child process
+    args = ["workers.worker_main", "--processes", str(processes), "--threads", str(threads)]
+    if queues:
+        args += ["--queues", *queues]
+    raise typer.Exit(dramatiq.cli.main(dramatiq.cli.make_argument_parser().parse_args(args)))

@@ -1,0 +1,75 @@
+"""Dramatiq middleware, one concern each: log context per message, Redis heartbeats."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import dramatiq
+import structlog
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import Middleware
+
+log = structlog.get_logger("vstep.worker")
+
+
+class LogContext(Middleware):  # type: ignore[misc]
+    """Every log line written while a message is processed carries its ids."""
+
+    def before_process_message(
+        self, broker: dramatiq.Broker, message: dramatiq.Message[Any]
+    ) -> None:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(
+            message_id=message.message_id,
+            outbox_id=message.options.get("outbox_id"),
+            trace_id=message.options.get("trace_id"),
+            actor=message.actor_name,
+        )
+
+    def after_process_message(
+        self,
+        broker: dramatiq.Broker,
+        message: dramatiq.Message[Any],
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        structlog.contextvars.clear_contextvars()
+
+    after_skip_message = after_process_message
+
+
+class RedisHeartbeat(Middleware):  # type: ignore[misc]
+    """Keep this worker's Redis heartbeat fresh while its threads are busy.
+
+    Dramatiq's Redis consumer beats only when it fetches or acks; a worker whose
+    prefetch is full of long jobs would look dead and have its messages handed to
+    another worker. A small thread beats on its own schedule instead.
+    """
+
+    def __init__(self, interval_seconds: float) -> None:
+        self.interval_seconds = interval_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        if not isinstance(broker, RedisBroker):
+            return
+        queues = sorted(broker.get_declared_queues()) or ["default"]
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._beat, args=(broker, queues[0]), name="redis-heartbeat", daemon=True
+        )
+        self._thread.start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self._stop.set()
+
+    def _beat(self, broker: RedisBroker, queue_name: str) -> None:
+        while not self._stop.wait(self.interval_seconds):
+            try:
+                # Any dispatch refreshes the heartbeat; qsize reads and changes nothing.
+                broker.do_qsize(queue_name)
+            except Exception as exc:  # the broker may be briefly away; the next beat retries
+                log.warning("redis_heartbeat_failed", error=str(exc))
