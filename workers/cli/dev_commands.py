@@ -1,20 +1,28 @@
-"""`vstep-grading dev`: what `make run` starts on one machine."""
+"""`vstep-grading dev`: the whole system on one machine (what `make run` does)."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
 import typer
 
 from db import migrate
+from db.session import make_engine, make_session_factory
 from db.urls import libpq_url, parse_database_url, safe_url
 from workers.cli.output import console
+from workers.demo import run_demo, summary_tables
 from workers.devenv import Services, resolve_services
 
 DEV_DATABASE = "vstep_grading"
 STATE_DIR = Path(".vstep")
+PROCFILE = Path("Procfile")
+# How long the relay and workers get to finish their batches after Ctrl-C.
+SHUTDOWN_GRACE_SECONDS = 30
 
 
 def prepare(services: Services) -> str:
@@ -32,17 +40,71 @@ def prepare(services: Services) -> str:
     return libpq_url(url)
 
 
+def start_procfile(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Run every Procfile process under honcho, its output in a log file."""
+    honcho = Path(sys.executable).with_name("honcho")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log_file:
+        return subprocess.Popen(
+            [str(honcho), "start", "-f", str(PROCFILE.resolve()), "-d", str(Path.cwd())],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop_procfile(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=SHUTDOWN_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def dev(
-    state_dir: Path = typer.Option(STATE_DIR, help="Where embedded servers keep their data."),
+    state_dir: Path = typer.Option(STATE_DIR, help="Embedded servers' data and the logs."),
+    demo: int = typer.Option(300, "--demo", help="Demo submissions to write (0: none)."),
+    exit_when_done: bool = typer.Option(
+        False, "--exit-when-done", help="Stop everything once the demo is graded."
+    ),
 ) -> None:
-    """Run the system locally (what `make run` does), with embedded servers if none answers."""
-    services = resolve_services(state_dir.resolve())
+    """Run relay and workers (Procfile) with a live demo; Ctrl-C stops every process."""
+    state_dir = state_dir.resolve()
+    services = resolve_services(state_dir)
+    system: subprocess.Popen[bytes] | None = None
     try:
         database_url = prepare(services)
         for line in services.embedded:
             console.print(f"started embedded {line}")
-        revision = migrate.current_revision(parse_database_url(database_url))
-        console.print(f"database: {safe_url(database_url)} (migrated to {revision})")
+        console.print(f"database: {safe_url(database_url)}")
         console.print(f"broker:   {services.redis_url}")
+        log_path = state_dir / "logs" / "system.log"
+        bin_dir = str(Path(sys.executable).parent)
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "BROKER_URL": services.redis_url,
+            "LOG_FORMAT": "json",
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        system = start_procfile(env, log_path)
+        console.print(f"relay and workers running (Procfile); their logs: {log_path}")
+        if demo > 0:
+            engine = make_engine(database_url, application_name="vstep-grading demo")
+            try:
+                report = run_demo(make_session_factory(engine), console, count=demo)
+            finally:
+                engine.dispose()
+            for table in summary_tables(report):
+                console.print(table)
+        if not exit_when_done:
+            console.print("the system keeps running; Ctrl-C stops every process")
+            system.wait()
+    except KeyboardInterrupt:
+        console.print("stopping ...")
     finally:
+        if system is not None:
+            stop_procfile(system)
         services.stop()

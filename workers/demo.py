@@ -1,0 +1,152 @@
+"""The demo producer of `make run`: submit realistic work through intake and watch it graded."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import sqlalchemy as sa
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.intake import submit_in_new_transaction
+from db.models import Submission
+from domain.enums import SubmissionStatus
+from workers.demo_data import create_demo_content, demo_answer
+
+# Statuses after which the demo stops waiting for a submission.
+SETTLED = {SubmissionStatus.COMPLETED, SubmissionStatus.FAILED, SubmissionStatus.REVIEW_PENDING}
+REFRESH_SECONDS = 0.25
+
+
+@dataclass
+class DemoReport:
+    submitted: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    scores: Counter[Decimal] = field(default_factory=Counter)
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def settled(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status in SETTLED)
+
+    def percentile(self, fraction: float) -> float | None:
+        if not self.latencies:
+            return None
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def produce(
+    factory: sessionmaker[Session], *, count: int, learners: int, seconds: float, report: DemoReport
+) -> list[uuid.UUID]:
+    """Create learners and questions, then submit ``count`` answers spread over ``seconds``."""
+    with factory.begin() as session:
+        users, questions = create_demo_content(session, learners=learners)
+    rng = random.Random()
+    pause = seconds / max(count, 1)
+    for _ in range(count):
+        user_id, ability = rng.choice(users)
+        question = rng.choice(questions)
+        submit_in_new_transaction(
+            factory,
+            request_id=uuid.uuid4(),
+            user_id=user_id,
+            question_id=question.id,
+            answer=demo_answer(rng, question, ability),
+        )
+        report.submitted += 1
+        time.sleep(pause)
+    return [user_id for user_id, _ in users]
+
+
+def observe(factory: sessionmaker[Session], user_ids: list[uuid.UUID], report: DemoReport) -> None:
+    with factory() as session:
+        rows = session.execute(
+            sa.select(
+                Submission.status,
+                Submission.score,
+                sa.extract("epoch", Submission.completed_at - Submission.created_at),
+            ).where(Submission.user_id.in_(user_ids))
+        ).all()
+    report.statuses = Counter(status.value for status, _, _ in rows)
+    report.scores = Counter(score for _, score, _ in rows if score is not None)
+    report.latencies = [float(latency) for _, _, latency in rows if latency is not None]
+
+
+def run_demo(
+    factory: sessionmaker[Session],
+    console: Console,
+    *,
+    count: int = 300,
+    learners: int = 25,
+    produce_seconds: float = 5.0,
+    timeout_seconds: float = 300.0,
+) -> DemoReport:
+    """Submit, show progress live until every submission settles, and return the figures."""
+    report = DemoReport()
+    users: list[uuid.UUID] = []
+    started = time.monotonic()
+
+    def producer() -> None:
+        users.extend(
+            produce(factory, count=count, learners=learners, seconds=produce_seconds, report=report)
+        )
+
+    thread = threading.Thread(target=producer, name="demo-producer", daemon=True)
+    thread.start()
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn())
+    submitted_task = progress.add_task("submitted", total=count)
+    graded_task = progress.add_task("graded   ", total=count)
+    with Live(console=console, refresh_per_second=8) as live:
+        while time.monotonic() - started < timeout_seconds:
+            if users:
+                observe(factory, users, report)
+            progress.update(submitted_task, completed=report.submitted)
+            progress.update(graded_task, completed=report.settled)
+            live.update(Group(progress, status_table(report)))
+            if not thread.is_alive() and report.settled >= count:
+                break
+            time.sleep(REFRESH_SECONDS)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def status_table(report: DemoReport) -> Table:
+    table = Table(title="submissions by status", title_justify="left")
+    table.add_column("status")
+    table.add_column("count", justify="right")
+    for status in SubmissionStatus:
+        table.add_row(status.value, str(report.statuses.get(status.value, 0)))
+    return table
+
+
+def summary_tables(report: DemoReport) -> list[Table]:
+    scores = Table(title="score distribution", title_justify="left")
+    scores.add_column("score", justify="right")
+    scores.add_column("learners' submissions", justify="right")
+    scores.add_column("")
+    top = max(report.scores.values(), default=1)
+    for score in sorted(report.scores):
+        n = report.scores[score]
+        scores.add_row(str(score), str(n), "#" * max(1, round(30 * n / top)))
+    figures = Table(title="throughput", title_justify="left")
+    figures.add_column("measure")
+    figures.add_column("value", justify="right")
+    p50, p99 = report.percentile(0.50), report.percentile(0.99)
+    figures.add_row("submissions", str(report.submitted))
+    figures.add_row("settled", str(report.settled))
+    figures.add_row("wall time", f"{report.seconds:.1f} s")
+    figures.add_row("graded per second", f"{report.settled / max(report.seconds, 1e-9):.1f}")
+    figures.add_row("latency p50 (submitted -> final)", f"{p50:.3f} s" if p50 is not None else "-")
+    figures.add_row("latency p99", f"{p99:.3f} s" if p99 is not None else "-")
+    return [scores, figures]

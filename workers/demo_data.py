@@ -1,0 +1,203 @@
+"""Realistic demo content: one objective question per format, and learners who answer them."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from db.models import Question, User
+from domain.enums import FORMAT_SKILL, QuestionFormat, QuestionLevel
+
+_F = QuestionFormat
+
+READING_MCQ = {
+    "title": "Community gardens",
+    "passage": (
+        "In many cities, empty plots of land have been turned into community gardens. "
+        "Residents rent a small bed for a modest fee, grow vegetables, and share tools. "
+        "Researchers found that gardeners ate more fresh food and knew more neighbours."
+    ),
+    "items": [
+        {
+            "number": 1,
+            "prompt": "What did residents pay for?",
+            "options": {"A": "Tools", "B": "A bed", "C": "Seeds", "D": "Lessons"},
+        },
+        {
+            "number": 2,
+            "prompt": "Gardeners ate more ...",
+            "options": {"A": "meat", "B": "bread", "C": "fresh food", "D": "sweets"},
+        },
+        {
+            "number": 3,
+            "prompt": "The gardens were built on ...",
+            "options": {"A": "roofs", "B": "empty plots", "C": "farms", "D": "parks"},
+        },
+        {
+            "number": 4,
+            "prompt": "A social benefit was knowing more ...",
+            "options": {"A": "neighbours", "B": "farmers", "C": "teachers", "D": "tourists"},
+        },
+    ],
+}
+READING_MCQ_KEY = {"1": "B", "2": "C", "3": "B", "4": "A"}
+
+READING_TNG = {
+    "passage": "The museum opens at nine on weekdays. Entry is free for students on Mondays.",
+    "items": [
+        {
+            "number": 1,
+            "prompt": "The museum opens at nine on Saturdays.",
+            "options": {"A": "True", "B": "False", "C": "Not given"},
+        },
+        {
+            "number": 2,
+            "prompt": "Students pay nothing on Mondays.",
+            "options": {"A": "True", "B": "False", "C": "Not given"},
+        },
+        {
+            "number": 3,
+            "prompt": "The museum has a café.",
+            "options": {"A": "True", "B": "False", "C": "Not given"},
+        },
+    ],
+}
+READING_TNG_KEY = {"1": "C", "2": "A", "3": "C"}
+
+MATCHING_HEADINGS = {
+    "paragraphs": [
+        {"label": "A", "text": "Solar panels now cost a fraction of their price ten years ago."},
+        {"label": "B", "text": "Storing energy for the night remains the hardest problem."},
+        {"label": "C", "text": "Governments offer tax credits to households that install panels."},
+    ],
+    "headings": [
+        "i. Public support",
+        "ii. Falling prices",
+        "iii. The storage challenge",
+        "iv. A short history",
+    ],
+    "items": [
+        {"number": 1, "targetParagraph": "A"},
+        {"number": 2, "targetParagraph": "B"},
+        {"number": 3, "targetParagraph": "C"},
+    ],
+}
+MATCHING_HEADINGS_KEY = {"1": "ii", "2": "iii", "3": "i"}
+
+GAP_FILL = {
+    "textWithGaps": (
+        "Dear Sir, I am writing to (1) ___ about the (2) ___ of my order, which (3) ___ yesterday."
+    ),
+    "items": [
+        {"number": 1, "options": ["complain", "complaint", "complaining"]},
+        {"number": 2, "options": ["delay", "delayed", "delays"]},
+        {"number": 3, "options": ["arrive", "arrived", "arriving"]},
+    ],
+}
+GAP_FILL_KEY = {"1": "complain", "2": "delay", "3": "arrived"}
+
+LISTENING_MCQ = {
+    "audioUrl": "https://media.example.org/vstep/listening/announcement-12.mp3",
+    "transcript": "The train to Hue will leave from platform four at ten fifteen.",
+    "items": [
+        {
+            "number": 1,
+            "prompt": "Where is the train going?",
+            "options": {"A": "Hanoi", "B": "Hue", "C": "Da Nang", "D": "Vinh"},
+        },
+        {
+            "number": 2,
+            "prompt": "Which platform?",
+            "options": {"A": "2", "B": "3", "C": "4", "D": "5"},
+        },
+        {
+            "number": 3,
+            "prompt": "When does it leave?",
+            "options": {"A": "10:15", "B": "10:50", "C": "11:15", "D": "9:45"},
+        },
+    ],
+}
+LISTENING_MCQ_KEY = {"1": "B", "2": "C", "3": "A"}
+
+DICTATION = {
+    "audioUrl": "https://media.example.org/vstep/listening/dictation-03.mp3",
+    "transcriptWithGaps": "Please (1) ___ your seat belt and (2) ___ your phone (3) ___.",
+    "items": [
+        {"number": 1, "correctText": "fasten"},
+        {"number": 2, "correctText": "switch off"},
+        {"number": 3, "correctText": "now"},
+    ],
+}
+DICTATION_KEY = {"1": "fasten", "2": "switch off", "3": "now"}
+
+QUESTIONS: dict[QuestionFormat, tuple[dict[str, Any], dict[str, str]]] = {
+    _F.READING_MCQ: (READING_MCQ, READING_MCQ_KEY),
+    _F.READING_TNG: (READING_TNG, READING_TNG_KEY),
+    _F.READING_MATCHING_HEADINGS: (MATCHING_HEADINGS, MATCHING_HEADINGS_KEY),
+    _F.READING_GAP_FILL: (GAP_FILL, GAP_FILL_KEY),
+    _F.LISTENING_MCQ: (LISTENING_MCQ, LISTENING_MCQ_KEY),
+    _F.LISTENING_DICTATION: (DICTATION, DICTATION_KEY),
+}
+
+WRONG_CHOICES = ("A", "B", "C", "D", "i", "iv", "delayed", "arrive", "fasting", "switch of")
+
+
+@dataclass(frozen=True)
+class DemoQuestion:
+    id: uuid.UUID
+    format: QuestionFormat
+    key: dict[str, str]
+
+
+def create_demo_content(
+    session: Session, *, learners: int
+) -> tuple[list[tuple[uuid.UUID, float]], list[DemoQuestion]]:
+    """Learners (id, ability 0..1) and one question per objective format."""
+    run = uuid.uuid4().hex[:6]
+    rng = random.Random(run)
+    users = []
+    for n in range(learners):
+        user_id = session.execute(
+            sa.insert(User)
+            .values(
+                email=f"learner{n:03d}.{run}@demo.vstep.example",
+                password_hash="demo-account-no-login",
+                full_name=f"Demo Learner {n:03d}",
+            )
+            .returning(User.id)
+        ).scalar_one()
+        users.append((user_id, rng.uniform(0.35, 0.95)))
+    questions = []
+    for fmt, (content, key) in QUESTIONS.items():
+        question_id = session.execute(
+            sa.insert(Question)
+            .values(
+                skill=FORMAT_SKILL[fmt],
+                level=QuestionLevel.B1,
+                format=fmt,
+                content=content,
+                answer_key={"correctAnswers": key},
+            )
+            .returning(Question.id)
+        ).scalar_one()
+        questions.append(DemoQuestion(question_id, fmt, key))
+    return users, questions
+
+
+def demo_answer(rng: random.Random, question: DemoQuestion, ability: float) -> dict[str, Any]:
+    """An answer a learner of this ability might give: sloppy case and spaces included."""
+    answers: dict[str, str] = {}
+    for number, right in question.key.items():
+        roll = rng.random()
+        if roll > 0.97:
+            continue  # skipped item: counted wrong
+        if roll < ability:
+            answers[number] = right.upper() if rng.random() < 0.2 else f" {right} "
+        else:
+            answers[number] = rng.choice([c for c in WRONG_CHOICES if c != right])
+    return {"answers": answers}
