@@ -1,0 +1,375 @@
+"""`vstep-grading outbox list|show|retry|stats|purge`: operators' view of the outbox.
+
+Every database action is a named query of ``db/outbox_ops.py``; this module parses,
+calls, and prints. Work happens in one transaction per command, which commits before
+anything is printed or any exit code is chosen.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from db.models import OutboxRow, SubmissionEvent
+from db.outbox_ops import (
+    RetryOutcome,
+    RetrySkipped,
+    outbox_get,
+    outbox_list,
+    outbox_purge_published,
+    outbox_retry,
+    outbox_retry_failed_matching,
+    outbox_stats,
+)
+from db.session import make_engine, make_session_factory
+from db.submissions import submission_events_recent
+from db.urls import parse_database_url, safe_url
+from domain.enums import OutboxStatus
+from domain.errors import TransientError, VstepGradingError
+from workers.cli.durations import HELP as DURATION_HELP
+from workers.cli.durations import format_duration, parse_duration
+from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail, print_json, print_table
+from workers.settings import load_settings
+
+app = typer.Typer(help="Inspect and repair the transactional outbox.", no_args_is_help=True)
+
+# Characters of error_message a table cell shows; --json and `show` give all of it.
+ERROR_CELL_CHARS = 60
+# The narrowest the error cell of a table gets before the table outgrows the terminal.
+ERROR_CELL_MIN_CHARS = 20
+# Events of the row's submission that `show` prints, the newest ones.
+SHOW_EVENTS = 20
+
+STATUSES = ", ".join(status.value for status in OutboxStatus)
+LIST_COLUMNS = (
+    "id",
+    "status",
+    "message_type",
+    "submission_id",
+    "attempts",
+    "created_at",
+    "locked_by",
+    "published_at",
+    "error_message",
+)
+# Every column but the payload, which `show` prints as JSON of its own; in table order.
+ALL_COLUMNS = tuple(column.key for column in OutboxRow.__table__.columns if column.key != "payload")
+
+DatabaseUrl = typer.Option(
+    None,
+    "--database-url",
+    envvar="DATABASE_URL",
+    help="PostgreSQL URL (default: the settings' DATABASE_URL).",
+    show_default=False,
+)
+Json = typer.Option(False, "--json", help="Print JSON for scripts instead of a table.")
+
+
+@contextmanager
+def _transaction(database_url: str | None) -> Iterator[Session]:
+    """One transaction on the configured database; driver errors become one line."""
+    settings = load_settings()  # a bad setting fails here, naming its variable
+    url = parse_database_url(database_url or settings.database_url)
+    engine = make_engine(url, pool_size=1, application_name="vstep-grading outbox")
+    try:
+        with make_session_factory(engine).begin() as session:
+            yield session
+    except OperationalError as exc:
+        raise TransientError(f"database {safe_url(url)}: {_first_line(exc)}") from exc
+    except DBAPIError as exc:
+        raise VstepGradingError(f"database {safe_url(url)}: {_first_line(exc)}") from exc
+    finally:
+        engine.dispose()
+
+
+def _first_line(exc: DBAPIError) -> str:
+    text = str(exc.orig if exc.orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _parse_status(text: str) -> OutboxStatus:
+    try:
+        return OutboxStatus(text)
+    except ValueError:
+        raise fail(f"--status: {text!r} is not an outbox status ({STATUSES})", EXIT_USAGE) from None
+
+
+def _parse_ids(texts: Sequence[str]) -> list[uuid.UUID]:
+    ids, bad = [], []
+    for text in texts:
+        try:
+            ids.append(uuid.UUID(text))
+        except ValueError:
+            bad.append(repr(text))
+    if bad:
+        raise fail(f"not an outbox id (a UUID): {', '.join(bad)}", EXIT_USAGE)
+    return ids
+
+
+def _parse_duration(option: str, text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except typer.BadParameter as exc:
+        raise fail(f"{option}: {exc.message}", EXIT_USAGE) from None
+
+
+def _columns(row: OutboxRow, names: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in names}
+
+
+def _cell(text: str | None) -> str | None:
+    if text is None:
+        return None
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat if len(flat) <= ERROR_CELL_CHARS else flat[: ERROR_CELL_CHARS - 1] + "…"
+
+
+@app.command("list")
+def list_rows(
+    status: str | None = typer.Option(
+        None, "--status", help=f"Only rows in this status: {STATUSES}."
+    ),
+    message_type: str | None = typer.Option(
+        None, "--message-type", help="Only rows of this message type, e.g. grading.request."
+    ),
+    limit: int = typer.Option(50, "--limit", help="At most this many rows."),
+    as_json: bool = Json,
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """List outbox rows, newest first."""
+    wanted = _parse_status(status) if status is not None else None
+    if limit < 1:
+        raise fail(f"--limit: must be at least 1, not {limit}", EXIT_USAGE)
+    with _transaction(database_url) as session:
+        rows = outbox_list(session, status=wanted, message_type=message_type, limit=limit)
+    if as_json:
+        print_json([_columns(row, LIST_COLUMNS) for row in rows])
+        return
+    if not rows:
+        console.print("no outbox rows match")
+        return
+    _print_list_table(rows)
+
+
+def _print_list_table(rows: Sequence[OutboxRow]) -> None:
+    """Only the error cell gives way in a narrow terminal. Every other column keeps the
+    width of its longest value (operators copy ids into show and retry); a terminal too
+    narrow even for that gets lines wider than itself, which it wraps, rather than lose
+    characters."""
+    cells = [
+        [
+            *(_text(value) for value in _columns(row, LIST_COLUMNS[:-1]).values()),
+            _text(_cell(row.error_message)),
+        ]
+        for row in rows
+    ]
+    table = Table(title=f"outbox rows, newest first ({len(rows)})", title_justify="left")
+    widths = []
+    for index, name in enumerate(LIST_COLUMNS):
+        if name == "error_message":
+            widths.append(ERROR_CELL_MIN_CHARS)
+            table.add_column(name, overflow="ellipsis", min_width=ERROR_CELL_MIN_CHARS)
+        else:
+            widths.append(max(len(name), *(len(row[index]) for row in cells)))
+            table.add_column(name, no_wrap=True, min_width=widths[-1])
+    for row_cells in cells:
+        table.add_row(*row_cells)
+    # Each column has one space of padding either side and a border after it.
+    narrowest = sum(widths) + 3 * len(widths) + 1
+    if console.width >= narrowest:
+        console.print(table)
+    else:
+        Console(width=narrowest, soft_wrap=True).print(table)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    if isinstance(value, Enum):
+        return str(value.value)
+    return str(value)
+
+
+@app.command()
+def show(
+    id: str = typer.Argument(..., metavar="ID", help="The outbox row id."),
+    as_json: bool = Json,
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Show one outbox row, its payload, and its submission's recent events."""
+    (row_id,) = _parse_ids([id])
+    with _transaction(database_url) as session:
+        row = outbox_get(session, id=row_id)
+        events: list[SubmissionEvent] = []
+        if row is not None:
+            events = submission_events_recent(
+                session, submission_id=row.submission_id, limit=SHOW_EVENTS
+            )
+    if row is None:
+        raise fail(f"no outbox row {row_id}", EXIT_USAGE)
+    event_items = [
+        {"kind": event.kind, "occurred_at": event.occurred_at, "data": event.data}
+        for event in events
+    ]
+    if as_json:
+        print_json({"row": _columns(row, (*ALL_COLUMNS, "payload")), "events": event_items})
+        return
+    print_table(
+        f"outbox row {row.id}", ("column", "value"), list(_columns(row, ALL_COLUMNS).items())
+    )
+    console.print("payload", style="bold")
+    console.print_json(json.dumps(row.payload))
+    print_table(
+        f"events of submission {row.submission_id} (oldest first)",
+        ("kind", "occurred_at", "data"),
+        [
+            (item["kind"], item["occurred_at"], json.dumps(item["data"]) if item["data"] else None)
+            for item in event_items
+        ],
+    )
+
+
+@app.command()
+def retry(
+    ids: list[str] | None = typer.Argument(
+        None, metavar="ID", help="Ids of failed outbox rows to retry.", show_default=False
+    ),
+    all_failed: bool = typer.Option(
+        False, "--all-failed", help="Retry every failed row (narrow with the filters below)."
+    ),
+    message_type: str | None = typer.Option(
+        None, "--message-type", help="With --all-failed: only rows of this message type."
+    ),
+    older_than: str | None = typer.Option(
+        None,
+        "--older-than",
+        metavar="DURATION",
+        help=f"With --all-failed: only rows created longer ago than this ({DURATION_HELP}).",
+    ),
+    as_json: bool = Json,
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Put failed rows back to pending: attempts 0, error cleared, an outbox_retried event.
+
+    Exit code 0 when every named row was retried, 1 when any was not (each is reported).
+    """
+    if ids and all_failed:
+        raise fail("give outbox ids or --all-failed, not both", EXIT_USAGE)
+    if not ids and not all_failed:
+        raise fail("give the ids of the outbox rows to retry, or --all-failed", EXIT_USAGE)
+    if ids and (message_type is not None or older_than is not None):
+        raise fail("--message-type and --older-than filter --all-failed, not ids", EXIT_USAGE)
+    if ids:
+        row_ids = _parse_ids(ids)
+        with _transaction(database_url) as session:
+            outcome = outbox_retry(session, ids=row_ids)
+    else:
+        age = _parse_duration("--older-than", older_than) if older_than is not None else None
+        with _transaction(database_url) as session:
+            retried = outbox_retry_failed_matching(
+                session, message_type=message_type, older_than=age
+            )
+        outcome = RetryOutcome(retried=retried, skipped=[])
+    _report_retry(outcome, as_json=as_json)
+
+
+def _report_retry(outcome: RetryOutcome, *, as_json: bool) -> None:
+    if as_json:
+        print_json(
+            {
+                "retried": outcome.retried,
+                "skipped": [{"id": s.id, "reason": s.reason} for s in outcome.skipped],
+            }
+        )
+    else:
+        for skipped in outcome.skipped:
+            console.print(f"{skipped.id}: not retried, {skipped.reason}", highlight=False)
+        console.print(f"retried {_rows(len(outcome.retried))}", highlight=False)
+    if outcome.skipped:
+        raise fail(_not_retried(outcome.skipped, len(outcome.retried)), EXIT_FAILURE)
+
+
+def _not_retried(skipped: Sequence[RetrySkipped], retried: int) -> str:
+    return f"{len(skipped)} of {len(skipped) + retried} named outbox rows not retried"
+
+
+def _rows(count: int) -> str:
+    return f"{count} outbox row{'' if count == 1 else 's'}"
+
+
+@app.command()
+def stats(as_json: bool = Json, database_url: str | None = DatabaseUrl) -> None:
+    """Counts by status, age of the oldest pending row, failed and published in the last hour.
+
+    "Failed in the last hour" counts failed rows whose last try (locked_at, or created_at
+    for a row never claimed) is within the hour.
+    """
+    with _transaction(database_url) as session:
+        found = outbox_stats(session)
+    age = found.oldest_pending_age_seconds
+    if as_json:
+        print_json(
+            {
+                "counts": {status.value: count for status, count in found.counts.items()},
+                "oldest_pending_age_seconds": None if age is None else round(age, 3),
+                "failed_last_hour": found.failed_last_hour,
+                "published_last_hour": found.published_last_hour,
+            }
+        )
+        return
+    print_table("outbox rows by status", ("status", "rows"), list(found.counts.items()))
+    oldest = (
+        "none pending"
+        if age is None
+        else f"{age:.0f} s ({format_duration(timedelta(seconds=age))})"
+    )
+    print_table(
+        "outbox health",
+        ("measure", "value"),
+        [
+            ("oldest pending row age", oldest),
+            ("failed in the last hour", found.failed_last_hour),
+            ("published in the last hour", found.published_last_hour),
+        ],
+    )
+
+
+@app.command()
+def purge(
+    older_than: str | None = typer.Option(
+        None,
+        "--older-than",
+        metavar="DURATION",
+        help=f"Required. Delete published rows published longer ago than this ({DURATION_HELP}).",
+        show_default=False,
+    ),
+    as_json: bool = Json,
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Delete published rows older than a retention period; other statuses are never touched."""
+    if older_than is None:
+        raise fail("purge needs --older-than DURATION, e.g. --older-than 7d", EXIT_USAGE)
+    retention = _parse_duration("--older-than", older_than)
+    with _transaction(database_url) as session:
+        deleted = outbox_purge_published(session, older_than=retention)
+    if as_json:
+        print_json({"deleted": deleted})
+    else:
+        console.print(
+            f"deleted {_rows(deleted)} published more than {format_duration(retention)} ago",
+            highlight=False,
+        )
