@@ -6,7 +6,13 @@ import typer
 from alembic.util.exc import CommandError
 
 from domain.errors import VstepGradingError
-from workers.cli import db_commands, dev_commands
+from workers.cli import (
+    db_commands,
+    dev_commands,
+    outbox_commands,
+    process_commands,
+    submission_commands,
+)
 from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, fail
 
 app = typer.Typer(
@@ -17,7 +23,11 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_commands.app, name="db")
+app.add_typer(outbox_commands.app, name="outbox")
+app.add_typer(submission_commands.app, name="submission")
 app.command("dev")(dev_commands.dev)
+app.command("relay")(process_commands.relay)
+app.command("worker")(process_commands.worker)
 
 
 def main() -> None:

@@ -1,0 +1,315 @@
+"""`vstep-grading submission list|show`: operators' view of submissions and their timelines.
+
+Every database action is a named query of ``db/submission_queries.py``; this module
+parses, calls, and prints. Each command reads in one transaction, closed before anything
+is printed or any exit code is chosen.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from db.models import Submission, SubmissionEvent
+from db.session import make_engine, make_session_factory
+from db.submission_queries import submission_get, submission_list
+from db.urls import parse_database_url, safe_url
+from domain.enums import Skill, SubmissionStatus
+from domain.errors import TransientError, VstepGradingError
+from workers.cli.output import EXIT_USAGE, console, fail, print_json, print_table
+from workers.settings import load_settings
+
+app = typer.Typer(help="Inspect submissions and their event timelines.", no_args_is_help=True)
+
+STATUSES = ", ".join(status.value for status in SubmissionStatus)
+SKILLS = ", ".join(skill.value for skill in Skill)
+LIST_COLUMNS = (
+    "id",
+    "user_id",
+    "skill",
+    "status",
+    "score",
+    "band",
+    "attempt",
+    "created_at",
+    "completed_at",
+)
+SHOW_COLUMNS = (
+    "id",
+    "user_id",
+    "question_id",
+    "skill",
+    "status",
+    "score",
+    "band",
+    "confidence",
+    "attempt",
+    "request_id",
+    "grading_mode",
+    "review_priority",
+    "audit_flag",
+    "is_late",
+    "deadline",
+    "created_at",
+    "completed_at",
+    "deleted_at",
+)
+TIMELINE_COLUMNS = ("occurred_at", "kind", "since previous", "since submitted", "data")
+
+# One microsecond, the resolution of timestamptz; durations are counted in it.
+MICROSECOND = timedelta(microseconds=1)
+
+DatabaseUrl = typer.Option(
+    None,
+    "--database-url",
+    envvar="DATABASE_URL",
+    help="PostgreSQL URL (default: the settings' DATABASE_URL).",
+    show_default=False,
+)
+Json = typer.Option(False, "--json", help="Print JSON for scripts instead of tables.")
+
+
+@contextmanager
+def _transaction(database_url: str | None) -> Iterator[Session]:
+    """One transaction on the configured database; driver errors become one line."""
+    url = parse_database_url(database_url or load_settings().database_url)
+    engine = make_engine(url, pool_size=1, application_name="vstep-grading submission")
+    try:
+        with make_session_factory(engine).begin() as session:
+            yield session
+    except OperationalError as exc:
+        raise TransientError(f"database {safe_url(url)}: {_first_line(exc)}") from exc
+    except DBAPIError as exc:
+        raise VstepGradingError(f"database {safe_url(url)}: {_first_line(exc)}") from exc
+    finally:
+        engine.dispose()
+
+
+def _first_line(exc: DBAPIError) -> str:
+    text = str(exc.orig if exc.orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _parse_uuid(option: str, text: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise fail(f"{option}: {text!r} is not {what} (a UUID)", EXIT_USAGE) from None
+
+
+def _parse_status(text: str) -> SubmissionStatus:
+    try:
+        return SubmissionStatus(text)
+    except ValueError:
+        raise fail(
+            f"--status: {text!r} is not a submission status ({STATUSES})", EXIT_USAGE
+        ) from None
+
+
+def _parse_skill(text: str) -> Skill:
+    try:
+        return Skill(text)
+    except ValueError:
+        raise fail(f"--skill: {text!r} is not a skill ({SKILLS})", EXIT_USAGE) from None
+
+
+def format_elapsed(delta: timedelta) -> str:
+    """A signed step of a timeline: "+0.012s" under a minute, then "+3m05s", "+2h00m07s",
+    "+1d04h10m". Seconds are cut, not rounded, past a minute: a clock never shows 3m06s
+    before three minutes and six seconds have passed."""
+    sign = "-" if delta < timedelta(0) else "+"
+    micros = abs(delta) // MICROSECOND
+    millis = (micros + 500) // 1_000
+    if millis < 60_000:
+        return f"{sign}{millis // 1_000}.{millis % 1_000:03d}s"
+    minutes, seconds = divmod(micros // 1_000_000, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{sign}{days}d{hours:02d}h{minutes:02d}m"
+    if hours:
+        return f"{sign}{hours}h{minutes:02d}m{seconds:02d}s"
+    return f"{sign}{minutes}m{seconds:02d}s"
+
+
+def _when(value: datetime, *, millis: bool = False) -> str:
+    utc = value.astimezone(UTC)
+    if millis:
+        return utc.strftime("%Y-%m-%d %H:%M:%S.") + f"{utc.microsecond // 1_000:03d}Z"
+    return utc.strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _text(value: Any, *, millis: bool = False) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return _when(value, millis=millis)
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _columns(submission: Submission, names: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(submission, name) for name in names}
+
+
+def _print_unsqueezed(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A table whose cells are never cut or folded: operators copy ids from it, and an
+    event's data stays one line. A terminal narrower than the table wraps its lines
+    rather than lose characters. Cells are Text, so brackets in data are not markup."""
+    table = Table(title=title, title_justify="left")
+    widths = []
+    for index, name in enumerate(columns):
+        widths.append(max(len(name), *(len(row[index]) for row in rows)))
+        table.add_column(name, no_wrap=True, min_width=widths[-1])
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    # Each column has one space of padding either side and a border after it.
+    narrowest = sum(widths) + 3 * len(widths) + 1
+    if console.width >= narrowest:
+        console.print(table)
+    else:
+        Console(width=narrowest, soft_wrap=True).print(table)
+
+
+@app.command("list")
+def list_submissions(
+    status: str | None = typer.Option(
+        None, "--status", help=f"Only submissions in this status: {STATUSES}."
+    ),
+    user: str | None = typer.Option(None, "--user", help="Only this user's submissions (id)."),
+    skill: str | None = typer.Option(None, "--skill", help=f"Only this skill: {SKILLS}."),
+    limit: int = typer.Option(50, "--limit", help="At most this many submissions."),
+    include_deleted: bool = typer.Option(
+        False, "--include-deleted", help="Include soft-deleted submissions."
+    ),
+    as_json: bool = Json,
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """List submissions, newest first."""
+    wanted_status = _parse_status(status) if status is not None else None
+    user_id = _parse_uuid("--user", user, "a user id") if user is not None else None
+    wanted_skill = _parse_skill(skill) if skill is not None else None
+    if limit < 1:
+        raise fail(f"--limit: must be at least 1, not {limit}", EXIT_USAGE)
+    with _transaction(database_url) as session:
+        found = submission_list(
+            session,
+            status=wanted_status,
+            user_id=user_id,
+            skill=wanted_skill,
+            include_deleted=include_deleted,
+            limit=limit,
+        )
+    # deleted_at says which rows --include-deleted let in; without it every row is live.
+    names = (*LIST_COLUMNS, "deleted_at") if include_deleted else LIST_COLUMNS
+    if as_json:
+        print_json([_columns(submission, (*LIST_COLUMNS, "deleted_at")) for submission in found])
+        return
+    if not found:
+        console.print("no submissions match")
+        return
+    _print_unsqueezed(
+        f"submissions, newest first ({len(found)})",
+        names,
+        [[_text(value) for value in _columns(s, names).values()] for s in found],
+    )
+
+
+@app.command()
+def show(
+    id: str = typer.Argument(..., metavar="ID", help="The submission id."),
+    as_json: bool = Json,
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Show one submission, its grading result, and its event timeline, oldest first."""
+    submission_id = _parse_uuid("ID", id, "a submission id")
+    with _transaction(database_url) as session:
+        record = submission_get(session, id=submission_id)
+    if record is None:
+        raise fail(f"no submission {submission_id}", EXIT_USAGE)
+    submission = record.submission
+    steps = _timeline(submission, record.events)
+    if as_json:
+        print_json(
+            {
+                "submission": _columns(submission, SHOW_COLUMNS),
+                "result": record.result,
+                "events": [
+                    {
+                        "event_id": event.event_id,
+                        "occurred_at": event.occurred_at,
+                        "kind": event.kind,
+                        "since_previous_seconds": _seconds(since_previous),
+                        "since_submitted_seconds": _seconds(since_submitted),
+                        "data": event.data,
+                    }
+                    for event, since_previous, since_submitted in steps
+                ],
+            }
+        )
+        return
+    print_table(
+        f"submission {submission.id}",
+        ("field", "value"),
+        [
+            (name, _text(value, millis=True))
+            for name, value in _columns(submission, SHOW_COLUMNS).items()
+        ],
+    )
+    if record.result is None:
+        console.print("result: none yet", style="bold")
+    else:
+        console.print("result", style="bold")
+        console.print_json(json.dumps(record.result))
+    if not steps:
+        console.print("no events")
+        return
+    _print_unsqueezed(
+        f"timeline, oldest first ({len(steps)} events)",
+        TIMELINE_COLUMNS,
+        [
+            [
+                _when(event.occurred_at, millis=True),
+                event.kind,
+                "" if since_previous is None else format_elapsed(since_previous),
+                format_elapsed(since_submitted),
+                ""
+                if event.data is None
+                else json.dumps(event.data, separators=(",", ":"), ensure_ascii=False),
+            ]
+            for event, since_previous, since_submitted in steps
+        ],
+    )
+
+
+def _timeline(
+    submission: Submission, events: Sequence[SubmissionEvent]
+) -> list[tuple[SubmissionEvent, timedelta | None, timedelta]]:
+    """Each event with the time since the one before it (None for the first) and since
+    the submission was created."""
+    steps: list[tuple[SubmissionEvent, timedelta | None, timedelta]] = []
+    previous: datetime | None = None
+    for event in events:
+        since_previous = None if previous is None else event.occurred_at - previous
+        steps.append((event, since_previous, event.occurred_at - submission.created_at))
+        previous = event.occurred_at
+    return steps
+
+
+def _seconds(delta: timedelta | None) -> float | None:
+    return None if delta is None else delta / timedelta(seconds=1)
