@@ -1,0 +1,101 @@
+"""Intake (Python API and the documented SQL) through relay and worker to graded results."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+
+import dramatiq
+import pytest
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.intake import submit_in_new_transaction
+from domain.enums import OBJECTIVE_FORMATS, QuestionFormat
+from domain.scoring import band_for_score, round_half_up
+from tests.factories import (
+    answer_key_of,
+    make_question,
+    make_user,
+    objective_answer,
+    run_contract_sql,
+)
+from tests.integration.pipeline_checks import last_event_data, scalar, statuses, timeline
+from tests.waiting import wait_until
+from workers.relay import Relay
+
+
+@pytest.mark.parametrize("fmt", sorted(OBJECTIVE_FORMATS))
+def test_every_objective_format_is_graded_end_to_end(
+    fmt: QuestionFormat,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    make_relay: Callable[..., Relay],
+    start_worker: Callable[..., dramatiq.Worker],
+) -> None:
+    # given a learner answering 3 of 4 items right through the intake API
+    with session_factory.begin() as session:
+        user_id = make_user(session)
+        question_id = make_question(session, format=fmt, items=4)
+        key = answer_key_of(session, question_id)
+    answer = objective_answer(key, correct=3)
+    # with sloppy case and spacing on a right answer, which must still count
+    first = sorted(answer["answers"], key=int)[0]
+    answer["answers"][first] = f"  {answer['answers'][first].upper()}  "
+    intake = submit_in_new_transaction(
+        session_factory,
+        request_id=uuid.uuid4(),
+        user_id=user_id,
+        question_id=question_id,
+        answer=answer,
+    )
+    # when the relay and a worker run
+    make_relay().run_once()
+    start_worker()
+    wait_until(lambda: statuses(engine) == {"completed": 1}, timeout=20)
+    # then the score, band and result are what the rules give for 3 of 4
+    expected = round_half_up(Decimal(3) / 4 * 10)
+    sid = intake.submission_id
+    assert scalar(engine, "SELECT score FROM submissions WHERE id = :id", id=sid) == expected
+    band = scalar(engine, "SELECT band::text FROM submissions WHERE id = :id", id=sid)
+    assert band == (band_for_score(expected).value if band_for_score(expected) else None)
+    result = scalar(
+        engine, "SELECT result FROM submission_details WHERE submission_id = :id", id=sid
+    )
+    assert (result["correctCount"], result["totalCount"], result["score"]) == (3, 4, 7.5)
+    assert timeline(engine, sid) == ["submitted", "queued", "processing", "completed"]
+    assert last_event_data(engine, sid, "completed")["correctCount"] == 3
+
+
+def test_a_submission_written_by_the_documented_sql_is_relayed_and_graded(
+    engine: Engine,
+    db_url: str,
+    session_factory: sessionmaker[Session],
+    make_relay: Callable[..., Relay],
+    start_worker: Callable[..., dramatiq.Worker],
+) -> None:
+    # given a producer in another language writing the contract's SQL through psql
+    with session_factory.begin() as session:
+        user_id = make_user(session)
+        question_id = make_question(session, format=QuestionFormat.LISTENING_MCQ, items=5)
+        key = answer_key_of(session, question_id)
+    run_contract_sql(
+        db_url,
+        request_id=uuid.uuid4(),
+        user_id=user_id,
+        question_id=question_id,
+        answer=json.dumps(objective_answer(key, correct=5)),
+        trace_id="trace-from-psql",
+    )
+    # when the relay and a worker run
+    make_relay().run_once()
+    start_worker()
+    wait_until(lambda: statuses(engine) == {"completed": 1}, timeout=20)
+    # then it is graded like any other, its trace id carried into the queued event
+    sid = scalar(engine, "SELECT id FROM submissions")
+    assert scalar(engine, "SELECT score FROM submissions") == Decimal("10.0")
+    assert timeline(engine, sid) == ["submitted", "queued", "processing", "completed"]
+    assert last_event_data(engine, sid, "queued")["traceId"] == "trace-from-psql"
+    assert scalar(engine, "SELECT attempt_count FROM user_progress") == 1
