@@ -60,7 +60,7 @@ def test_every_objective_format_is_graded_end_to_end(
     sid = intake.submission_id
     assert scalar(engine, "SELECT score FROM submissions WHERE id = :id", id=sid) == expected
     band = scalar(engine, "SELECT band::text FROM submissions WHERE id = :id", id=sid)
-    assert band == (band_for_score(expected).value if band_for_score(expected) else None)
+    assert band_for_score(expected) is not None and band == band_for_score(expected)
     result = scalar(
         engine, "SELECT result FROM submission_details WHERE submission_id = :id", id=sid
     )
