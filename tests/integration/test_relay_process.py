@@ -7,8 +7,10 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+import dramatiq
 import pytest
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests.acceptance.cli import VSTEP
 from tests.brokers import rabbitmq_queue_depth, rabbitmq_vhost
@@ -18,8 +20,11 @@ from tests.integration.outbox_seed import (
     outbox_status_counts,
     seed_pending,
 )
+from tests.integration.pipeline_checks import statuses
 from tests.waiting import wait_until
+from workers.actors import RetryPolicy, register_actors
 from workers.broker import make_broker
+from workers.grading import GradingService
 from workers.relay import Relay, RelaySettings
 
 
@@ -91,11 +96,10 @@ def test_sigterm_stops_the_relay_cleanly(
 
 
 @pytest.mark.rabbitmq
-def test_relay_publishes_to_rabbitmq(engine: Engine, session_factory: object) -> None:
-    from sqlalchemy.orm import Session, sessionmaker
-
-    assert isinstance(session_factory, sessionmaker)
-    factory: sessionmaker[Session] = session_factory
+def test_relay_publishes_to_rabbitmq(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    factory = session_factory
     with rabbitmq_vhost() as url:
         # given 20 pending rows and a relay whose BROKER_URL is amqp://
         ids = seed_pending(engine, 20)
@@ -109,3 +113,29 @@ def test_relay_publishes_to_rabbitmq(engine: Engine, session_factory: object) ->
         # then RabbitMQ holds the 20 messages and the rows are published
         assert rabbitmq_queue_depth(url, "grading.request") == len(ids)
         assert outbox_status_counts(engine) == {"published": 20}
+
+
+@pytest.mark.rabbitmq
+def test_relay_and_worker_grade_through_rabbitmq(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    with rabbitmq_vhost() as url:
+        # given 10 pending submissions and BROKER_URL=amqp:// for relay and worker
+        seed_pending(engine, 10)
+        broker = make_broker(url)
+        register_actors(
+            broker, GradingService(session_factory), retry=RetryPolicy(), worker_id="amqp-test"
+        )
+        worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=50)
+        worker.start()
+        try:
+            # when the relay publishes
+            Relay(
+                session_factory=session_factory, broker=broker, settings=RelaySettings()
+            ).run_once()
+            # then the worker grades every one
+            wait_until(lambda: statuses(engine) == {"completed": 10}, timeout=30)
+        finally:
+            worker.stop()
+            broker.close()
+        assert set(event_counts(engine, "completed").values()) == {1}
