@@ -13,7 +13,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
 import migrations
-from db.session import make_engine
+from db.session import driver_error_line, make_engine
 from db.urls import safe_url
 from domain.errors import TransientError
 
@@ -37,7 +37,7 @@ def check_reachable(url: URL) -> None:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
+        reason = driver_error_line(exc)
         raise TransientError(f"database {safe_url(url)} is not reachable: {reason}") from exc
     finally:
         engine.dispose()

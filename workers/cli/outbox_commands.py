@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -19,8 +18,6 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session
 
 from db.models import OutboxRow, SubmissionEvent
 from db.outbox_ops import (
@@ -33,15 +30,12 @@ from db.outbox_ops import (
     outbox_retry_failed_matching,
     outbox_stats,
 )
-from db.session import make_engine, make_session_factory
 from db.submissions import submission_events_recent
-from db.urls import parse_database_url, safe_url
 from domain.enums import OutboxStatus
-from domain.errors import TransientError, VstepGradingError
+from workers.cli.database import DatabaseUrl, Json, cli_transaction
 from workers.cli.durations import HELP as DURATION_HELP
 from workers.cli.durations import format_duration, parse_duration
 from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail, print_json, print_table
-from workers.settings import load_settings
 
 app = typer.Typer(help="Inspect and repair the transactional outbox.", no_args_is_help=True)
 
@@ -66,37 +60,6 @@ LIST_COLUMNS = (
 )
 # Every column but the payload, which `show` prints as JSON of its own; in table order.
 ALL_COLUMNS = tuple(column.key for column in OutboxRow.__table__.columns if column.key != "payload")
-
-DatabaseUrl = typer.Option(
-    None,
-    "--database-url",
-    envvar="DATABASE_URL",
-    help="PostgreSQL URL (default: the settings' DATABASE_URL).",
-    show_default=False,
-)
-Json = typer.Option(False, "--json", help="Print JSON for scripts instead of a table.")
-
-
-@contextmanager
-def _transaction(database_url: str | None) -> Iterator[Session]:
-    """One transaction on the configured database; driver errors become one line."""
-    settings = load_settings()  # a bad setting fails here, naming its variable
-    url = parse_database_url(database_url or settings.database_url)
-    engine = make_engine(url, pool_size=1, application_name="vstep-grading outbox")
-    try:
-        with make_session_factory(engine).begin() as session:
-            yield session
-    except OperationalError as exc:
-        raise TransientError(f"database {safe_url(url)}: {_first_line(exc)}") from exc
-    except DBAPIError as exc:
-        raise VstepGradingError(f"database {safe_url(url)}: {_first_line(exc)}") from exc
-    finally:
-        engine.dispose()
-
-
-def _first_line(exc: DBAPIError) -> str:
-    text = str(exc.orig if exc.orig is not None else exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _parse_status(text: str) -> OutboxStatus:
@@ -152,7 +115,7 @@ def list_rows(
     wanted = _parse_status(status) if status is not None else None
     if limit < 1:
         raise fail(f"--limit: must be at least 1, not {limit}", EXIT_USAGE)
-    with _transaction(database_url) as session:
+    with cli_transaction(database_url, command="outbox") as session:
         rows = outbox_list(session, status=wanted, message_type=message_type, limit=limit)
     if as_json:
         print_json([_columns(row, LIST_COLUMNS) for row in rows])
@@ -212,7 +175,7 @@ def show(
 ) -> None:
     """Show one outbox row, its payload, and its submission's recent events."""
     (row_id,) = _parse_ids([id])
-    with _transaction(database_url) as session:
+    with cli_transaction(database_url, command="outbox") as session:
         row = outbox_get(session, id=row_id)
         events: list[SubmissionEvent] = []
         if row is not None:
@@ -275,11 +238,11 @@ def retry(
         raise fail("--message-type and --older-than filter --all-failed, not ids", EXIT_USAGE)
     if ids:
         row_ids = _parse_ids(ids)
-        with _transaction(database_url) as session:
+        with cli_transaction(database_url, command="outbox") as session:
             outcome = outbox_retry(session, ids=row_ids)
     else:
         age = _parse_duration("--older-than", older_than) if older_than is not None else None
-        with _transaction(database_url) as session:
+        with cli_transaction(database_url, command="outbox") as session:
             retried = outbox_retry_failed_matching(
                 session, message_type=message_type, older_than=age
             )
@@ -318,7 +281,7 @@ def stats(as_json: bool = Json, database_url: str | None = DatabaseUrl) -> None:
     "Failed in the last hour" counts failed rows whose last try (locked_at, or created_at
     for a row never claimed) is within the hour.
     """
-    with _transaction(database_url) as session:
+    with cli_transaction(database_url, command="outbox") as session:
         found = outbox_stats(session)
     age = found.oldest_pending_age_seconds
     if as_json:
@@ -364,7 +327,7 @@ def purge(
     if older_than is None:
         raise fail("purge needs --older-than DURATION, e.g. --older-than 7d", EXIT_USAGE)
     retention = _parse_duration("--older-than", older_than)
-    with _transaction(database_url) as session:
+    with cli_transaction(database_url, command="outbox") as session:
         deleted = outbox_purge_published(session, older_than=retention)
     if as_json:
         print_json({"deleted": deleted})

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -19,17 +18,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session
 
 from db.models import Submission, SubmissionEvent
-from db.session import make_engine, make_session_factory
 from db.submission_queries import submission_get, submission_list
-from db.urls import parse_database_url, safe_url
 from domain.enums import Skill, SubmissionStatus
-from domain.errors import TransientError, VstepGradingError
+from workers.cli.database import DatabaseUrl, Json, cli_transaction
 from workers.cli.output import EXIT_USAGE, console, fail, print_json, print_table
-from workers.settings import load_settings
 
 app = typer.Typer(help="Inspect submissions and their event timelines.", no_args_is_help=True)
 
@@ -70,36 +64,6 @@ TIMELINE_COLUMNS = ("occurred_at", "kind", "since previous", "since submitted", 
 
 # One microsecond, the resolution of timestamptz; durations are counted in it.
 MICROSECOND = timedelta(microseconds=1)
-
-DatabaseUrl = typer.Option(
-    None,
-    "--database-url",
-    envvar="DATABASE_URL",
-    help="PostgreSQL URL (default: the settings' DATABASE_URL).",
-    show_default=False,
-)
-Json = typer.Option(False, "--json", help="Print JSON for scripts instead of tables.")
-
-
-@contextmanager
-def _transaction(database_url: str | None) -> Iterator[Session]:
-    """One transaction on the configured database; driver errors become one line."""
-    url = parse_database_url(database_url or load_settings().database_url)
-    engine = make_engine(url, pool_size=1, application_name="vstep-grading submission")
-    try:
-        with make_session_factory(engine).begin() as session:
-            yield session
-    except OperationalError as exc:
-        raise TransientError(f"database {safe_url(url)}: {_first_line(exc)}") from exc
-    except DBAPIError as exc:
-        raise VstepGradingError(f"database {safe_url(url)}: {_first_line(exc)}") from exc
-    finally:
-        engine.dispose()
-
-
-def _first_line(exc: DBAPIError) -> str:
-    text = str(exc.orig if exc.orig is not None else exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _parse_uuid(option: str, text: str, what: str) -> uuid.UUID:
@@ -206,7 +170,7 @@ def list_submissions(
     wanted_skill = _parse_skill(skill) if skill is not None else None
     if limit < 1:
         raise fail(f"--limit: must be at least 1, not {limit}", EXIT_USAGE)
-    with _transaction(database_url) as session:
+    with cli_transaction(database_url, command="submission") as session:
         found = submission_list(
             session,
             status=wanted_status,
@@ -238,7 +202,7 @@ def show(
 ) -> None:
     """Show one submission, its grading result, and its event timeline, oldest first."""
     submission_id = _parse_uuid("ID", id, "a submission id")
-    with _transaction(database_url) as session:
+    with cli_transaction(database_url, command="submission") as session:
         record = submission_get(session, id=submission_id)
     if record is None:
         raise fail(f"no submission {submission_id}", EXIT_USAGE)
