@@ -12,10 +12,9 @@ from dramatiq.middleware import CurrentMessage
 from domain.errors import InvalidInput, TransientError
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST, parse_grading_request
 from workers.grading import Delivery, GradingService
+from workers.routes import GRADE_SUBMISSION, ROUTES
 
 log = structlog.get_logger("vstep.worker")
-
-GRADE_SUBMISSION = "grade_submission"
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ def register_actors(
         grade_submission,
         broker=broker,
         actor_name=GRADE_SUBMISSION,
-        queue_name=MESSAGE_TYPE_GRADING_REQUEST,
+        queue_name=ROUTES[MESSAGE_TYPE_GRADING_REQUEST].queue_name,
         priority=0,
         options={
             "max_retries": retry.max_retries,

@@ -1,4 +1,8 @@
-"""Which queue and actor each outbox message_type goes to."""
+"""Which queue and actor each outbox message_type goes to.
+
+Only message types whose actor this package runs are routed; any other type fails at
+the relay as unroutable rather than waiting in a queue nobody consumes.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from domain.messages import (
-    MESSAGE_TYPE_GRADING_CALLBACK,
-    MESSAGE_TYPE_GRADING_REQUEST,
-    parse_grading_callback,
-    parse_grading_request,
-)
+from domain.messages import MESSAGE_TYPE_GRADING_REQUEST, parse_grading_request
 
 
 @dataclass(frozen=True)
@@ -23,13 +22,12 @@ class Route:
     validate: Callable[[object], Any]
 
 
+GRADE_SUBMISSION = "grade_submission"
+
 ROUTES: Mapping[str, Route] = MappingProxyType(
     {
         MESSAGE_TYPE_GRADING_REQUEST: Route(
-            MESSAGE_TYPE_GRADING_REQUEST, "grade_submission", parse_grading_request
-        ),
-        MESSAGE_TYPE_GRADING_CALLBACK: Route(
-            MESSAGE_TYPE_GRADING_CALLBACK, "apply_grading_callback", parse_grading_callback
+            MESSAGE_TYPE_GRADING_REQUEST, GRADE_SUBMISSION, parse_grading_request
         ),
     }
 )
