@@ -9,12 +9,14 @@ from decimal import Decimal
 
 import dramatiq
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.intake import submit_in_new_transaction
 from domain.enums import OBJECTIVE_FORMATS, QuestionFormat
 from domain.scoring import band_for_score, round_half_up
+from tests.acceptance.cli import run_cli
 from tests.factories import (
     answer_key_of,
     make_question,
@@ -22,6 +24,7 @@ from tests.factories import (
     objective_answer,
     run_contract_sql,
 )
+from tests.integration.outbox_seed import seed_pending
 from tests.integration.pipeline_checks import last_event_data, scalar, statuses, timeline
 from tests.waiting import wait_until
 from workers.relay import Relay
@@ -99,3 +102,40 @@ def test_a_submission_written_by_the_documented_sql_is_relayed_and_graded(
     assert timeline(engine, sid) == ["submitted", "queued", "processing", "completed"]
     assert last_event_data(engine, sid, "queued")["traceId"] == "trace-from-psql"
     assert scalar(engine, "SELECT attempt_count FROM user_progress") == 1
+
+
+def test_a_poison_row_fails_at_once_and_outbox_retry_sends_it_on_once_mended(
+    engine: Engine,
+    child_env: dict[str, str],
+    make_relay: Callable[..., Relay],
+    start_worker: Callable[..., dramatiq.Worker],
+) -> None:
+    # given a producer that wrote a payload without its userId
+    (outbox_id,) = seed_pending(engine, 1, payload_override={"userId": None})
+    relay = make_relay()
+    relay.run_once()
+    assert scalar(engine, "SELECT status::text FROM outbox") == "failed"
+    assert "payload.userId" in scalar(engine, "SELECT error_message FROM outbox")
+    # when the operator mends the payload and retries the row from the command line
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE outbox o SET payload = o.payload || jsonb_build_object('userId', s.user_id)"
+                " FROM submissions s WHERE s.id = o.submission_id"
+            )
+        )
+    retried = run_cli("outbox", "retry", str(outbox_id), env=child_env)
+    assert retried.returncode == 0, retried.stderr
+    # then the relay publishes it and the worker grades it
+    relay.run_once()
+    start_worker()
+    wait_until(lambda: statuses(engine) == {"completed": 1}, timeout=20)
+    sid = scalar(engine, "SELECT id FROM submissions")
+    assert timeline(engine, sid) == [
+        "submitted",
+        "outbox_failed",
+        "outbox_retried",
+        "queued",
+        "processing",
+        "completed",
+    ]
