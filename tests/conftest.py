@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.migrate import upgrade
 from db.session import make_engine, make_session_factory
 from db.urls import libpq_url
+from domain.errors import VstepGradingError
 from workers.devenv import Services, resolve_services
 
 RUN_ID = uuid.uuid4().hex[:10]
@@ -38,7 +39,11 @@ def _admin_execute(services: Services, sql: str) -> None:
 @pytest.fixture(scope="session")
 def services() -> Iterator[Services]:
     state_dir = Path(tempfile.mkdtemp(prefix=f"vstep-test-{RUN_ID}-"))
-    found = resolve_services(state_dir)
+    try:
+        found = resolve_services(state_dir)
+    except VstepGradingError as exc:
+        # A server the environment names must answer: stop the run, never fall back.
+        pytest.exit(f"test servers: {exc}", returncode=1)
     yield found
     found.stop()
 
