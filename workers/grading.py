@@ -32,6 +32,7 @@ _S = SubmissionStatus
 # Failure reasons kept on the `failed` event (failureReason).
 BAD_INPUT = "BAD_INPUT"
 MAX_RETRIES = "MAX_RETRIES"
+INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
 class Outcome(StrEnum):
@@ -76,8 +77,14 @@ class GradingService:
                 outcome = self._grade_locked(session, request, delivery, context)
         except Exception as exc:
             if not is_transient(exc):
+                # A bug, not bad input: fail the submission visibly; Dramatiq dead-letters
+                # the message, and an operator can retry once the cause is fixed.
+                self.record_failure(request, delivery, exc, context, reason=INTERNAL_ERROR)
                 raise
-            self.record_transient_failure(request, delivery, exc, context)
+            exhausted = delivery.retries >= delivery.max_retries
+            self.record_failure(
+                request, delivery, exc, context, reason=MAX_RETRIES if exhausted else None
+            )
             raise TransientError(f"grading interrupted: {exc}") from exc
         metrics.GRADING_RESULTS.labels(outcome=outcome.value).inc()
         return outcome
@@ -177,16 +184,18 @@ class GradingService:
         context.info("grading_skipped", status=submission.status.value, reason="duplicate")
         return False
 
-    def record_transient_failure(
+    def record_failure(
         self,
         request: GradingRequest,
         delivery: Delivery,
         exc: BaseException,
         context: structlog.typing.FilteringBoundLogger,
+        *,
+        reason: str | None,
     ) -> None:
-        """error -> retrying while retries remain, else failed; best effort (the DB may be down)."""
+        """error, then retrying (reason None) or failed with the reason; best effort."""
         attempts = delivery.retries + 1
-        exhausted = delivery.retries >= delivery.max_retries
+        exhausted = reason is not None
         error = f"{type(exc).__name__}: {exc}"[:1000]
         try:
             with self.session_factory.begin() as session:
@@ -199,7 +208,11 @@ class GradingService:
                     session,
                     id=request.submission_id,
                     to=_S.ERROR,
-                    data={"error": error, "attempt": attempts, "transient": True},
+                    data={
+                        "error": error,
+                        "attempt": attempts,
+                        "transient": reason != INTERNAL_ERROR,
+                    },
                 )
                 if exhausted:
                     submission_transition(
@@ -207,7 +220,7 @@ class GradingService:
                         id=request.submission_id,
                         to=_S.FAILED,
                         data={
-                            "failureReason": MAX_RETRIES,
+                            "failureReason": reason,
                             "attemptsMade": attempts,
                             "lastError": error,
                         },
@@ -223,7 +236,7 @@ class GradingService:
             context.error("grading_failure_not_recorded", error=str(record_error)[:500])
         if exhausted:
             metrics.GRADING_RESULTS.labels(outcome=Outcome.FAILED.value).inc()
-            context.error("submission_failed", reason=MAX_RETRIES, error=error)
+            context.error("submission_failed", reason=reason, error=error)
         else:
             metrics.GRADING_RETRIES.inc()
             context.warning("grading_retry_scheduled", attempt=attempts, error=error)

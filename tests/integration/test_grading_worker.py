@@ -200,3 +200,27 @@ def test_bad_input_fails_at_once_without_retries(
     assert "answer_key" in failed["lastError"]
     assert event_counts(engine, "processing") == {sid: 1}
     assert timeline(engine, sid)[-2:] == ["processing", "failed"]
+
+
+def test_an_unexpected_error_fails_the_submission_visibly_without_retries(
+    engine: Engine,
+    make_relay: Callable[..., Relay],
+    start_worker: Callable[..., dramatiq.Worker],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given grading that hits a bug (not bad input, not a lost connection)
+    def buggy(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("unexpected state in the grader")
+
+    monkeypatch.setattr(grading, "grade_objective", buggy)
+    seed_pending(engine, 1)
+    make_relay().run_once()
+    # when the worker runs
+    start_worker()
+    # then the submission is failed with the error, after one attempt, not left queued
+    wait_until(lambda: statuses(engine) == {"failed": 1}, timeout=20)
+    (sid,) = submission_ids(engine)
+    failed = last_event_data(engine, sid, "failed")
+    assert (failed["failureReason"], failed["attemptsMade"]) == ("INTERNAL_ERROR", 1)
+    assert "unexpected state in the grader" in failed["lastError"]
+    assert event_counts(engine, "processing") == {sid: 1}
