@@ -1,0 +1,466 @@
+"""How fast the relay moves outbox rows to Redis, and how soon after commit a row is published.
+
+    .venv/bin/python -m benchmarks.relay [--rows 10000 100000] [--batch-sizes 200 1000]
+
+Throughput: N pending rows seeded in bulk, then ``Relay.run_once`` in a loop until a pass
+claims nothing, against the bare broker (the same messages, built by the same
+``Relay.message_for``, enqueued with no database) in the same run.
+Latency: intake commits one submission at a time while ``run_relay`` runs in a thread,
+once woken by LISTEN/NOTIFY and once by its poll interval alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from unittest import mock
+
+import dramatiq
+import redis
+import sqlalchemy as sa
+
+from benchmarks.common import (
+    BenchEnv,
+    BenchmarkError,
+    Database,
+    bench_environment,
+    fmt_ms,
+    fmt_rate,
+    fmt_ratio,
+    per_second,
+    percentile,
+    print_header,
+    print_table,
+    progress,
+    run_main,
+    wait_for,
+)
+from db.intake import submit_in_new_transaction
+from db.models import OutboxRow
+from db.outbox import ClaimedRow
+from domain.enums import QuestionFormat
+from domain.messages import MESSAGE_TYPE_GRADING_REQUEST
+from workers import relay_loop
+from workers.broker import make_broker
+from workers.demo_data import DemoQuestion, create_demo_content, demo_answer
+from workers.relay import Relay, RelaySettings
+from workers.relay_loop import OutboxListener, run_relay
+
+DEFAULT_ROWS = (10_000, 100_000)
+DEFAULT_BATCH_SIZES = (RelaySettings().batch_size, 1000)
+DEFAULT_LATENCY_ROWS = 300
+# Intake commits per second while latency is measured.
+DEFAULT_LATENCY_RATE = 100.0
+# Rows committed and published before latency is recorded: connections, caches, JIT of plans.
+LATENCY_WARMUP_ROWS = 20
+# How long a run may take to publish what it was given before the benchmark gives up.
+PUBLISH_TIMEOUT_SECONDS = 60.0
+# How long a stopped relay thread gets to finish its batch.
+RELAY_JOIN_SECONDS = 30.0
+LEARNERS = 25
+
+# N pending submissions with their details, 'submitted' event and outbox row, in one
+# statement; the rows are those intake writes (same payload keys, sizes and trace ids).
+SEED_SQL = sa.text(
+    """
+    WITH s AS (
+        INSERT INTO submissions (user_id, question_id, skill, request_id, deadline)
+        SELECT :user_id, :question_id, 'reading', gen_random_uuid(),
+               now() + interval '30 minutes'
+        FROM generate_series(1, :count)
+        RETURNING id, user_id, request_id, deadline, md5(id::text) AS trace_id
+    ), d AS (
+        INSERT INTO submission_details (submission_id, answer)
+        SELECT id, CAST(:answer AS jsonb) FROM s
+    ), e AS (
+        INSERT INTO submission_events (submission_id, kind, data)
+        SELECT id, 'submitted', jsonb_build_object(
+            'requestId', request_id, 'attempt', 1, 'traceId', trace_id,
+            'questionId', CAST(:question_id AS text))
+        FROM s
+    )
+    INSERT INTO outbox (submission_id, aggregate_type, aggregate_id, message_type, payload,
+                        created_at)
+    SELECT id, 'submission', id, :message_type,
+           jsonb_build_object(
+               'requestId', request_id, 'submissionId', id, 'userId', user_id,
+               'skill', 'reading', 'attempt', 1,
+               'deadline', to_char(deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+               'traceId', trace_id),
+           -- Distinct times, so the relay's oldest-first order is the insert order.
+           clock_timestamp()
+    FROM s
+    """
+)
+
+
+@dataclass(frozen=True)
+class Fixtures:
+    """The learners and questions every seeded or submitted row refers to."""
+
+    learners: list[tuple[uuid.UUID, float]]
+    questions: list[DemoQuestion]
+
+    @property
+    def reading_mcq(self) -> DemoQuestion:
+        return next(q for q in self.questions if q.format is QuestionFormat.READING_MCQ)
+
+
+@dataclass(frozen=True)
+class Throughput:
+    rows: int
+    batch_size: int
+    relay_seconds: float
+    passes: int
+    bare_seconds: float
+
+    @property
+    def relay_rate(self) -> float:
+        return per_second(self.rows, self.relay_seconds)
+
+    @property
+    def bare_rate(self) -> float:
+        return per_second(self.rows, self.bare_seconds)
+
+
+@dataclass(frozen=True)
+class Latency:
+    mode: str
+    rate: float
+    # Client clock after COMMIT returned -> outbox.published_at (seconds).
+    after_commit: list[float]
+    # outbox.created_at -> published_at, both in SQL (includes the intake transaction).
+    in_sql: list[float]
+
+
+class PollingOnlyListener(OutboxListener):
+    """A listener never notified: the relay sees new rows only when its poll interval ends.
+
+    run_relay builds its listener itself, so the benchmark swaps the class it looks up.
+    """
+
+    def wait(self, timeout: float) -> bool:
+        time.sleep(timeout)
+        return False
+
+
+def main() -> None:
+    args = parse_args()
+    with bench_environment() as env:
+        print_header("relay benchmark", env)
+        broker = make_broker(env.redis_url, namespace=env.namespace)
+        try:
+            db = env.create_database("relay")
+            with db.session_factory.begin() as session:
+                learners, questions = create_demo_content(session, learners=LEARNERS)
+            fixtures = Fixtures(learners, questions)
+            results = [
+                result
+                for rows in args.rows
+                for result in measure_throughput(env, db, broker, fixtures, rows, args.batch_sizes)
+            ]
+            print_throughput(results)
+            latencies = [
+                measure_latency(env, db, broker, fixtures, args, polling_only=False),
+                measure_latency(env, db, broker, fixtures, args, polling_only=True),
+            ]
+            print_latency(latencies, args.latency_rows)
+        finally:
+            broker.close()
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.relay", description=__doc__)
+    parser.add_argument("--rows", type=int, nargs="+", default=list(DEFAULT_ROWS))
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=list(DEFAULT_BATCH_SIZES))
+    parser.add_argument("--latency-rows", type=int, default=DEFAULT_LATENCY_ROWS)
+    parser.add_argument(
+        "--latency-rate", type=float, default=DEFAULT_LATENCY_RATE, help="commits per second"
+    )
+    args = parser.parse_args()
+    if min(args.rows) < 1 or min(args.batch_sizes) < 1 or args.latency_rows < 1:
+        parser.error("--rows, --batch-sizes and --latency-rows must be positive")
+    return args
+
+
+# --- throughput ---------------------------------------------------------------------------
+
+
+def measure_throughput(
+    env: BenchEnv,
+    db: Database,
+    broker: dramatiq.Broker,
+    fixtures: Fixtures,
+    rows: int,
+    batch_sizes: Sequence[int],
+) -> list[Throughput]:
+    """One bare-broker run of ``rows`` messages, then one relay run per batch size."""
+    reset(env, db)
+    seed(db, fixtures, rows)
+    claimed = load_pending(db)
+    progress(f"bare broker: enqueueing {rows:,} messages")
+    bare_seconds = time_bare_broker(broker, claimed)
+    check_queue_length(env, rows)
+    del claimed
+    results = []
+    for batch_size in batch_sizes:
+        reset(env, db)
+        seed(db, fixtures, rows)
+        progress(f"relay: publishing {rows:,} rows, batch size {batch_size}")
+        relay_seconds, passes = time_relay(db, broker, batch_size)
+        check_all_published(db, rows)
+        check_queue_length(env, rows)
+        results.append(Throughput(rows, batch_size, relay_seconds, passes, bare_seconds))
+    reset(env, db)
+    return results
+
+
+def reset(env: BenchEnv, db: Database) -> None:
+    """No submissions and an empty broker; learners and questions stay."""
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE submissions CASCADE"))
+    env.flush_namespace()
+
+
+def seed(db: Database, fixtures: Fixtures, count: int) -> None:
+    question = fixtures.reading_mcq
+    learner_id, ability = fixtures.learners[0]
+    answer = demo_answer(random.Random(0), question, ability)
+    progress(f"seeding {count:,} pending outbox rows")
+    started = time.perf_counter()
+    with db.engine.begin() as conn:
+        conn.execute(
+            SEED_SQL,
+            {
+                "user_id": learner_id,
+                "question_id": question.id,
+                "count": count,
+                "answer": json.dumps(answer),
+                "message_type": MESSAGE_TYPE_GRADING_REQUEST,
+            },
+        )
+    # Fresh statistics, so every run claims with the same plan.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE submissions, submission_events, outbox"))
+    progress(f"seeded in {time.perf_counter() - started:.1f} s")
+
+
+def load_pending(db: Database) -> list[ClaimedRow]:
+    """The seeded rows as the relay's claim returns them, for the bare broker to send."""
+    with db.session_factory() as session:
+        rows = session.execute(
+            sa.select(
+                OutboxRow.id,
+                OutboxRow.submission_id,
+                OutboxRow.message_type,
+                OutboxRow.payload,
+                OutboxRow.attempts,
+                OutboxRow.created_at,
+            ).order_by(OutboxRow.created_at)
+        )
+        return [ClaimedRow(*row) for row in rows]
+
+
+def time_bare_broker(broker: dramatiq.Broker, claimed: Sequence[ClaimedRow]) -> float:
+    """Seconds to build and enqueue every message exactly as the relay does, no database."""
+    broker.client.ping()  # connect before the clock starts, as the relay's pool has
+    started = time.perf_counter()
+    for row in claimed:
+        broker.enqueue(Relay.message_for(row))
+    return time.perf_counter() - started
+
+
+def time_relay(db: Database, broker: dramatiq.Broker, batch_size: int) -> tuple[float, int]:
+    """Seconds (and passes) for run_once, called until a pass claims nothing."""
+    relay = Relay(
+        session_factory=db.session_factory,
+        broker=broker,
+        settings=RelaySettings(batch_size=batch_size),
+        relay_id=f"bench-relay-{batch_size}",
+    )
+    with db.engine.connect() as conn:  # a pooled connection, as a running relay has
+        conn.execute(sa.text("SELECT 1"))
+    broker.client.ping()
+    passes = 0
+    started = time.perf_counter()
+    while relay.run_once() > 0:
+        passes += 1
+    return time.perf_counter() - started, passes
+
+
+def check_all_published(db: Database, rows: int) -> None:
+    with db.engine.connect() as conn:
+        published = conn.execute(
+            sa.text("SELECT count(*) FROM outbox WHERE status = 'published'")
+        ).scalar_one()
+    if published != rows:
+        raise BenchmarkError(f"the relay published {published} of {rows} rows")
+
+
+def check_queue_length(env: BenchEnv, rows: int) -> None:
+    client = redis.Redis.from_url(env.redis_url)
+    try:
+        queued = int(client.llen(f"{env.namespace}:{MESSAGE_TYPE_GRADING_REQUEST}"))
+    finally:
+        client.close()
+    if queued != rows:
+        raise BenchmarkError(f"Redis holds {queued} messages, expected {rows}")
+
+
+def print_throughput(results: Sequence[Throughput]) -> None:
+    print_table(
+        "Throughput: pending outbox rows -> Redis (rows per second, higher is better)",
+        ["rows", "batch", "relay", "bare broker", "relay/bare", "relay passes", "relay time"],
+        [
+            [
+                f"{r.rows:,}",
+                str(r.batch_size),
+                fmt_rate(r.relay_rate),
+                fmt_rate(r.bare_rate),
+                fmt_ratio(r.relay_rate / r.bare_rate),
+                f"{r.passes:,}",
+                f"{r.relay_seconds:.1f} s",
+            ]
+            for r in results
+        ],
+    )
+
+
+# --- latency ------------------------------------------------------------------------------
+
+
+def measure_latency(
+    env: BenchEnv,
+    db: Database,
+    broker: dramatiq.Broker,
+    fixtures: Fixtures,
+    args: argparse.Namespace,
+    *,
+    polling_only: bool,
+) -> Latency:
+    """Commit rows one by one at a steady rate with run_relay running; per-row latencies."""
+    mode = "polling only" if polling_only else "LISTEN/NOTIFY"
+    reset(env, db)
+    settings = RelaySettings()  # poll every 1 s in both modes, so only the wake-up differs
+    relay = Relay(session_factory=db.session_factory, broker=broker, settings=settings)
+    listener_class = PollingOnlyListener if polling_only else OutboxListener
+    stop = threading.Event()
+    rng = random.Random(1)
+    with mock.patch.object(relay_loop, "OutboxListener", listener_class):
+        thread = threading.Thread(
+            target=run_relay,
+            args=(relay,),
+            kwargs={"database_url": db.libpq_url, "stop": stop},
+            name=f"relay-{mode}",
+            daemon=True,
+        )
+        thread.start()
+        try:
+            progress(f"latency ({mode}): warming up")
+            warmup = [submit_one(db, fixtures, rng)[0] for _ in range(LATENCY_WARMUP_ROWS)]
+            wait_published(db, warmup)
+            progress(f"latency ({mode}): {args.latency_rows} rows at {args.latency_rate:g}/s")
+            committed, seconds = submit_paced(db, fixtures, rng, args)
+            wait_published(db, list(committed))
+        finally:
+            stop.set()
+            thread.join(RELAY_JOIN_SECONDS)
+    after_commit, in_sql = published_latencies(db, committed)
+    return Latency(mode, per_second(len(committed), seconds), after_commit, in_sql)
+
+
+def submit_one(db: Database, fixtures: Fixtures, rng: random.Random) -> tuple[uuid.UUID, float]:
+    """One intake in its own transaction; (outbox id, wall clock right after COMMIT)."""
+    learner_id, ability = rng.choice(fixtures.learners)
+    question = rng.choice(fixtures.questions)
+    result = submit_in_new_transaction(
+        db.session_factory,
+        request_id=uuid.uuid4(),
+        user_id=learner_id,
+        question_id=question.id,
+        answer=demo_answer(rng, question, ability),
+    )
+    committed_at = time.time()
+    if result.outbox_id is None:
+        raise BenchmarkError(f"intake wrote no outbox row for {result.request_id}")
+    return result.outbox_id, committed_at
+
+
+def submit_paced(
+    db: Database, fixtures: Fixtures, rng: random.Random, args: argparse.Namespace
+) -> tuple[dict[uuid.UUID, float], float]:
+    """Commit ``latency_rows`` intakes on a fixed schedule (no drift); ids -> commit times."""
+    interval = 1.0 / args.latency_rate
+    committed: dict[uuid.UUID, float] = {}
+    started = time.monotonic()
+    for n in range(args.latency_rows):
+        delay = started + n * interval - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)  # pacing the producer, not waiting for a result
+        outbox_id, committed_at = submit_one(db, fixtures, rng)
+        committed[outbox_id] = committed_at
+    return committed, time.monotonic() - started
+
+
+def wait_published(db: Database, ids: list[uuid.UUID]) -> None:
+    def all_published() -> bool:
+        with db.engine.connect() as conn:
+            published = conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM outbox WHERE id = ANY(:ids) AND status = 'published'"
+                ),
+                {"ids": ids},
+            ).scalar_one()
+        return bool(published == len(ids))
+
+    wait_for(all_published, timeout=PUBLISH_TIMEOUT_SECONDS, what=f"{len(ids)} rows published")
+
+
+def published_latencies(
+    db: Database, committed: dict[uuid.UUID, float]
+) -> tuple[list[float], list[float]]:
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT id, extract(epoch FROM published_at)::float8, "
+                "extract(epoch FROM published_at - created_at)::float8 "
+                "FROM outbox WHERE id = ANY(:ids)"
+            ),
+            {"ids": list(committed)},
+        ).all()
+    after_commit = [float(published) - committed[outbox_id] for outbox_id, published, _ in rows]
+    in_sql = [float(seconds) for _, _, seconds in rows]
+    return after_commit, in_sql
+
+
+def print_latency(latencies: Sequence[Latency], rows: int) -> None:
+    notify, polling = latencies
+    print_table(
+        f"Latency: intake COMMIT -> outbox.published_at ({rows} rows, each its own transaction; "
+        "lower is better)",
+        ["relay woken by", "commits/s", "p50", "p99", "max", "created_at->published p50", "p99"],
+        [
+            [
+                lat.mode,
+                f"{lat.rate:.0f}",
+                fmt_ms(percentile(lat.after_commit, 0.50)),
+                fmt_ms(percentile(lat.after_commit, 0.99)),
+                fmt_ms(max(lat.after_commit)),
+                fmt_ms(percentile(lat.in_sql, 0.50)),
+                fmt_ms(percentile(lat.in_sql, 0.99)),
+            ]
+            for lat in latencies
+        ],
+    )
+    ratio = percentile(polling.after_commit, 0.50) / percentile(notify.after_commit, 0.50)
+    print(f"p50 polling only / p50 LISTEN/NOTIFY: {fmt_ratio(ratio)}", flush=True)
+
+
+if __name__ == "__main__":
+    run_main(main)
