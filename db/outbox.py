@@ -46,7 +46,7 @@ class PublishFailure:
     permanent: bool
 
 
-def _clock(now: datetime | None) -> sa.ColumnElement[datetime]:
+def clock_or_now(now: datetime | None) -> sa.ColumnElement[datetime]:
     """The given time (tests) or the database's clock, shared by every relay."""
     return sa.literal(now, sa.DateTime(timezone=True)) if now else sa.func.now()
 
@@ -65,7 +65,7 @@ def outbox_claim_batch(
     A row that failed to publish waits ``min(cap, base * 2^(attempts-1))`` seconds after
     its last try (``locked_at``) before it is claimed again.
     """
-    clock = _clock(now)
+    clock = clock_or_now(now)
     backoff_seconds = sa.func.least(
         backoff_cap_seconds,
         backoff_base_seconds * sa.func.power(2, sa.func.greatest(OutboxRow.attempts - 1, 0)),
@@ -118,7 +118,7 @@ def outbox_mark_published(
             OutboxRow.status == _P.PROCESSING,
             OutboxRow.locked_by == relay_id,
         )
-        .values(status=_P.PUBLISHED, published_at=_clock(now), error_message=None)
+        .values(status=_P.PUBLISHED, published_at=clock_or_now(now), error_message=None)
         .returning(OutboxRow.id, OutboxRow.submission_id)
     )
     return [(row[0], row[1]) for row in result]
@@ -162,7 +162,7 @@ def outbox_rescue_expired(
     session: Session, *, lease_seconds: float, now: datetime | None = None
 ) -> list[tuple[uuid.UUID, str | None]]:
     """Take back rows whose relay held them past the lease (it died); (id, old relay)."""
-    clock = _clock(now)
+    clock = clock_or_now(now)
     expired = (
         sa.select(OutboxRow.id, OutboxRow.locked_by)
         .where(

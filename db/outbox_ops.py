@@ -17,6 +17,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from db.models import OutboxRow
+from db.outbox import clock_or_now
 from db.submissions import submission_event_append
 from domain.enums import OutboxStatus
 
@@ -49,11 +50,6 @@ class OutboxStats:
     oldest_pending_age_seconds: float | None
     failed_last_hour: int
     published_last_hour: int
-
-
-def _clock(now: datetime | None) -> sa.ColumnElement[datetime]:
-    """The given time (tests) or the database's clock."""
-    return sa.literal(now, sa.DateTime(timezone=True)) if now else sa.func.now()
 
 
 def outbox_list(
@@ -163,7 +159,7 @@ def outbox_retry_failed_matching(
     if message_type is not None:
         conditions.append(OutboxRow.message_type == message_type)
     if older_than is not None:
-        conditions.append(OutboxRow.created_at < _clock(now) - older_than)
+        conditions.append(OutboxRow.created_at < clock_or_now(now) - older_than)
     return _retry_failed_where(session, *conditions, by=by)
 
 
@@ -174,7 +170,7 @@ def outbox_stats(session: Session, *, now: datetime | None = None) -> OutboxStat
     keeps ``locked_at`` as the time of that last try, so ``locked_at`` is when it failed;
     a row failed without ever being claimed falls back to ``created_at``.
     """
-    clock = _clock(now)
+    clock = clock_or_now(now)
     since = clock - RECENT_WINDOW
     status = OutboxRow.status
     count_by_status = [sa.func.count().filter(status == value) for value in OutboxStatus]
@@ -208,7 +204,7 @@ def outbox_purge_published(
         sa.delete(OutboxRow)
         .where(
             OutboxRow.status == _O.PUBLISHED,
-            OutboxRow.published_at < _clock(now) - older_than,
+            OutboxRow.published_at < clock_or_now(now) - older_than,
         )
         .execution_options(synchronize_session=False)
     )

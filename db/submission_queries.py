@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from db.models import Submission, SubmissionDetail, SubmissionEvent
+from db.submissions import submission_events_recent
 from domain.enums import Skill, SubmissionStatus
 
 
@@ -33,14 +34,8 @@ def submission_get(session: Session, *, id: uuid.UUID) -> SubmissionRecord | Non
     result = session.execute(
         sa.select(SubmissionDetail.result).where(SubmissionDetail.submission_id == id)
     ).scalar_one_or_none()
-    # event_id breaks ties between events stamped with the same instant, so that the
-    # order printed is the same every time.
-    events = session.execute(
-        sa.select(SubmissionEvent)
-        .where(SubmissionEvent.submission_id == id)
-        .order_by(SubmissionEvent.occurred_at, SubmissionEvent.event_id)
-    ).scalars()
-    return SubmissionRecord(submission=submission, result=result, events=list(events))
+    events = submission_events_recent(session, submission_id=id, limit=None)
+    return SubmissionRecord(submission=submission, result=result, events=events)
 
 
 def submission_list(

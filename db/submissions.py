@@ -105,17 +105,19 @@ def submission_transition_many(
 
 
 def submission_events_recent(
-    session: Session, *, submission_id: uuid.UUID, limit: int = 50
+    session: Session, *, submission_id: uuid.UUID, limit: int | None = 50
 ) -> list[SubmissionEvent]:
-    """The submission's events, oldest first (the last ``limit`` of them)."""
+    """The submission's events oldest first: the last ``limit`` of them, or all with None.
+
+    event_id breaks ties between events of the same instant, so the order is stable.
+    """
     newest = (
         sa.select(SubmissionEvent)
         .where(SubmissionEvent.submission_id == submission_id)
-        .order_by(SubmissionEvent.occurred_at.desc(), SubmissionEvent.event_id)
+        .order_by(SubmissionEvent.occurred_at.desc(), SubmissionEvent.event_id.desc())
         .limit(limit)
         .subquery()
     )
-    rows = session.execute(
-        sa.select(sa.orm.aliased(SubmissionEvent, newest)).order_by(newest.c.occurred_at)
-    ).scalars()
+    event = sa.orm.aliased(SubmissionEvent, newest)
+    rows = session.execute(sa.select(event).order_by(event.occurred_at, event.event_id)).scalars()
     return list(rows)
