@@ -10,12 +10,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
 
 import migrations
-from db.session import driver_error_line, make_engine
+from db.session import make_engine
 from db.urls import safe_url
-from domain.errors import TransientError
+from domain.errors import DatabaseUnavailable
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 
@@ -36,9 +35,8 @@ def check_reachable(url: URL) -> None:
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
-    except OperationalError as exc:
-        reason = driver_error_line(exc)
-        raise TransientError(f"database {safe_url(url)} is not reachable: {reason}") from exc
+    except DatabaseUnavailable as exc:
+        raise DatabaseUnavailable(f"database {safe_url(url)} is not reachable: {exc}") from exc
     finally:
         engine.dispose()
 

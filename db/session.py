@@ -7,22 +7,25 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.errors import install_error_boundary
 from db.urls import parse_database_url
 
 
 def make_engine(
     url: str | URL, *, pool_size: int = 5, application_name: str = "vstep-grading"
 ) -> Engine:
+    """An engine whose errors are domain errors (``db/errors.py``), at connect time too."""
     parsed = parse_database_url(url) if isinstance(url, str) else url
-    return sa.create_engine(
+    engine = sa.create_engine(
         parsed,
         pool_size=pool_size,
         pool_pre_ping=True,
         connect_args={"application_name": application_name, "connect_timeout": 5},
     )
+    install_error_boundary(engine)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -36,8 +39,3 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     with factory.begin() as session:
         yield session
 
-
-def driver_error_line(exc: DBAPIError) -> str:
-    """The first line of what the driver said, for one-line error messages."""
-    text = str(exc.orig if exc.orig is not None else exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,4 +1,9 @@
-"""One root exception; workers decide retry versus fail from the class, never the text."""
+"""One root exception; workers decide retry versus fail from the class, never the text.
+
+``db/`` turns every driver error into one of these at one boundary (``db/errors.py``),
+and the broker side does the same for redis, pika and Dramatiq (``workers/broker.py``),
+keeping the original as ``__cause__``.
+"""
 
 from __future__ import annotations
 
@@ -30,9 +35,34 @@ class TransientError(VstepGradingError):
     """A temporary failure (connection loss, timeout); the work may be retried."""
 
 
+class InfrastructureError(TransientError):
+    """The database or the broker failed, not the work: retrying spends no retry budget."""
+
+
+class DatabaseUnavailable(InfrastructureError):
+    """The database does not answer (connection refused or lost, server shutting down)."""
+
+
+class TransactionConflict(InfrastructureError):
+    """The database rolled the transaction back (serialization failure, deadlock, lock or
+    statement timeout); the same work may succeed at once when tried again."""
+
+
+class BrokerUnavailable(InfrastructureError):
+    """The message broker does not answer."""
+
+
 class ConstraintViolation(VstepGradingError):
     """A database constraint refused the write."""
 
     def __init__(self, constraint: str, message: str | None = None) -> None:
         self.constraint = constraint
         super().__init__(message or f"constraint {constraint} violated")
+
+
+class DatabaseError(VstepGradingError):
+    """The database refused a statement for a reason retrying cannot mend (a bug or bad data)."""
+
+    def __init__(self, message: str, *, sqlstate: str | None = None) -> None:
+        self.sqlstate = sqlstate
+        super().__init__(message)

@@ -6,12 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from db.session import driver_error_line, make_engine, make_session_factory
+from db.session import make_engine, make_session_factory
 from db.urls import parse_database_url, safe_url
-from domain.errors import TransientError, VstepGradingError
+from domain.errors import DatabaseError, DatabaseUnavailable
 from workers.settings import load_settings
 
 DatabaseUrl = typer.Option(
@@ -26,15 +25,15 @@ Json = typer.Option(False, "--json", help="Print JSON for scripts instead of tab
 
 @contextmanager
 def cli_transaction(database_url: str | None, *, command: str) -> Iterator[Session]:
-    """One transaction on the configured database; driver errors become one line."""
+    """One transaction on the configured database; database errors name the (masked) URL."""
     url = parse_database_url(database_url or load_settings().database_url)
     engine = make_engine(url, pool_size=1, application_name=f"vstep-grading {command}")
     try:
         with make_session_factory(engine).begin() as session:
             yield session
-    except OperationalError as exc:
-        raise TransientError(f"database {safe_url(url)}: {driver_error_line(exc)}") from exc
-    except DBAPIError as exc:
-        raise VstepGradingError(f"database {safe_url(url)}: {driver_error_line(exc)}") from exc
+    except DatabaseUnavailable as exc:
+        raise DatabaseUnavailable(f"database {safe_url(url)}: {exc}") from exc
+    except DatabaseError as exc:
+        raise DatabaseError(f"database {safe_url(url)}: {exc}", sqlstate=exc.sqlstate) from exc
     finally:
         engine.dispose()
