@@ -16,16 +16,47 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from db.models import OutboxRow
+from db.clock import clock_or_now
+from db.models import OutboxRow, Question, Submission
 from db.models.base import OUTBOX_STATUS
-from domain.enums import OutboxStatus
+from domain.enums import OutboxStatus, Skill
+from domain.states import outbox_can_transition
 
 _P = OutboxStatus
+
+
+def outbox_guard(source: OutboxStatus, target: OutboxStatus) -> sa.ColumnElement[bool]:
+    """The WHERE clause of a move from ``source`` to ``target``, as domain/states.py allows it.
+
+    Built at import time by each query below, so a query whose move the state map does not
+    allow fails the first time it is built, not in production.
+    """
+    if not outbox_can_transition(source, target):
+        raise ValueError(f"outbox move {source} -> {target} is not in OUTBOX_TRANSITIONS")
+    return OutboxRow.status == source
+
+
+_CLAIM = outbox_guard(_P.PENDING, _P.PROCESSING)
+_MARK = outbox_guard(_P.PROCESSING, _P.PUBLISHED)
+# A release goes back to pending or on to failed; both leave from processing.
+_RELEASE = outbox_guard(_P.PROCESSING, _P.PENDING)
+assert outbox_can_transition(_P.PROCESSING, _P.FAILED)
+_RESCUE = outbox_guard(_P.PROCESSING, _P.PENDING)
 
 
 def seconds(value: float | sa.ColumnElement[float]) -> sa.ColumnElement[timedelta]:
     """An SQL interval of ``value`` seconds."""
     return sa.func.make_interval(0, 0, 0, 0, 0, 0, value, type_=sa.Interval())
+
+
+@dataclass(frozen=True)
+class SubmissionFacts:
+    """What the submission row says, for checking a payload against it."""
+
+    request_id: uuid.UUID | None
+    user_id: uuid.UUID
+    skill: Skill
+    question_skill: Skill
 
 
 @dataclass(frozen=True)
@@ -36,6 +67,7 @@ class ClaimedRow:
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+    submission: SubmissionFacts
 
 
 @dataclass(frozen=True)
@@ -44,11 +76,6 @@ class PublishFailure:
     error: str
     # Poison (no route, invalid payload) fails at once; a broker error backs off.
     permanent: bool
-
-
-def clock_or_now(now: datetime | None) -> sa.ColumnElement[datetime]:
-    """The given time (tests) or the database's clock, shared by every relay."""
-    return sa.literal(now, sa.DateTime(timezone=True)) if now else sa.func.now()
 
 
 def outbox_claim_batch(
@@ -76,7 +103,7 @@ def outbox_claim_batch(
     )
     candidates = (
         sa.select(OutboxRow.id)
-        .where(OutboxRow.status == _P.PENDING, due)
+        .where(_CLAIM, due)
         .order_by(OutboxRow.created_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -84,7 +111,11 @@ def outbox_claim_batch(
     )
     result = session.execute(
         sa.update(OutboxRow)
-        .where(OutboxRow.id.in_(candidates))
+        .where(
+            OutboxRow.id.in_(candidates),
+            Submission.id == OutboxRow.submission_id,
+            Question.id == Submission.question_id,
+        )
         .values(
             status=_P.PROCESSING,
             locked_at=clock,
@@ -98,9 +129,29 @@ def outbox_claim_batch(
             OutboxRow.payload,
             OutboxRow.attempts,
             OutboxRow.created_at,
+            Submission.request_id,
+            Submission.user_id,
+            Submission.skill,
+            Question.skill.label("question_skill"),
         )
     )
-    rows = [ClaimedRow(*row) for row in result]
+    rows = [
+        ClaimedRow(
+            id=row.id,
+            submission_id=row.submission_id,
+            message_type=row.message_type,
+            payload=row.payload,
+            attempts=row.attempts,
+            created_at=row.created_at,
+            submission=SubmissionFacts(
+                request_id=row.request_id,
+                user_id=row.user_id,
+                skill=row.skill,
+                question_skill=row.question_skill,
+            ),
+        )
+        for row in result
+    ]
     rows.sort(key=lambda row: row.created_at)
     return rows
 
@@ -115,7 +166,7 @@ def outbox_mark_published(
         sa.update(OutboxRow)
         .where(
             OutboxRow.id.in_(ids),
-            OutboxRow.status == _P.PROCESSING,
+            _MARK,
             OutboxRow.locked_by == relay_id,
         )
         .values(status=_P.PUBLISHED, published_at=clock_or_now(now), error_message=None)
@@ -140,7 +191,7 @@ def outbox_release_failed(
             sa.update(OutboxRow)
             .where(
                 OutboxRow.id == failure.id,
-                OutboxRow.status == _P.PROCESSING,
+                _RELEASE,
                 OutboxRow.locked_by == relay_id,
             )
             .values(
@@ -161,13 +212,20 @@ def outbox_release_failed(
 def outbox_rescue_expired(
     session: Session, *, lease_seconds: float, now: datetime | None = None
 ) -> list[tuple[uuid.UUID, str | None]]:
-    """Take back rows whose relay held them past the lease (it died); (id, old relay)."""
+    """Take back rows held past the lease (their relay died) or with no lease time at all
+    (written so by hand or by another tool); returns (id, the relay that held it).
+
+    The one query for it, whoever calls it: every relay pass and the scheduler's leases duty.
+    """
     clock = clock_or_now(now)
     expired = (
         sa.select(OutboxRow.id, OutboxRow.locked_by)
         .where(
-            OutboxRow.status == _P.PROCESSING,
-            OutboxRow.locked_at < clock - seconds(lease_seconds),
+            _RESCUE,
+            sa.or_(
+                OutboxRow.locked_at.is_(None),
+                OutboxRow.locked_at < clock - seconds(lease_seconds),
+            ),
         )
         .with_for_update(skip_locked=True)
         .cte("expired")

@@ -7,7 +7,7 @@ default to the database's clock, the one the relay stamps rows with; tests pass 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -16,10 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from db.clock import clock_or_now
 from db.models import OutboxRow
-from db.outbox import clock_or_now
+from db.submission_retry import submission_reopen
 from db.submissions import submission_event_append
-from domain.enums import OutboxStatus
+from domain.enums import OutboxStatus, Skill
+from domain.messages import MESSAGE_TYPE_GRADING_REQUEST
+from domain.sla import DEFAULT_SLA
 
 _O = OutboxStatus
 
@@ -73,7 +76,10 @@ def outbox_get(session: Session, *, id: uuid.UUID) -> OutboxRow | None:
 
 
 def _retry_failed_where(
-    session: Session, *conditions: sa.ColumnElement[bool], by: str
+    session: Session,
+    *conditions: sa.ColumnElement[bool],
+    by: str,
+    sla: Mapping[Skill, timedelta] = DEFAULT_SLA,
 ) -> list[uuid.UUID]:
     """Put the failed rows matching ``conditions`` back to pending, each with its event.
 
@@ -101,6 +107,7 @@ def _retry_failed_where(
         .returning(
             OutboxRow.id,
             OutboxRow.submission_id,
+            OutboxRow.message_type,
             OutboxRow.created_at,
             previous.c.error_message,
             previous.c.attempts,
@@ -120,15 +127,27 @@ def _retry_failed_where(
                 "by": by,
             },
         )
+        if row.message_type == MESSAGE_TYPE_GRADING_REQUEST:
+            # A poison request failed its submission with it; sending the request again
+            # is the operator's retry of that submission (a no-op if it is not failed).
+            submission_reopen(
+                session, id=row.submission_id, by=by, sla=sla, data={"outboxId": str(row.id)}
+            )
     return [row.id for row in moved]
 
 
-def outbox_retry(session: Session, *, ids: Sequence[uuid.UUID], by: str = OPERATOR) -> RetryOutcome:
+def outbox_retry(
+    session: Session,
+    *,
+    ids: Sequence[uuid.UUID],
+    by: str = OPERATOR,
+    sla: Mapping[Skill, timedelta] = DEFAULT_SLA,
+) -> RetryOutcome:
     """Retry the named rows that are failed; report every other one with the reason."""
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return RetryOutcome(retried=[], skipped=[])
-    moved = set(_retry_failed_where(session, OutboxRow.id.in_(wanted), by=by))
+    moved = set(_retry_failed_where(session, OutboxRow.id.in_(wanted), by=by, sla=sla))
     left = [id_ for id_ in wanted if id_ not in moved]
     statuses: dict[uuid.UUID, OutboxStatus] = {}
     if left:
@@ -153,6 +172,7 @@ def outbox_retry_failed_matching(
     older_than: timedelta | None = None,
     now: datetime | None = None,
     by: str = OPERATOR,
+    sla: Mapping[Skill, timedelta] = DEFAULT_SLA,
 ) -> list[uuid.UUID]:
     """Retry every failed row of ``message_type`` created more than ``older_than`` ago."""
     conditions: list[sa.ColumnElement[bool]] = []
@@ -160,7 +180,7 @@ def outbox_retry_failed_matching(
         conditions.append(OutboxRow.message_type == message_type)
     if older_than is not None:
         conditions.append(OutboxRow.created_at < clock_or_now(now) - older_than)
-    return _retry_failed_where(session, *conditions, by=by)
+    return _retry_failed_where(session, *conditions, by=by, sla=sla)
 
 
 def outbox_stats(session: Session, *, now: datetime | None = None) -> OutboxStats:
@@ -197,15 +217,27 @@ def outbox_stats(session: Session, *, now: datetime | None = None) -> OutboxStat
 
 
 def outbox_purge_published(
-    session: Session, *, older_than: timedelta, now: datetime | None = None
+    session: Session,
+    *,
+    older_than: timedelta,
+    now: datetime | None = None,
+    limit: int | None = None,
 ) -> int:
-    """Delete published rows published more than ``older_than`` ago; how many went."""
+    """Delete published rows published more than ``older_than`` ago; how many went.
+
+    Never a pending, processing or failed row. With ``limit``, at most that many (the
+    retention duty deletes in short transactions and skips rows someone holds).
+    """
+    old = sa.and_(
+        OutboxRow.status == _O.PUBLISHED,
+        OutboxRow.published_at < clock_or_now(now) - older_than,
+    )
+    if limit is not None:
+        batch = (
+            sa.select(OutboxRow.id).where(old).limit(limit).with_for_update(skip_locked=True)
+        ).scalar_subquery()
+        old = sa.and_(OutboxRow.id.in_(batch), OutboxRow.status == _O.PUBLISHED)
     result = session.execute(
-        sa.delete(OutboxRow)
-        .where(
-            OutboxRow.status == _O.PUBLISHED,
-            OutboxRow.published_at < clock_or_now(now) - older_than,
-        )
-        .execution_options(synchronize_session=False)
+        sa.delete(OutboxRow).where(old).execution_options(synchronize_session=False)
     )
     return cast(CursorResult[Any], result).rowcount

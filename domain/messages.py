@@ -67,6 +67,38 @@ class GradingCallback(_WireMessage):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+def check_request_matches(
+    request: GradingRequest,
+    *,
+    request_id: UUID | None,
+    user_id: UUID,
+    skill: Skill,
+    question_skill: Skill,
+) -> None:
+    """InvalidInput when a request disagrees with the submission row it names.
+
+    Such a request would grade the wrong attempt or file the score under the wrong user or
+    skill; it is poison, however well-formed.
+    """
+    if request.request_id != request_id:
+        raise InvalidInput(
+            "payload.requestId",
+            f"{request.request_id} is not the submission's request {request_id}",
+        )
+    if request.user_id != user_id:
+        raise InvalidInput(
+            "payload.userId", f"{request.user_id} is not the submission's user {user_id}"
+        )
+    if request.skill != skill:
+        raise InvalidInput(
+            "payload.skill", f"{request.skill} is not the submission's skill {skill}"
+        )
+    if skill != question_skill:
+        raise InvalidInput(
+            "submissions.skill", f"{skill} is not the skill of its question ({question_skill})"
+        )
+
+
 _M = TypeVar("_M", bound=_WireMessage)
 
 

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import dramatiq
+import dramatiq.errors
+import pika
+import pika.exceptions
+import redis
+import redis.exceptions
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
+
+from domain.errors import BrokerUnavailable
 
 # A worker silent for this long is dead: the Redis broker hands its unacked messages
 # to live workers. Dramatiq's default (60 s, checked on 0.1% of commands) is far slower.
@@ -35,3 +44,44 @@ def make_broker(
         heartbeat_timeout=heartbeat_ms,
         maintenance_chance=REDIS_MAINTENANCE_PER_MILLION,
     )
+
+
+# What redis, pika and Dramatiq raise when the broker is away or going away.
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.ReadOnlyError,
+    pika.exceptions.AMQPError,
+    dramatiq.errors.ConnectionFailed,
+    dramatiq.errors.ConnectionClosed,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+@contextmanager
+def broker_errors() -> Iterator[None]:
+    """The broker side's one boundary: connection errors become BrokerUnavailable."""
+    try:
+        yield
+    except _UNAVAILABLE as exc:
+        raise BrokerUnavailable(f"{type(exc).__name__}: {exc}"[:1000]) from exc
+
+
+def enqueue(broker: dramatiq.Broker, message: dramatiq.Message[Any]) -> None:
+    """Put ``message`` on the broker; BrokerUnavailable when it does not answer."""
+    with broker_errors():
+        broker.enqueue(message)
+
+
+def broker_ping(url: str) -> None:
+    """One round trip to the broker at ``url``; BrokerUnavailable when it does not answer."""
+    with broker_errors():
+        if url.startswith(("amqp://", "amqps://")):
+            pika.BlockingConnection(pika.URLParameters(url)).close()
+            return
+        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+        try:
+            client.ping()
+        finally:
+            client.close()

@@ -2,7 +2,10 @@
 
 One pass (``run_once``) rescues rows whose relay died, claims a batch, publishes it,
 then in ONE transaction marks what was published, moves those submissions
-pending -> queued, and puts back (or fails) what was not.
+pending -> queued, and puts back (or fails) what was not. Only ``BrokerUnavailable``
+is retried; a row whose message cannot be built, or that the broker refuses for any
+other reason, is poison and fails at once, together with its submission (BAD_INPUT) in
+the same transaction. The duty loop (``workers/duty_loop.py``) runs it.
 """
 
 from __future__ import annotations
@@ -21,15 +24,23 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.outbox import (
     ClaimedRow,
     PublishFailure,
+    SubmissionFacts,
     outbox_claim_batch,
     outbox_mark_published,
     outbox_release_failed,
     outbox_rescue_expired,
 )
-from db.submissions import submission_event_append, submission_transition_many
+from db.submissions import (
+    submission_event_append,
+    submission_transition,
+    submission_transition_many,
+)
 from domain.enums import OutboxStatus, SubmissionStatus
-from domain.errors import InvalidInput
+from domain.errors import BrokerUnavailable, InvalidInput
+from domain.failures import BAD_INPUT
+from domain.messages import GradingRequest, check_request_matches
 from workers import metrics
+from workers.broker import enqueue
 from workers.routes import ROUTES
 from workers.settings import Settings
 
@@ -63,6 +74,10 @@ def new_relay_id() -> str:
 
 
 class Relay:
+    """The relay as a duty: ``run_once`` is one pass, run by the duty loop."""
+
+    name = "relay"
+
     def __init__(
         self,
         *,
@@ -77,8 +92,20 @@ class Relay:
         self.relay_id = relay_id or new_relay_id()
         self.log = log.bind(relay_id=self.relay_id)
 
+    @property
+    def interval_seconds(self) -> float:
+        return self.settings.poll_seconds
+
+    @property
+    def batch_size(self) -> int:
+        return self.settings.batch_size
+
     def run_once(self, now: datetime | None = None) -> int:
-        """One pass; returns the number of rows claimed (a full batch means: go again)."""
+        """One pass; returns the number of rows claimed (a full batch means: go again).
+
+        Raises BrokerUnavailable after recording the pass when the broker refused a row,
+        so the loop backs off and reports the outage once.
+        """
         self.rescue_expired(now)
         with self.session_factory.begin() as session:
             claimed = outbox_claim_batch(
@@ -93,6 +120,9 @@ class Relay:
             return 0
         published, failures = self.publish(claimed)
         self.record(claimed, published, failures, now)
+        outage = next((f.error for f in failures if not f.permanent), None)
+        if outage is not None:
+            raise BrokerUnavailable(outage)
         return len(claimed)
 
     def rescue_expired(self, now: datetime | None = None) -> int:
@@ -115,14 +145,16 @@ class Relay:
                 continue
             try:
                 message = self.message_for(row)
-            except InvalidInput as exc:
-                failures.append(PublishFailure(row.id, str(exc), permanent=True))
-                continue
-            try:
-                self.broker.enqueue(message)
-            except Exception as exc:  # any broker or network failure is retried after backoff
-                broker_error = f"publish failed: {type(exc).__name__}: {exc}"[:2000]
+                enqueue(self.broker, message)
+            except BrokerUnavailable as exc:
+                broker_error = f"publish failed: {exc}"[:2000]
                 failures.append(PublishFailure(row.id, broker_error, permanent=False))
+                continue
+            except Exception as exc:  # poison: trying again would fail the same way
+                error = (
+                    str(exc) if isinstance(exc, InvalidInput) else f"{type(exc).__name__}: {exc}"
+                )
+                failures.append(PublishFailure(row.id, error[:2000], permanent=True))
                 continue
             published.append(row)
         return published, failures
@@ -138,6 +170,15 @@ class Relay:
             raise InvalidInput(
                 "payload.submissionId",
                 f"{parsed.submission_id} does not match outbox.submission_id {row.submission_id}",
+            )
+        if isinstance(parsed, GradingRequest):
+            facts: SubmissionFacts = row.submission
+            check_request_matches(
+                parsed,
+                request_id=facts.request_id,
+                user_id=facts.user_id,
+                skill=facts.skill,
+                question_skill=facts.question_skill,
             )
         return dramatiq.Message(
             queue_name=route.queue_name,
@@ -159,6 +200,7 @@ class Relay:
     ) -> None:
         by_id = {row.id: row for row in claimed}
         errors = {failure.id: failure.error for failure in failures}
+        poison = {failure.id for failure in failures if failure.permanent}
         with self.session_factory.begin() as session:
             marked = outbox_mark_published(
                 session, relay_id=self.relay_id, ids=[row.id for row in published], now=now
@@ -196,6 +238,20 @@ class Relay:
                             "relayId": self.relay_id,
                         },
                     )
+                    if outbox_id in poison:
+                        # The message can never be delivered: say so on the submission
+                        # rather than leave it pending until its deadline.
+                        submission_transition(
+                            session,
+                            id=submission_id,
+                            to=SubmissionStatus.FAILED,
+                            data={
+                                "failureReason": BAD_INPUT,
+                                "attemptsMade": 0,
+                                "lastError": errors[outbox_id],
+                                "outboxId": str(outbox_id),
+                            },
+                        )
         self.log_outcome(by_id, marked, released, errors, len(published))
 
     def log_outcome(
@@ -221,7 +277,8 @@ class Relay:
             self.log.warning("outbox_lease_lost", rows=published_count - len(marked))
         for outbox_id, submission_id, status, attempts in released:
             payload = by_id[outbox_id].payload
-            log_method = self.log.error if status == OutboxStatus.FAILED else self.log.warning
+            # A backoff is part of an outage the loop reports once; a failed row is news.
+            log_method = self.log.error if status == OutboxStatus.FAILED else self.log.debug
             log_method(
                 "outbox_row_failed" if status == OutboxStatus.FAILED else "outbox_row_backoff",
                 outbox_id=str(outbox_id),

@@ -1,38 +1,36 @@
-"""The relay's thin loop: run passes while there is work, sleep on LISTEN/NOTIFY otherwise."""
+"""The relay's wake-up: LISTEN on the outbox channel, so the duty loop sleeps until an insert."""
 
 from __future__ import annotations
 
 import threading
-import time
 
 import psycopg
-import structlog
-from sqlalchemy.exc import DBAPIError
 
+from db.errors import translate
+from workers.duty_loop import DutyLoop
 from workers.relay import Relay
-
-log = structlog.get_logger("vstep.relay")
 
 # The channel the outbox triggers notify (migration 0003).
 OUTBOX_CHANNEL = "vstep_outbox"
-# Pause after a failed pass (database down), doubling up to the cap.
-ERROR_PAUSE_SECONDS = 0.5
-ERROR_PAUSE_CAP_SECONDS = 15.0
-# How often a waiting relay looks at its stop flag (SIGTERM is honoured this fast).
-STOP_CHECK_SECONDS = 0.25
+# The longest the LISTEN connection may take to open: a dead server must not hang the loop.
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 class OutboxListener:
-    """A LISTEN connection; lost connections are reopened, polling covers the gap."""
+    """A LISTEN connection, reopened after a loss; polling covers the gap meanwhile."""
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
         self.conn: psycopg.Connection[tuple[object, ...]] | None = None
 
     def wait(self, timeout: float) -> bool:
-        """Block until a notification or ``timeout`` seconds; True when notified."""
+        """Block until a notification or ``timeout`` seconds; True when notified.
+
+        A lost or refused connection raises the domain error (DatabaseUnavailable), so the
+        loop counts it as part of the outage instead of logging every reconnect.
+        """
         try:
-            conn = self._connection()
+            conn = self.listening()
             notified = False
             for _ in conn.notifies(timeout=timeout, stop_after=1):
                 notified = True
@@ -42,14 +40,17 @@ class OutboxListener:
                     pass
             return notified
         except psycopg.Error as exc:
-            log.warning("outbox_listen_failed", error=str(exc).strip())
             self.close()
-            return False
+            raise translate(exc, disconnected=True) from exc
 
-    def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
+    def listening(self) -> psycopg.Connection[tuple[object, ...]]:
+        """The open connection, LISTENing (opened now if needed)."""
         if self.conn is None or self.conn.closed:
-            self.conn = psycopg.connect(self.database_url, autocommit=True, connect_timeout=5)
-            self.conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
+            conn = psycopg.connect(
+                self.database_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
+            )
+            conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
+            self.conn = conn
         return self.conn
 
     def close(self) -> None:
@@ -58,34 +59,16 @@ class OutboxListener:
             self.conn = None
 
 
-def wait_for_work(listener: OutboxListener, poll_seconds: float, stop: threading.Event) -> None:
-    """Until a notification, the poll interval, or a stop request, whichever comes first."""
-    deadline = time.monotonic() + poll_seconds
-    while not stop.is_set():
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or listener.wait(min(remaining, STOP_CHECK_SECONDS)):
-            return
-
-
 def run_relay(relay: Relay, *, database_url: str, stop: threading.Event) -> None:
     """Run until ``stop`` is set; the batch in flight is finished before returning."""
-    listener = OutboxListener(database_url)
-    pause = ERROR_PAUSE_SECONDS
     relay.log.info("relay_started", batch_size=relay.settings.batch_size)
+    listener = OutboxListener(database_url)
     try:
         # Listen before the first pass so no insert slips between the pass and the wait.
-        listener.wait(0)
-        while not stop.is_set():
-            try:
-                claimed = relay.run_once()
-            except DBAPIError as exc:
-                relay.log.error("relay_pass_failed", error=str(exc.orig or exc).strip()[:500])
-                stop.wait(pause)
-                pause = min(pause * 2, ERROR_PAUSE_CAP_SECONDS)
-                continue
-            pause = ERROR_PAUSE_SECONDS
-            if claimed < relay.settings.batch_size:
-                wait_for_work(listener, relay.settings.poll_seconds, stop)
+        listener.listening()
+    except psycopg.Error:
+        listener.close()  # the loop retries it with the outage's backoff
+    try:
+        DutyLoop([relay], stop, waker=listener, logger=relay.log).run()
     finally:
-        listener.close()
         relay.log.info("relay_stopped")

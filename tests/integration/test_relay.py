@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections import Counter
@@ -9,10 +10,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import dramatiq
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from db.urls import libpq_url
+from domain.errors import BrokerUnavailable
 from tests.integration.outbox_seed import (
     broker_message_ids,
     event_counts,
@@ -92,9 +95,9 @@ def test_poison_rows_fail_at_once_and_never_loop(
     assert "no route for message_type 'grading.unknown'" in bad_route.error_message
     assert (bad_payload.status, bad_payload.attempts) == ("failed", 1)
     assert "payload.userId" in bad_payload.error_message
-    # and only the good row reached the broker; the poison submissions stay pending
+    # and only the good row reached the broker; the poison submissions failed with the reason
     assert broker_message_ids(redis_url, redis_namespace, QUEUE) == [str(good)]
-    assert submission_statuses(engine) == Counter({"pending": 2, "queued": 1})
+    assert submission_statuses(engine) == Counter({"failed": 2, "queued": 1})
     assert len(event_counts(engine, "outbox_failed")) == 2
 
 
@@ -106,8 +109,9 @@ def test_unreachable_broker_backs_off_then_recovers(
     dead_broker = make_broker("redis://127.0.0.1:1/0", namespace=redis_namespace)
     down = make_relay(broker=dead_broker, backoff_base_seconds=10, max_attempts=3)
     t0 = db_now(engine)
-    # when the relay tries
-    assert down.run_once(now=t0) == 3
+    # when the relay tries, the pass reports the outage
+    with pytest.raises(BrokerUnavailable):
+        down.run_once(now=t0)
     # then each row is pending again with the error and one attempt
     row = outbox_row(engine, ids[0])
     assert (row.status, row.attempts) == ("pending", 1)
@@ -131,7 +135,8 @@ def test_rows_fail_after_max_attempts(
     relay = make_relay(broker=dead_broker, backoff_base_seconds=1, max_attempts=3)
     t = db_now(engine)
     for step in range(5):
-        relay.run_once(now=t + timedelta(seconds=10 * step))
+        with contextlib.suppress(BrokerUnavailable):
+            relay.run_once(now=t + timedelta(seconds=10 * step))
     row = outbox_row(engine, ids[0])
     assert (row.status, row.attempts) == ("failed", 3)
     assert "publish failed" in row.error_message
