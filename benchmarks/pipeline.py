@@ -230,7 +230,7 @@ def run_baseline(
         for outbox_id in outbox_ids:
             delivery = Delivery(
                 message_id=str(outbox_id),
-                retries=0,
+                failures=0,
                 max_retries=max_retries,
                 worker_id="bench-baseline",
             )

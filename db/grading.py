@@ -24,6 +24,7 @@ class GradingInput:
     request_id: uuid.UUID | None
     attempt: int
     created_at: Any
+    deleted_at: Any
     answer: dict[str, Any] | None
     question_format: QuestionFormat
     question_content: dict[str, Any]
@@ -31,7 +32,10 @@ class GradingInput:
 
 
 def submission_lock_for_grading(session: Session, *, id: uuid.UUID) -> GradingInput | None:
-    """Lock the submission row (duplicate deliveries wait here, then see the new state)."""
+    """Lock the submission row (duplicate deliveries wait here, then see the new state).
+
+    A soft-deleted submission is returned too, so the worker can say why it left it alone.
+    """
     row = session.execute(
         sa.select(
             Submission.id,
@@ -41,6 +45,7 @@ def submission_lock_for_grading(session: Session, *, id: uuid.UUID) -> GradingIn
             Submission.request_id,
             Submission.attempt,
             Submission.created_at,
+            Submission.deleted_at,
             SubmissionDetail.answer,
             Question.format,
             Question.content,
@@ -48,7 +53,7 @@ def submission_lock_for_grading(session: Session, *, id: uuid.UUID) -> GradingIn
         )
         .join(Question, Question.id == Submission.question_id)
         .outerjoin(SubmissionDetail, SubmissionDetail.submission_id == Submission.id)
-        .where(Submission.id == id, Submission.deleted_at.is_(None))
+        .where(Submission.id == id)
         .with_for_update(of=Submission)
     ).one_or_none()
     return GradingInput(*row) if row is not None else None

@@ -1,4 +1,10 @@
-"""The Dramatiq actors, registered on a broker the caller builds (tests use their own)."""
+"""The Dramatiq actors, registered on a broker the caller builds (tests use their own).
+
+Retries are decided here from the outcome's class, not by Dramatiq's counter: a failure
+of the grading counts against ``max_retries`` (kept in the message's own
+``grading_failures`` option); an outage counts nothing and the message goes back to the
+broker until the database answers. Nothing is dead-lettered for an outage.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +15,19 @@ import dramatiq
 import structlog
 from dramatiq.middleware import CurrentMessage
 
-from domain.errors import InvalidInput, TransientError
+from domain.errors import InfrastructureError, InvalidInput
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST, parse_grading_request
-from workers.grading import Delivery, GradingService
+from domain.retries import backoff_seconds
+from workers.grading import Delivery, GradingService, Outcome
 from workers.routes import GRADE_SUBMISSION, ROUTES
 
 log = structlog.get_logger("vstep.worker")
+
+# The message option counting failures of the grading itself (outages are not counted).
+GRADING_FAILURES = "grading_failures"
+# How soon a message handed back during an outage comes round again, doubling to the cap.
+OUTAGE_RETRY_BASE_SECONDS = 2.0
+OUTAGE_RETRY_CAP_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -22,6 +35,11 @@ class RetryPolicy:
     max_retries: int = 3
     min_backoff_seconds: float = 1.0
     max_backoff_seconds: float = 300.0
+
+
+def _only_our_retries(retries: int, exc: BaseException) -> bool:
+    """Dramatiq retries what the actor asked to retry, as often as it asks; never a bug."""
+    return isinstance(exc, dramatiq.Retry)
 
 
 def register_actors(
@@ -32,9 +50,10 @@ def register_actors(
 
     def grade_submission(payload: dict[str, Any]) -> None:
         message = CurrentMessage.get_current_message()
+        options: dict[str, Any] = message.options if message is not None else {}
         delivery = Delivery(
             message_id=message.message_id if message else "?",
-            retries=int(message.options.get("retries", 0)) if message else 0,
+            failures=int(options.get(GRADING_FAILURES, 0)),
             max_retries=retry.max_retries,
             worker_id=worker_id,
         )
@@ -44,7 +63,31 @@ def register_actors(
             # The relay validates payloads; one that still fails here is dropped, never looped.
             log.error("grading_request_invalid", error=str(exc), message_id=delivery.message_id)
             return
-        service.grade(request, delivery)
+        try:
+            outcome = service.grade(request, delivery)
+        except InfrastructureError as exc:
+            handed_back = int(options.get("retries", 0)) + 1
+            delay = backoff_seconds(
+                handed_back, base=OUTAGE_RETRY_BASE_SECONDS, cap=OUTAGE_RETRY_CAP_SECONDS
+            )
+            log.warning(
+                "grading_handed_back",
+                message_id=delivery.message_id,
+                submission_id=str(request.submission_id),
+                error=str(exc)[:300],
+                delay_seconds=round(delay, 1),
+            )
+            raise dramatiq.Retry(
+                f"infrastructure unavailable: {exc}", delay=int(delay * 1000)
+            ) from exc
+        if outcome is Outcome.RETRY:
+            options[GRADING_FAILURES] = delivery.failures + 1
+            delay = backoff_seconds(
+                delivery.failures + 1,
+                base=retry.min_backoff_seconds,
+                cap=retry.max_backoff_seconds,
+            )
+            raise dramatiq.Retry("grading failed transiently", delay=max(1, int(delay * 1000)))
 
     actor = dramatiq.Actor(
         grade_submission,
@@ -52,14 +95,6 @@ def register_actors(
         actor_name=GRADE_SUBMISSION,
         queue_name=ROUTES[MESSAGE_TYPE_GRADING_REQUEST].queue_name,
         priority=0,
-        options={
-            "max_retries": retry.max_retries,
-            "min_backoff": int(retry.min_backoff_seconds * 1000),
-            "max_backoff": int(retry.max_backoff_seconds * 1000),
-            # Only transient failures come back; anything else would fail the same way again.
-            "retry_when": lambda retries, exc: (
-                isinstance(exc, TransientError) and retries < retry.max_retries
-            ),
-        },
+        options={"retry_when": _only_our_retries},
     )
     return {GRADE_SUBMISSION: actor}

@@ -2,42 +2,52 @@
 
 The submission row is locked first, so a duplicate delivery waits and then finds the
 submission completed (and changes nothing), while a worker killed mid-job rolls back
-and the redelivered message grades it from the start. Transient failures are recorded
-(error, retrying) in a transaction of their own and left to Dramatiq's retries.
+and the redelivered message grades it from the start.
+
+Two kinds of trouble are kept apart by their class:
+- the grading failed transiently (a ``TransientError`` that is not infrastructure): it is
+  recorded (error, retrying) and counts against GRADING_MAX_RETRIES;
+- the database went away (``InfrastructureError``): nothing can be recorded and nothing
+  is spent. The thread waits for the database (up to ``outage_wait_seconds``) and grades
+  again; past that the error goes up and the actor hands the message back to the broker.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 
 import structlog
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.clock import database_now, database_ping
 from db.grading import GradingInput, submission_details_set_result, submission_lock_for_grading
 from db.progress import progress_record_score
-from db.submissions import submission_transition
+from db.submissions import submission_event_append, submission_transition
 from domain.enums import OBJECTIVE_FORMATS, GradingMode, SubmissionStatus
-from domain.errors import InvalidInput, TransientError
+from domain.errors import InfrastructureError, InvalidInput, TransientError
+from domain.failures import BAD_INPUT, INTERNAL_ERROR, MAX_RETRIES
 from domain.messages import GradingRequest
 from domain.objective import grade_objective
 from workers import metrics
+from workers.duty_loop import Outage
 
 log = structlog.get_logger("vstep.worker")
 _S = SubmissionStatus
 
-# Failure reasons kept on the `failed` event (failureReason).
-BAD_INPUT = "BAD_INPUT"
-MAX_RETRIES = "MAX_RETRIES"
-INTERNAL_ERROR = "INTERNAL_ERROR"
+# How long a grading thread waits for the database to come back before it hands its
+# message back to the broker (which costs no retry either).
+OUTAGE_WAIT_SECONDS = 60.0
 
 
 class Outcome(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
+    # A transient grading failure was recorded; the message is to be retried with backoff.
+    RETRY = "retry"
     SKIPPED = "skipped"
     NOT_FOUND = "not_found"
     UNSUPPORTED = "unsupported"
@@ -45,49 +55,110 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Delivery:
-    """Where a grading request came from: the message, and how many tries came before."""
+    """Where a grading request came from: the message, and how many grading failures came before.
+
+    ``failures`` counts only failures of the grading itself; an outage adds nothing to it.
+    """
 
     message_id: str
-    retries: int
+    failures: int
     max_retries: int
     worker_id: str
 
+    @property
+    def attempt(self) -> int:
+        return self.failures + 1
 
-def is_transient(exc: BaseException) -> bool:
-    """Connection loss and timeouts may heal; anything else is a bug or bad input."""
-    if isinstance(exc, TransientError | OperationalError | TimeoutError | ConnectionError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+class _SharedOutage:
+    """One outage report for all the threads of a worker process, not one per thread."""
+
+    def __init__(self, logger: structlog.typing.FilteringBoundLogger) -> None:
+        self._outage = Outage(logger)
+        self._lock = threading.Lock()
+
+    def failed(self, exc: BaseException) -> float:
+        with self._lock:
+            return self._outage.failed("grading", exc)
+
+    def recovered(self) -> None:
+        with self._lock:
+            self._outage.recovered("grading")
 
 
 class GradingService:
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        outage_wait_seconds: float = OUTAGE_WAIT_SECONDS,
+    ) -> None:
         self.session_factory = session_factory
+        self.outage_wait_seconds = outage_wait_seconds
+        self.outage = _SharedOutage(log)
 
     def grade(self, request: GradingRequest, delivery: Delivery) -> Outcome:
-        """Grade the submission a request names; raises only transient errors."""
+        """Grade the submission a request names, waiting out a database outage.
+
+        Raises InfrastructureError only when the database stayed away for the whole wait.
+        """
         context = log.bind(
             submission_id=str(request.submission_id),
             request_id=str(request.request_id),
             trace_id=request.trace_id,
             message_id=delivery.message_id,
         )
+        give_up = time.monotonic() + self.outage_wait_seconds
+        while True:
+            try:
+                outcome = self._grade_recorded(request, delivery, context)
+            except InfrastructureError as exc:
+                pause = self.outage.failed(exc)
+                if time.monotonic() + pause > give_up:
+                    raise
+                time.sleep(pause)
+                self._wait_for_database(give_up)
+                continue
+            self.outage.recovered()
+            metrics.GRADING_RESULTS.labels(outcome=outcome.value).inc()
+            return outcome
+
+    def _wait_for_database(self, give_up: float) -> None:
+        while True:
+            try:
+                with self.session_factory.begin() as session:
+                    database_ping(session)
+                return
+            except InfrastructureError as exc:
+                pause = self.outage.failed(exc)
+                if time.monotonic() + pause > give_up:
+                    return  # one more try of the real thing decides
+                time.sleep(pause)
+
+    def _grade_recorded(
+        self,
+        request: GradingRequest,
+        delivery: Delivery,
+        context: structlog.typing.FilteringBoundLogger,
+    ) -> Outcome:
+        """One try; a failure of the grading is recorded before this returns."""
         try:
             with self.session_factory.begin() as session:
-                outcome = self._grade_locked(session, request, delivery, context)
-        except Exception as exc:
-            if not is_transient(exc):
-                # A bug, not bad input: fail the submission visibly; Dramatiq dead-letters
-                # the message, and an operator can retry once the cause is fixed.
-                self.record_failure(request, delivery, exc, context, reason=INTERNAL_ERROR)
-                raise
-            exhausted = delivery.retries >= delivery.max_retries
+                return self._grade_locked(session, request, delivery, context)
+        except InfrastructureError:
+            raise
+        except TransientError as exc:
+            exhausted = delivery.failures >= delivery.max_retries
             self.record_failure(
                 request, delivery, exc, context, reason=MAX_RETRIES if exhausted else None
             )
-            raise TransientError(f"grading interrupted: {exc}") from exc
-        metrics.GRADING_RESULTS.labels(outcome=outcome.value).inc()
-        return outcome
+            return Outcome.FAILED if exhausted else Outcome.RETRY
+        except Exception as exc:
+            # A bug, not bad input: fail the submission visibly; an operator can retry
+            # it once the cause is fixed.
+            context.exception("grading_crashed")
+            self.record_failure(request, delivery, exc, context, reason=INTERNAL_ERROR)
+            return Outcome.FAILED
 
     def _grade_locked(
         self,
@@ -100,14 +171,35 @@ class GradingService:
         if submission is None:
             context.warning("submission_not_found")
             return Outcome.NOT_FOUND
+        if submission.deleted_at is not None:
+            return _skip(session, submission, delivery, context, "submission is deleted")
         if submission.request_id != request.request_id:
-            context.warning("grading_request_stale", current_request_id=str(submission.request_id))
-            return Outcome.SKIPPED
+            return _skip(
+                session,
+                submission,
+                delivery,
+                context,
+                f"request {request.request_id} is not the current request "
+                f"{submission.request_id}",
+                kind="stale_request",
+            )
         if submission.question_format not in OBJECTIVE_FORMATS:
-            # Writing and speaking go to the AI grader, which this worker does not run yet.
+            # Writing and speaking need the AI grader, which this worker does not run yet:
+            # say so on the submission; the scheduler's stall and timeout duties end it.
+            submission_event_append(
+                session,
+                submission_id=submission.id,
+                kind="grading_deferred",
+                data={
+                    "reason": f"no grader for {submission.question_format.value} yet",
+                    "messageId": delivery.message_id,
+                    "workerId": delivery.worker_id,
+                },
+            )
             context.warning("grading_not_supported", format=submission.question_format.value)
             return Outcome.UNSUPPORTED
-        if not self._start(session, submission, delivery, context):
+        if not advance_to_processing(session, submission, delivery):
+            context.info("grading_skipped", status=submission.status.value, reason="duplicate")
             return Outcome.SKIPPED
         try:
             graded = grade_objective(
@@ -123,7 +215,7 @@ class GradingService:
                 to=_S.FAILED,
                 data={
                     "failureReason": BAD_INPUT,
-                    "attemptsMade": delivery.retries + 1,
+                    "attemptsMade": delivery.attempt,
                     "lastError": str(exc),
                     "field": exc.field,
                     "workerId": delivery.worker_id,
@@ -131,7 +223,8 @@ class GradingService:
             )
             context.error("submission_failed", reason=BAD_INPUT, error=str(exc))
             return Outcome.FAILED
-        now = datetime.now(UTC)
+        # The database's clock: completed_at is compared with deadline, which it stamped.
+        now = database_now(session)
         submission_details_set_result(
             session, submission_id=submission.id, result=graded.to_result_json(now)
         )
@@ -171,19 +264,6 @@ class GradingService:
         )
         return Outcome.COMPLETED
 
-    def _start(
-        self,
-        session: Session,
-        submission: GradingInput,
-        delivery: Delivery,
-        context: structlog.typing.FilteringBoundLogger,
-    ) -> bool:
-        """Move the submission to processing along the allowed path; False for a duplicate."""
-        if advance_to_processing(session, submission, delivery):
-            return True
-        context.info("grading_skipped", status=submission.status.value, reason="duplicate")
-        return False
-
     def record_failure(
         self,
         request: GradingRequest,
@@ -193,53 +273,73 @@ class GradingService:
         *,
         reason: str | None,
     ) -> None:
-        """error, then retrying (reason None) or failed with the reason; best effort."""
-        attempts = delivery.retries + 1
-        exhausted = reason is not None
+        """error, then retrying (reason None) or failed with the reason.
+
+        Raises InfrastructureError when it could not be written: the caller tries the whole
+        grading again later, and nothing is logged as recorded that was not.
+        """
         error = f"{type(exc).__name__}: {exc}"[:1000]
-        try:
-            with self.session_factory.begin() as session:
-                submission = submission_lock_for_grading(session, id=request.submission_id)
-                if submission is None or submission.request_id != request.request_id:
-                    return
-                # The grading transaction rolled back: walk the path it took, then record why.
-                advance_to_processing(session, submission, delivery)
-                submission_transition(
+        with self.session_factory.begin() as session:
+            submission = submission_lock_for_grading(session, id=request.submission_id)
+            if submission is None or submission.request_id != request.request_id:
+                return
+            # The grading transaction rolled back: walk the path it took, then record why.
+            advance_to_processing(session, submission, delivery)
+            submission_transition(
+                session,
+                id=request.submission_id,
+                to=_S.ERROR,
+                data={
+                    "error": error,
+                    "attempt": delivery.attempt,
+                    "transient": reason != INTERNAL_ERROR,
+                },
+            )
+            if reason is not None:
+                moved = submission_transition(
                     session,
                     id=request.submission_id,
-                    to=_S.ERROR,
+                    to=_S.FAILED,
                     data={
-                        "error": error,
-                        "attempt": attempts,
-                        "transient": reason != INTERNAL_ERROR,
+                        "failureReason": reason,
+                        "attemptsMade": delivery.attempt,
+                        "lastError": error,
                     },
                 )
-                if exhausted:
-                    submission_transition(
-                        session,
-                        id=request.submission_id,
-                        to=_S.FAILED,
-                        data={
-                            "failureReason": reason,
-                            "attemptsMade": attempts,
-                            "lastError": error,
-                        },
-                    )
-                else:
-                    submission_transition(
-                        session,
-                        id=request.submission_id,
-                        to=_S.RETRYING,
-                        data={"attempt": attempts + 1, "lastError": error},
-                    )
-        except DBAPIError as record_error:
-            context.error("grading_failure_not_recorded", error=str(record_error)[:500])
-        if exhausted:
-            metrics.GRADING_RESULTS.labels(outcome=Outcome.FAILED.value).inc()
+            else:
+                moved = submission_transition(
+                    session,
+                    id=request.submission_id,
+                    to=_S.RETRYING,
+                    data={"attempt": delivery.attempt + 1, "lastError": error},
+                )
+        if not moved:
+            return
+        if reason is not None:
             context.error("submission_failed", reason=reason, error=error)
         else:
             metrics.GRADING_RETRIES.inc()
-            context.warning("grading_retry_scheduled", attempt=attempts, error=error)
+            context.warning("grading_retry_scheduled", attempt=delivery.attempt, error=error)
+
+
+def _skip(
+    session: Session,
+    submission: GradingInput,
+    delivery: Delivery,
+    context: structlog.typing.FilteringBoundLogger,
+    reason: str,
+    *,
+    kind: str = "grading_skipped",
+) -> Outcome:
+    """Leave the submission as it is, with an event saying why the message changed nothing."""
+    submission_event_append(
+        session,
+        submission_id=submission.id,
+        kind=kind,
+        data={"reason": reason, "messageId": delivery.message_id, "workerId": delivery.worker_id},
+    )
+    context.warning(kind, reason=reason)
+    return Outcome.SKIPPED
 
 
 # The allowed way from each state into processing (a duplicate finds none).
@@ -247,6 +347,9 @@ PATH_TO_PROCESSING: dict[SubmissionStatus, tuple[SubmissionStatus, ...]] = {
     # The message can outrun the relay's pending -> queued commit.
     _S.PENDING: (_S.QUEUED, _S.PROCESSING),
     _S.QUEUED: (_S.PROCESSING,),
+    # Objective grading never commits processing by itself; a row left so by another
+    # writer is taken up again (its row lock is ours, so no one else is on it).
+    _S.PROCESSING: (),
     _S.ERROR: (_S.RETRYING, _S.PROCESSING),
     _S.RETRYING: (_S.PROCESSING,),
 }
@@ -259,7 +362,7 @@ def advance_to_processing(session: Session, submission: GradingInput, delivery: 
     data = {
         "workerId": delivery.worker_id,
         "messageId": delivery.message_id,
-        "attempt": delivery.retries + 1,
+        "attempt": delivery.attempt,
     }
     for step in path:
         submission_transition(session, id=submission.id, to=step, data=data)

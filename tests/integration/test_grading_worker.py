@@ -10,8 +10,8 @@ import dramatiq
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 
+from domain.errors import TransientError
 from tests.integration.outbox_seed import event_counts, seed_pending
 from tests.integration.pipeline_checks import last_event_data, scalar, statuses, timeline
 from tests.waiting import wait_until
@@ -129,14 +129,14 @@ def test_a_transient_error_heals_on_the_second_try(
     start_worker: Callable[..., dramatiq.Worker],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # given grading that loses its database connection once
+    # given a grader that times out once
     real = grading.grade_objective  # type: ignore[attr-defined]
     calls = {"n": 0}
 
     def flaky(*args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 1:
-            raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))
+            raise TransientError("grader timed out")
         return real(*args, **kwargs)
 
     monkeypatch.setattr(grading, "grade_objective", flaky)
@@ -167,7 +167,7 @@ def test_transient_errors_that_never_heal_fail_after_three_retries(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def broken(*args: Any, **kwargs: Any) -> Any:
-        raise OperationalError("SELECT 1", {}, ConnectionError("connection refused"))
+        raise TransientError("grader refused the connection")
 
     monkeypatch.setattr(grading, "grade_objective", broken)
     seed_pending(engine, 1)
@@ -179,7 +179,7 @@ def test_transient_errors_that_never_heal_fail_after_three_retries(
     (sid,) = submission_ids(engine)
     failed = last_event_data(engine, sid, "failed")
     assert (failed["failureReason"], failed["attemptsMade"]) == ("MAX_RETRIES", 4)
-    assert "connection refused" in failed["lastError"]
+    assert "grader refused the connection" in failed["lastError"]
     assert event_counts(engine, "processing") == {sid: 4}
     assert scalar(engine, "SELECT count(*) FROM user_skill_scores") == 0
 
