@@ -18,16 +18,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import OutboxRow, Question, Submission, SubmissionDetail, User
+from db.dispatch import EVENT_SUBMITTED, outbox_add_grading_request
+from db.models import Question, Submission, SubmissionDetail, User
 from db.submissions import submission_event_append
 from domain.answers import validate_answer
 from domain.enums import FORMAT_SKILL, QuestionFormat, Skill, SubmissionStatus
 from domain.errors import IntakeConflict, InvalidInput, TransientError
-from domain.messages import MESSAGE_TYPE_GRADING_REQUEST, GradingRequest
+from domain.messages import GradingRequest
 from domain.sla import DEFAULT_SLA
-
-AGGREGATE_TYPE = "submission"
-EVENT_SUBMITTED = "submitted"
 
 
 @dataclass(frozen=True)
@@ -112,26 +110,18 @@ def submit_for_grading(
             "questionId": str(question_id),
         },
     )
-    payload = GradingRequest(
-        request_id=request_id,
-        submission_id=submission_id,
-        user_id=user_id,
-        skill=question_skill,
-        attempt=attempt,
-        deadline=deadline,
-        trace_id=trace,
-    ).to_payload()
-    outbox_id = session.execute(
-        sa.insert(OutboxRow)
-        .values(
+    outbox_id = outbox_add_grading_request(
+        session,
+        request=GradingRequest(
+            request_id=request_id,
             submission_id=submission_id,
-            aggregate_type=AGGREGATE_TYPE,
-            aggregate_id=submission_id,
-            message_type=MESSAGE_TYPE_GRADING_REQUEST,
-            payload=payload,
-        )
-        .returning(OutboxRow.id)
-    ).scalar_one()
+            user_id=user_id,
+            skill=question_skill,
+            attempt=attempt,
+            deadline=deadline,
+            trace_id=trace,
+        ),
+    )
     return IntakeResult(submission_id, request_id, True, deadline, outbox_id)
 
 

@@ -24,6 +24,8 @@ EVENT_TIME = sa.func.clock_timestamp()
 
 # The event kind each transition appends (pipeline.md "Event kinds").
 TRANSITION_EVENT: Mapping[SubmissionStatus, str] = {
+    # Only an operator's retry enters pending again (intake inserts it).
+    SubmissionStatus.PENDING: "operator_retried",
     SubmissionStatus.QUEUED: "queued",
     SubmissionStatus.PROCESSING: "processing",
     SubmissionStatus.COMPLETED: "completed",

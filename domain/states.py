@@ -30,14 +30,18 @@ SUBMISSION_TRANSITIONS: Mapping[SubmissionStatus, frozenset[SubmissionStatus]] =
         _S.RETRYING: frozenset({_S.PROCESSING, _S.FAILED}),
         # final: a duplicate result finds no allowed source and changes nothing.
         _S.COMPLETED: frozenset(),
-        # final: a late result is stored with is_late and the status stays failed.
-        _S.FAILED: frozenset(),
+        # final for the pipeline (a late result is stored with is_late, the status stays);
+        # only an operator's retry moves it back to pending, with a new outbox row.
+        _S.FAILED: frozenset({_S.PENDING}),
     }
 )
 
-FINAL_STATES: frozenset[SubmissionStatus] = frozenset(
-    state for state, targets in SUBMISSION_TRANSITIONS.items() if not targets
-)
+# No process moves a submission out of these; failed -> pending is an operator's move.
+FINAL_STATES: frozenset[SubmissionStatus] = frozenset({_S.COMPLETED, _S.FAILED})
+
+# States the stall duty watches: the broker should be carrying the work, and events
+# should keep coming while it does.
+STALL_ELIGIBLE: frozenset[SubmissionStatus] = frozenset({_S.QUEUED, _S.PROCESSING, _S.RETRYING})
 
 # States the SLA scheduler may fail once the deadline has passed; review_pending is not one.
 TIMEOUT_ELIGIBLE: frozenset[SubmissionStatus] = frozenset(

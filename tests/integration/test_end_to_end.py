@@ -134,7 +134,9 @@ def test_a_poison_row_fails_at_once_and_outbox_retry_sends_it_on_once_mended(
     assert timeline(engine, sid) == [
         "submitted",
         "outbox_failed",
+        "failed",
         "outbox_retried",
+        "operator_retried",
         "queued",
         "processing",
         "completed",

@@ -37,6 +37,8 @@ SUBMISSION_EDGES = {
     (S.PROCESSING, S.FAILED),
     (S.ERROR, S.FAILED),
     (S.RETRYING, S.FAILED),
+    # an operator's retry
+    (S.FAILED, S.PENDING),
 }
 
 OUTBOX_EDGES = {
@@ -64,7 +66,7 @@ def test_submission_transitions_match_the_diagram(
 @pytest.mark.parametrize(
     ("target", "sources"),
     [
-        (S.PENDING, set()),
+        (S.PENDING, {S.FAILED}),
         (S.QUEUED, {S.PENDING}),
         (S.PROCESSING, {S.QUEUED, S.RETRYING}),
         (S.COMPLETED, {S.PROCESSING, S.REVIEW_PENDING}),
@@ -81,11 +83,12 @@ def test_allowed_sources_is_the_guard_list(
     assert allowed_sources(target) == frozenset(sources)
 
 
-def test_final_states_have_no_way_out() -> None:
+def test_final_states_have_no_way_out_but_an_operators_retry() -> None:
     # given the map / then completed and failed are final and nothing else is
     assert frozenset({S.COMPLETED, S.FAILED}) == FINAL_STATES
-    for state in FINAL_STATES:
-        assert not SUBMISSION_TRANSITIONS[state]
+    assert not SUBMISSION_TRANSITIONS[S.COMPLETED]
+    # and the only way out of failed is back to pending, which only an operator takes
+    assert SUBMISSION_TRANSITIONS[S.FAILED] == {S.PENDING}
 
 
 def test_timeout_eligible_states_are_those_that_may_fail_on_timeout() -> None:

@@ -36,6 +36,7 @@ from workers.cli.database import DatabaseUrl, Json, cli_transaction
 from workers.cli.durations import HELP as DURATION_HELP
 from workers.cli.durations import format_duration, parse_duration
 from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail, print_json, print_table
+from workers.settings import load_settings
 
 app = typer.Typer(help="Inspect and repair the transactional outbox.", no_args_is_help=True)
 
@@ -239,12 +240,12 @@ def retry(
     if ids:
         row_ids = _parse_ids(ids)
         with cli_transaction(database_url, command="outbox") as session:
-            outcome = outbox_retry(session, ids=row_ids)
+            outcome = outbox_retry(session, ids=row_ids, sla=load_settings().sla())
     else:
         age = _parse_duration("--older-than", older_than) if older_than is not None else None
         with cli_transaction(database_url, command="outbox") as session:
             retried = outbox_retry_failed_matching(
-                session, message_type=message_type, older_than=age
+                session, message_type=message_type, older_than=age, sla=load_settings().sla()
             )
         outcome = RetryOutcome(retried=retried, skipped=[])
     _report_retry(outcome, as_json=as_json)

@@ -1,0 +1,209 @@
+"""An operator's retry of a submission: failed (or stalled) work goes through the pipeline again.
+
+A failed submission takes the operator's move failed -> pending, with a fresh SLA
+deadline; a stalled one keeps its state. Either way a new grading.request row for the
+same request id is written with an ``operator_retried`` event saying who and why, in the
+caller's transaction. ``outbox retry`` of a failed grading.request row reopens its
+failed submission the same way, without a second row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from db.clock import clock_or_now
+from db.dispatch import sla_deadline, submission_redispatch
+from db.models import Submission, SubmissionEvent
+from db.submissions import submission_event_append, submission_transition
+from domain.enums import Skill, SubmissionStatus
+from domain.sla import DEFAULT_SLA
+from domain.states import STALL_ELIGIBLE
+
+_S = SubmissionStatus
+EVENT_OPERATOR_RETRIED = "operator_retried"
+
+
+@dataclass(frozen=True)
+class SubmissionRetried:
+    id: uuid.UUID
+    previous_status: SubmissionStatus
+    # None on a dry run: nothing was written.
+    outbox_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class SubmissionRetrySkipped:
+    id: uuid.UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class SubmissionRetryOutcome:
+    retried: list[SubmissionRetried]
+    skipped: list[SubmissionRetrySkipped]
+
+
+def _last_event_at() -> sa.ScalarSelect[datetime]:
+    return (
+        sa.select(sa.func.max(SubmissionEvent.occurred_at))
+        .where(SubmissionEvent.submission_id == Submission.id)
+        .scalar_subquery()
+    )
+
+
+def _last_failure_reason() -> sa.ScalarSelect[str]:
+    return (
+        sa.select(SubmissionEvent.data["failureReason"].astext)
+        .where(SubmissionEvent.submission_id == Submission.id, SubmissionEvent.kind == "failed")
+        .order_by(SubmissionEvent.occurred_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def submission_reopen(
+    session: Session,
+    *,
+    id: uuid.UUID,
+    by: str,
+    note: str | None = None,
+    sla: Mapping[Skill, timedelta] = DEFAULT_SLA,
+    data: Mapping[str, Any] | None = None,
+) -> bool:
+    """failed -> pending with a fresh deadline and an operator_retried event; True if moved."""
+    previous = session.execute(
+        sa.select(_last_failure_reason()).where(Submission.id == id)
+    ).scalar_one_or_none()
+    return submission_transition(
+        session,
+        id=id,
+        to=_S.PENDING,
+        values={"deadline": sla_deadline(sla), "completed_at": None, "is_late": False},
+        data={
+            "by": by,
+            "note": note,
+            "previousStatus": _S.FAILED.value,
+            "previousFailureReason": previous,
+            **dict(data or {}),
+        },
+    )
+
+
+def submission_retry(
+    session: Session,
+    *,
+    ids: Sequence[uuid.UUID] | None = None,
+    status: SubmissionStatus | None = None,
+    failure_reason: str | None = None,
+    skill: Skill | None = None,
+    older_than: timedelta | None = None,
+    stall_seconds: float,
+    by: str,
+    note: str | None = None,
+    sla: Mapping[Skill, timedelta] = DEFAULT_SLA,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    limit: int = 10_000,
+) -> SubmissionRetryOutcome:
+    """Retry the named submissions, or every one matching the filters.
+
+    Failed ones are reopened; ones in queued|processing|retrying with no event for
+    ``stall_seconds`` are dispatched again; any other is skipped with the reason.
+    """
+    clock = clock_or_now(now)
+    last_event = _last_event_at().label("last_event_at")
+    query = (
+        sa.select(
+            Submission.id,
+            Submission.status,
+            Submission.deleted_at,
+            last_event,
+            _last_failure_reason().label("failure_reason"),
+            clock.label("now"),
+        )
+        .order_by(Submission.created_at, Submission.id)
+        .limit(limit)
+        .with_for_update(of=Submission)
+    )
+    if ids is not None:
+        query = query.where(Submission.id.in_(list(dict.fromkeys(ids))))
+    else:
+        query = query.where(Submission.deleted_at.is_(None))
+        if status is not None:
+            query = query.where(Submission.status == status)
+        if skill is not None:
+            query = query.where(Submission.skill == skill)
+        if older_than is not None:
+            query = query.where(Submission.updated_at < clock - older_than)
+    rows = {row.id: row for row in session.execute(query)}
+    retried: list[SubmissionRetried] = []
+    skipped: list[SubmissionRetrySkipped] = []
+    for id_ in list(dict.fromkeys(ids)) if ids is not None else list(rows):
+        row = rows.get(id_)
+        reason = _why_not(row, failure_reason=failure_reason, stall_seconds=stall_seconds)
+        if reason is not None:
+            if ids is not None:  # a filter's non-matches are not news
+                skipped.append(SubmissionRetrySkipped(id_, reason))
+            continue
+        assert row is not None
+        outbox_id = None
+        if not dry_run:
+            outbox_id = _retry_one(session, row.id, row.status, by=by, note=note, sla=sla)
+        retried.append(SubmissionRetried(row.id, row.status, outbox_id))
+    return SubmissionRetryOutcome(retried=retried, skipped=skipped)
+
+
+def _why_not(row: Any, *, failure_reason: str | None, stall_seconds: float) -> str | None:
+    """Why a submission is not retried, or None when it is."""
+    if row is None:
+        return "no such submission"
+    if row.deleted_at is not None:
+        return "submission is deleted"
+    if failure_reason is not None and row.failure_reason != failure_reason:
+        return f"failure reason is {row.failure_reason}, not {failure_reason}"
+    if row.status == _S.FAILED:
+        return None
+    if row.status in STALL_ELIGIBLE:
+        quiet = (row.now - row.last_event_at).total_seconds() if row.last_event_at else None
+        if quiet is None or quiet >= stall_seconds:
+            return None
+        return f"status is {row.status.value} and its last event is {quiet:.0f} s old (not stalled)"
+    return f"status is {row.status.value}"
+
+
+def _retry_one(
+    session: Session,
+    id: uuid.UUID,
+    status: SubmissionStatus,
+    *,
+    by: str,
+    note: str | None,
+    sla: Mapping[Skill, timedelta],
+) -> uuid.UUID:
+    outbox_id = uuid.uuid4()
+    if status == _S.FAILED:
+        # Reopened first: the new row's payload carries the fresh deadline.
+        submission_reopen(
+            session, id=id, by=by, note=note, sla=sla, data={"outboxId": str(outbox_id)}
+        )
+    else:
+        submission_event_append(
+            session,
+            submission_id=id,
+            kind=EVENT_OPERATOR_RETRIED,
+            data={
+                "by": by,
+                "note": note,
+                "previousStatus": status.value,
+                "outboxId": str(outbox_id),
+            },
+        )
+    submission_redispatch(session, submission_id=id, outbox_id=outbox_id)
+    return outbox_id
