@@ -50,6 +50,18 @@ class Settings(BaseSettings):
     grading_retry_cap_seconds: float = Field(default=300.0, gt=0)
     # How soon a message held by a dead worker is handed to a live one.
     worker_redelivery_seconds: float = Field(default=30.0, gt=0)
+    # How long a grading thread waits for the database to return before it hands its
+    # message back to the broker (an outage spends no retry either way).
+    worker_outage_wait_seconds: float = Field(default=60.0, ge=0)
+    # How long a starting worker waits for the database and the broker to answer.
+    worker_start_wait_seconds: float = Field(default=30.0, ge=0)
+
+    # Scheduler: stalled work is dispatched again, at most so many times, then failed.
+    grading_stall_seconds: float = Field(default=120.0, gt=0)
+    grading_max_redispatch: int = Field(default=3, ge=0)
+    # Retention of published outbox rows and of the callback inbox.
+    outbox_retention_days: float = Field(default=7.0, gt=0)
+    callback_retention_days: float = Field(default=30.0, gt=0)
 
     # SLA of the automatic grading phase, per skill.
     sla_listening_minutes: float = Field(default=_sla_minutes(Skill.LISTENING), gt=0)

@@ -28,6 +28,7 @@ app.add_typer(submission_commands.app, name="submission")
 app.command("dev")(dev_commands.dev)
 app.command("relay")(process_commands.relay)
 app.command("worker")(process_commands.worker)
+app.command("scheduler")(process_commands.scheduler)
 
 
 def main() -> None:

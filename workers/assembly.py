@@ -1,0 +1,80 @@
+"""The one place that builds processes from settings: every setting reaches its user here.
+
+The CLI's process commands and the worker module Dramatiq imports call these; tests
+build the same objects with settings of their own.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from sqlalchemy.orm import Session, sessionmaker
+
+from workers.actors import RetryPolicy
+from workers.broker import make_broker
+from workers.broker_probe import probe_for
+from workers.duties.leases import LeaseDuty, LeaseSettings
+from workers.duties.retention import RetentionDuty, RetentionSettings
+from workers.duties.stalls import StallDuty, StallSettings
+from workers.duties.timeouts import TimeoutDuty
+from workers.duty_loop import Duty
+from workers.grading import GradingService
+from workers.relay import Relay, RelaySettings
+from workers.settings import Settings
+
+
+def broker_from(settings: Settings) -> dramatiq.Broker:
+    return make_broker(
+        settings.broker_url,
+        namespace=settings.broker_namespace,
+        redelivery_seconds=settings.worker_redelivery_seconds,
+    )
+
+
+def relay_from(
+    settings: Settings, session_factory: sessionmaker[Session], broker: dramatiq.Broker
+) -> Relay:
+    return Relay(
+        session_factory=session_factory,
+        broker=broker,
+        settings=RelaySettings.from_settings(settings),
+    )
+
+
+def retry_policy_from(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        max_retries=settings.grading_max_retries,
+        min_backoff_seconds=settings.grading_retry_base_seconds,
+        max_backoff_seconds=settings.grading_retry_cap_seconds,
+    )
+
+
+def grading_service_from(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> GradingService:
+    return GradingService(session_factory, outage_wait_seconds=settings.worker_outage_wait_seconds)
+
+
+def scheduler_duties_from(
+    settings: Settings, session_factory: sessionmaker[Session], broker: dramatiq.Broker
+) -> list[Duty]:
+    return [
+        TimeoutDuty(session_factory),
+        StallDuty(
+            session_factory,
+            probe_for(broker),
+            StallSettings(
+                stall_seconds=settings.grading_stall_seconds,
+                max_redispatch=settings.grading_max_redispatch,
+                # Look at least four times per stall window, so a loss is acted on soon.
+                interval_seconds=min(10.0, settings.grading_stall_seconds / 4),
+            ),
+        ),
+        LeaseDuty(session_factory, LeaseSettings(lease_seconds=settings.outbox_lease_seconds)),
+        RetentionDuty(
+            session_factory,
+            RetentionSettings(
+                outbox_days=settings.outbox_retention_days,
+                callback_days=settings.callback_retention_days,
+            ),
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""The scheduler's duties, one module each: ``run_once(now) -> int`` run by the duty loop."""

@@ -1,0 +1,76 @@
+"""Retention: published outbox rows and processed callbacks are deleted once old enough.
+
+Deleted in batches, each its own short transaction, so a large backlog of old rows never
+holds locks for long. Pending, processing and failed outbox rows are never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.callbacks import processed_callbacks_purge
+from db.outbox_ops import outbox_purge_published
+
+log = structlog.get_logger("vstep.scheduler")
+
+# Old rows accumulate slowly: once a minute is plenty.
+INTERVAL_SECONDS = 60.0
+# Rows deleted per transaction.
+BATCH_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    outbox_days: float = 7.0
+    callback_days: float = 30.0
+    interval_seconds: float = INTERVAL_SECONDS
+    batch_size: int = BATCH_SIZE
+
+
+class RetentionDuty:
+    name = "retention"
+    # run_once deletes batch after batch until nothing old is left.
+    batch_size = 1_000_000_000
+
+    def __init__(self, session_factory: sessionmaker[Session], settings: RetentionSettings) -> None:
+        self.session_factory = session_factory
+        self.settings = settings
+
+    @property
+    def interval_seconds(self) -> float:
+        return self.settings.interval_seconds
+
+    def run_once(self, now: datetime | None = None) -> int:
+        outbox = self._drain(
+            lambda session: outbox_purge_published(
+                session,
+                older_than=timedelta(days=self.settings.outbox_days),
+                limit=self.settings.batch_size,
+                now=now,
+            )
+        )
+        callbacks = self._drain(
+            lambda session: processed_callbacks_purge(
+                session,
+                older_than=timedelta(days=self.settings.callback_days),
+                limit=self.settings.batch_size,
+                now=now,
+            )
+        )
+        if outbox or callbacks:
+            log.info("retention_purged", outbox_rows=outbox, processed_callbacks=callbacks)
+        return outbox + callbacks
+
+    def _drain(self, delete_batch: Callable[[Session], int]) -> int:
+        total = 0
+        while True:
+            with self.session_factory.begin() as session:
+                deleted = delete_batch(session)
+            total += deleted
+            if deleted < self.settings.batch_size:
+                return total

@@ -1,0 +1,60 @@
+"""Timeouts: a submission still being graded past its SLA deadline fails with TIMEOUT.
+
+pending, queued, processing, error and retrying are eligible; review_pending never times
+out (a person is on it). A result that arrives later is stored as late (pipeline.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.supervision import duty_lock, submissions_fail_timed_out
+
+log = structlog.get_logger("vstep.scheduler")
+
+# How often deadlines are checked; a timeout is noticed at most this late.
+INTERVAL_SECONDS = 5.0
+# Submissions failed per transaction; a full batch runs again at once.
+BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class TimeoutSettings:
+    interval_seconds: float = INTERVAL_SECONDS
+    batch_size: int = BATCH_SIZE
+
+
+class TimeoutDuty:
+    name = "timeouts"
+
+    def __init__(
+        self, session_factory: sessionmaker[Session], settings: TimeoutSettings | None = None
+    ) -> None:
+        self.session_factory = session_factory
+        self.settings = settings or TimeoutSettings()
+
+    @property
+    def interval_seconds(self) -> float:
+        return self.settings.interval_seconds
+
+    @property
+    def batch_size(self) -> int:
+        return self.settings.batch_size
+
+    def run_once(self, now: datetime | None = None) -> int:
+        with self.session_factory.begin() as session:
+            if not duty_lock(session, duty=self.name):
+                return 0
+            failed = submissions_fail_timed_out(session, limit=self.settings.batch_size, now=now)
+        for row in failed:
+            log.warning(
+                "submission_timed_out",
+                submission_id=str(row.id),
+                previous_status=row.previous_status.value,
+                deadline=row.deadline.isoformat(),
+            )
+        return len(failed)
