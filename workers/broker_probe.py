@@ -2,7 +2,9 @@
 when it is really lost.
 
 Redis keeps every message it holds (ready, delayed for a retry, or taken by a worker
-and not yet acked) in a hash under its id, so it can answer exactly. RabbitMQ cannot
+and not yet acked) in a hash, so it can answer exactly: the hash is keyed by an id
+Dramatiq makes per enqueue, so the probe reads the messages' own ids from the values,
+and only when some submission looks stalled. RabbitMQ cannot
 be asked about one message; while its queue still has messages waiting, a quiet
 submission is taken to be in that backlog, and once the queue is empty a copy is sent
 (a duplicate there is harmless: the worker's guarded transitions make it a no-op).
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 import dramatiq
+import dramatiq.errors
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 
@@ -27,26 +30,30 @@ class BrokerProbe(Protocol):
 
 
 class RedisProbe:
+    # Hash entries fetched per round trip while scanning.
+    SCAN_COUNT = 1000
+
     def __init__(self, broker: RedisBroker) -> None:
         self.broker = broker
 
     def waiting(self, queue_name: str, message_ids: Sequence[str]) -> set[str]:
-        if not message_ids:
+        wanted = set(message_ids)
+        if not wanted:
             return set()
         namespace = self.broker.namespace
         # The queue itself, and its delay queue (retries waiting for their backoff).
         hashes = [f"{namespace}:{queue_name}.msgs", f"{namespace}:{queue_name}.DQ.msgs"]
+        found: set[str] = set()
         with broker_errors():
-            pipe = self.broker.client.pipeline(transaction=False)
-            for message_id in message_ids:
-                for key in hashes:
-                    pipe.hexists(key, message_id)
-            found = pipe.execute()
-        return {
-            message_id
-            for index, message_id in enumerate(message_ids)
-            if found[2 * index] or found[2 * index + 1]
-        }
+            for key in hashes:
+                for _, raw in self.broker.client.hscan_iter(key, count=self.SCAN_COUNT):
+                    try:
+                        message_id = dramatiq.Message.decode(raw).message_id
+                    except dramatiq.errors.DecodeError:
+                        continue  # not ours to judge; it cannot be one we look for
+                    if message_id in wanted:
+                        found.add(message_id)
+        return found
 
 
 class RabbitmqProbe:

@@ -32,9 +32,10 @@ from db.outbox_ops import (
 )
 from db.submissions import submission_events_recent
 from domain.enums import OutboxStatus
+from workers.cli.arguments import parse_duration_option
 from workers.cli.database import DatabaseUrl, Json, cli_transaction
 from workers.cli.durations import HELP as DURATION_HELP
-from workers.cli.durations import format_duration, parse_duration
+from workers.cli.durations import format_duration
 from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail, print_json, print_table
 from workers.settings import load_settings
 
@@ -80,13 +81,6 @@ def _parse_ids(texts: Sequence[str]) -> list[uuid.UUID]:
     if bad:
         raise fail(f"not an outbox id (a UUID): {', '.join(bad)}", EXIT_USAGE)
     return ids
-
-
-def _parse_duration(option: str, text: str) -> timedelta:
-    try:
-        return parse_duration(text)
-    except typer.BadParameter as exc:
-        raise fail(f"{option}: {exc.message}", EXIT_USAGE) from None
 
 
 def _columns(row: OutboxRow, names: Sequence[str]) -> dict[str, Any]:
@@ -242,7 +236,7 @@ def retry(
         with cli_transaction(database_url, command="outbox") as session:
             outcome = outbox_retry(session, ids=row_ids, sla=load_settings().sla())
     else:
-        age = _parse_duration("--older-than", older_than) if older_than is not None else None
+        age = parse_duration_option("--older-than", older_than) if older_than is not None else None
         with cli_transaction(database_url, command="outbox") as session:
             retried = outbox_retry_failed_matching(
                 session, message_type=message_type, older_than=age, sla=load_settings().sla()
@@ -327,7 +321,7 @@ def purge(
     """Delete published rows older than a retention period; other statuses are never touched."""
     if older_than is None:
         raise fail("purge needs --older-than DURATION, e.g. --older-than 7d", EXIT_USAGE)
-    retention = _parse_duration("--older-than", older_than)
+    retention = parse_duration_option("--older-than", older_than)
     with cli_transaction(database_url, command="outbox") as session:
         deleted = outbox_purge_published(session, older_than=retention)
     if as_json:

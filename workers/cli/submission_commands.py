@@ -1,4 +1,4 @@
-"""`vstep-grading submission list|show`: operators' view of submissions and their timelines.
+"""`vstep-grading submission list|show|retry`: operators' view of submissions and their timelines.
 
 Every database action is a named query of ``db/submission_queries.py``; this module
 parses, calls, and prints. Each command reads in one transaction, closed before anything
@@ -8,7 +8,6 @@ is printed or any exit code is chosen.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -21,14 +20,13 @@ from rich.text import Text
 
 from db.models import Submission, SubmissionEvent
 from db.submission_queries import submission_get, submission_list
-from domain.enums import Skill, SubmissionStatus
+from workers.cli import supervision_commands
+from workers.cli.arguments import SKILLS, STATUSES, parse_skill, parse_status, parse_uuid
 from workers.cli.database import DatabaseUrl, Json, cli_transaction
 from workers.cli.output import EXIT_USAGE, console, fail, print_json, print_table
 
 app = typer.Typer(help="Inspect submissions and their event timelines.", no_args_is_help=True)
 
-STATUSES = ", ".join(status.value for status in SubmissionStatus)
-SKILLS = ", ".join(skill.value for skill in Skill)
 LIST_COLUMNS = (
     "id",
     "user_id",
@@ -64,29 +62,6 @@ TIMELINE_COLUMNS = ("occurred_at", "kind", "since previous", "since submitted", 
 
 # One microsecond, the resolution of timestamptz; durations are counted in it.
 MICROSECOND = timedelta(microseconds=1)
-
-
-def _parse_uuid(option: str, text: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise fail(f"{option}: {text!r} is not {what} (a UUID)", EXIT_USAGE) from None
-
-
-def _parse_status(text: str) -> SubmissionStatus:
-    try:
-        return SubmissionStatus(text)
-    except ValueError:
-        raise fail(
-            f"--status: {text!r} is not a submission status ({STATUSES})", EXIT_USAGE
-        ) from None
-
-
-def _parse_skill(text: str) -> Skill:
-    try:
-        return Skill(text)
-    except ValueError:
-        raise fail(f"--skill: {text!r} is not a skill ({SKILLS})", EXIT_USAGE) from None
 
 
 def format_elapsed(delta: timedelta) -> str:
@@ -161,13 +136,23 @@ def list_submissions(
     include_deleted: bool = typer.Option(
         False, "--include-deleted", help="Include soft-deleted submissions."
     ),
+    stuck: bool = typer.Option(
+        False,
+        "--stuck",
+        help="Instead: what the scheduler's stall duty would pick up now, and why.",
+    ),
     as_json: bool = Json,
     database_url: str | None = DatabaseUrl,
 ) -> None:
-    """List submissions, newest first."""
-    wanted_status = _parse_status(status) if status is not None else None
-    user_id = _parse_uuid("--user", user, "a user id") if user is not None else None
-    wanted_skill = _parse_skill(skill) if skill is not None else None
+    """List submissions, newest first (or, with --stuck, the stalled ones)."""
+    if stuck:
+        if status or user or skill or include_deleted:
+            raise fail("--stuck takes no other filter but --limit", EXIT_USAGE)
+        supervision_commands.print_stuck(limit=limit, as_json=as_json, database_url=database_url)
+        return
+    wanted_status = parse_status(status) if status is not None else None
+    user_id = parse_uuid("--user", user, "a user id") if user is not None else None
+    wanted_skill = parse_skill(skill) if skill is not None else None
     if limit < 1:
         raise fail(f"--limit: must be at least 1, not {limit}", EXIT_USAGE)
     with cli_transaction(database_url, command="submission") as session:
@@ -194,6 +179,9 @@ def list_submissions(
     )
 
 
+app.command("retry")(supervision_commands.retry)
+
+
 @app.command()
 def show(
     id: str = typer.Argument(..., metavar="ID", help="The submission id."),
@@ -201,7 +189,7 @@ def show(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Show one submission, its grading result, and its event timeline, oldest first."""
-    submission_id = _parse_uuid("ID", id, "a submission id")
+    submission_id = parse_uuid("ID", id, "a submission id")
     with cli_transaction(database_url, command="submission") as session:
         record = submission_get(session, id=submission_id)
     if record is None:

@@ -24,6 +24,7 @@ from db.supervision import EVENT_REDISPATCHED, Stalled, duty_lock, submissions_s
 from domain.enums import SubmissionStatus
 from domain.failures import STALLED
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST
+from domain.supervision import StallAction, stall_action
 from workers.broker_probe import BrokerProbe
 from workers.routes import ROUTES
 
@@ -79,22 +80,26 @@ class StallDuty:
                     self.queue_name, [str(s.last_message_id) for s in page if s.last_message_id]
                 )
                 for stalled in page:
-                    if stalled.last_message_id is not None and str(stalled.last_message_id) in held:
-                        continue  # a backlog, not a loss
-                    self.act(session, stalled)
-                    handled += 1
+                    action = stall_action(
+                        held_by_broker=str(stalled.last_message_id) in held,
+                        redispatch_count=stalled.redispatch_count,
+                        max_redispatch=self.settings.max_redispatch,
+                    )
+                    if action is not StallAction.WAIT:
+                        self.act(session, stalled, action)
+                        handled += 1
             if len(page) < self.settings.page_size:
                 return handled
             after = page[-1].id
 
-    def act(self, session: Session, stalled: Stalled) -> None:
+    def act(self, session: Session, stalled: Stalled, action: StallAction) -> None:
         context = log.bind(
             submission_id=str(stalled.id),
             status=stalled.status.value,
             stalled_seconds=round(stalled.stalled_seconds),
             redispatch_count=stalled.redispatch_count,
         )
-        if stalled.redispatch_count >= self.settings.max_redispatch:
+        if action is StallAction.FAIL:
             submission_transition(
                 session,
                 id=stalled.id,

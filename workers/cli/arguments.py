@@ -1,0 +1,45 @@
+"""Parsing of the CLI's arguments: a bad value is a usage error naming the option (exit 2)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import typer
+
+from domain.enums import Skill, SubmissionStatus
+from workers.cli.durations import parse_duration
+from workers.cli.output import EXIT_USAGE, fail
+
+STATUSES = ", ".join(status.value for status in SubmissionStatus)
+SKILLS = ", ".join(skill.value for skill in Skill)
+
+
+def parse_uuid(option: str, text: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise fail(f"{option}: {text!r} is not {what} (a UUID)", EXIT_USAGE) from None
+
+
+def parse_status(text: str) -> SubmissionStatus:
+    try:
+        return SubmissionStatus(text)
+    except ValueError:
+        raise fail(
+            f"--status: {text!r} is not a submission status ({STATUSES})", EXIT_USAGE
+        ) from None
+
+
+def parse_skill(text: str) -> Skill:
+    try:
+        return Skill(text)
+    except ValueError:
+        raise fail(f"--skill: {text!r} is not a skill ({SKILLS})", EXIT_USAGE) from None
+
+
+def parse_duration_option(option: str, text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except typer.BadParameter as exc:
+        raise fail(f"{option}: {exc.message}", EXIT_USAGE) from None
