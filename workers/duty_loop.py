@@ -66,9 +66,13 @@ class Outage:
     """Logs an outage once when it starts and once when it ends, whatever failed meanwhile."""
 
     logger: structlog.typing.FilteringBoundLogger
+    first_pause: float = OUTAGE_PAUSE_SECONDS
+    pause_cap: float = OUTAGE_PAUSE_CAP_SECONDS
     started: float | None = None
     attempts: int = 0
-    pause: float = OUTAGE_PAUSE_SECONDS
+
+    def __post_init__(self) -> None:
+        self.pause = self.first_pause
 
     def failed(self, where: str, exc: BaseException) -> float:
         """Record a failed attempt; returns how long to pause before the next one."""
@@ -79,7 +83,7 @@ class Outage:
                 "outage_started", where=where, error_type=type(exc).__name__, error=str(exc)[:500]
             )
         pause = self.pause
-        self.pause = min(self.pause * 2, OUTAGE_PAUSE_CAP_SECONDS)
+        self.pause = min(self.pause * 2, self.pause_cap)
         # Jitter so several processes do not knock on the recovering server in step.
         return pause * random.uniform(0.8, 1.2)
 
@@ -93,7 +97,7 @@ class Outage:
             )
         self.started = None
         self.attempts = 0
-        self.pause = OUTAGE_PAUSE_SECONDS
+        self.pause = self.first_pause
 
     @property
     def ongoing(self) -> bool:
@@ -106,9 +110,11 @@ class DutyLoop:
     stop: threading.Event
     waker: Waker | None = None
     logger: structlog.typing.FilteringBoundLogger = field(default_factory=lambda: log)
+    outage_pause_seconds: float = OUTAGE_PAUSE_SECONDS
+    outage_pause_cap_seconds: float = OUTAGE_PAUSE_CAP_SECONDS
 
     def __post_init__(self) -> None:
-        self.outage = Outage(self.logger)
+        self.outage = Outage(self.logger, self.outage_pause_seconds, self.outage_pause_cap_seconds)
         self._due = {duty.name: 0.0 for duty in self.duties}
 
     def run(self) -> None:
