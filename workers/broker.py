@@ -85,3 +85,16 @@ def broker_ping(url: str) -> None:
             client.ping()
         finally:
             client.close()
+
+
+def broker_check(broker: dramatiq.Broker) -> None:
+    """A round trip on ``broker``'s own connection; BrokerUnavailable while it is away."""
+    with broker_errors():
+        if isinstance(broker, RedisBroker):
+            broker.client.ping()
+        elif isinstance(broker, RabbitmqBroker):
+            try:
+                broker.connection.process_data_events(time_limit=0)
+            except pika.exceptions.AMQPError:
+                del broker.connection  # the next use opens a fresh one
+                raise

@@ -10,6 +10,10 @@ import structlog
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware
 
+from domain.errors import BrokerUnavailable
+from workers.broker import broker_errors
+from workers.duty_loop import Outage
+
 log = structlog.get_logger("vstep.worker")
 
 
@@ -67,9 +71,14 @@ class RedisHeartbeat(Middleware):  # type: ignore[misc]
         self._stop.set()
 
     def _beat(self, broker: RedisBroker, queue_name: str) -> None:
+        # An outage is reported once when it starts and once when it ends, not every beat.
+        outage = Outage(log)
         while not self._stop.wait(self.interval_seconds):
             try:
-                # Any dispatch refreshes the heartbeat; qsize reads and changes nothing.
-                broker.do_qsize(queue_name)
-            except Exception as exc:  # the broker may be briefly away; the next beat retries
-                log.warning("redis_heartbeat_failed", error=str(exc))
+                with broker_errors():
+                    # Any dispatch refreshes the heartbeat; qsize reads and changes nothing.
+                    broker.do_qsize(queue_name)
+            except BrokerUnavailable as exc:  # the next beat retries
+                outage.failed("redis_heartbeat", exc)
+                continue
+            outage.recovered("redis_heartbeat")

@@ -40,7 +40,7 @@ from domain.errors import BrokerUnavailable, InvalidInput
 from domain.failures import BAD_INPUT
 from domain.messages import GradingRequest, check_request_matches
 from workers import metrics
-from workers.broker import enqueue
+from workers.broker import broker_check, enqueue
 from workers.routes import ROUTES
 from workers.settings import Settings
 
@@ -91,6 +91,9 @@ class Relay:
         self.settings = settings
         self.relay_id = relay_id or new_relay_id()
         self.log = log.bind(relay_id=self.relay_id)
+        # Set when the broker refused a row: until it answers again, no row is claimed,
+        # so an outage spends nobody's OUTBOX_MAX_ATTEMPTS.
+        self.broker_down = False
 
     @property
     def interval_seconds(self) -> float:
@@ -107,6 +110,9 @@ class Relay:
         so the loop backs off and reports the outage once.
         """
         self.rescue_expired(now)
+        if self.broker_down:
+            broker_check(self.broker)
+            self.broker_down = False
         with self.session_factory.begin() as session:
             claimed = outbox_claim_batch(
                 session,
@@ -122,6 +128,7 @@ class Relay:
         self.record(claimed, published, failures, now)
         outage = next((f.error for f in failures if not f.permanent), None)
         if outage is not None:
+            self.broker_down = True
             raise BrokerUnavailable(outage)
         return len(claimed)
 

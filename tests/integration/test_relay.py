@@ -8,10 +8,13 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import dramatiq
 import pytest
+import redis
 import sqlalchemy as sa
+from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy.engine import Engine
 
 from db.urls import libpq_url
@@ -116,8 +119,11 @@ def test_unreachable_broker_backs_off_then_recovers(
     row = outbox_row(engine, ids[0])
     assert (row.status, row.attempts) == ("pending", 1)
     assert "publish failed" in row.error_message
-    # and it is not claimed again before the backoff (10 s after the first try)
-    assert down.run_once(now=t0 + timedelta(seconds=5)) == 0
+    # and while the broker stays away, later passes claim nothing: no attempt is spent
+    for seconds in (5, 30, 600):
+        with pytest.raises(BrokerUnavailable):
+            down.run_once(now=t0 + timedelta(seconds=seconds))
+    assert outbox_row(engine, ids[0]).attempts == 1
     # when the broker is back after the backoff
     up = make_relay(backoff_base_seconds=10, max_attempts=3)
     assert up.run_once(now=t0 + timedelta(seconds=11)) == 3
@@ -127,12 +133,19 @@ def test_unreachable_broker_backs_off_then_recovers(
     dead_broker.close()
 
 
-def test_rows_fail_after_max_attempts(
-    engine: Engine, make_relay: Callable[..., Relay], redis_namespace: str
+class RefusingBroker(RedisBroker):  # type: ignore[misc]
+    """A live Redis that answers pings but drops every enqueue (a flapping connection)."""
+
+    def enqueue(self, message: dramatiq.Message[Any], *, delay: int | None = None) -> Any:
+        raise redis.exceptions.ConnectionError("connection reset by peer")
+
+
+def test_rows_fail_after_max_attempts_of_a_broker_that_answers_but_refuses(
+    engine: Engine, make_relay: Callable[..., Relay], redis_url: str, redis_namespace: str
 ) -> None:
     ids = seed_pending(engine, 1)
-    dead_broker = make_broker("redis://127.0.0.1:1/0", namespace=redis_namespace)
-    relay = make_relay(broker=dead_broker, backoff_base_seconds=1, max_attempts=3)
+    refusing = RefusingBroker(url=redis_url, namespace=redis_namespace)
+    relay = make_relay(broker=refusing, backoff_base_seconds=1, max_attempts=3)
     t = db_now(engine)
     for step in range(5):
         with contextlib.suppress(BrokerUnavailable):
@@ -140,7 +153,7 @@ def test_rows_fail_after_max_attempts(
     row = outbox_row(engine, ids[0])
     assert (row.status, row.attempts) == ("failed", 3)
     assert "publish failed" in row.error_message
-    dead_broker.close()
+    refusing.close()
 
 
 def test_a_dead_relays_rows_are_rescued_after_the_lease(
