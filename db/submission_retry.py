@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from db.clock import clock_or_now
 from db.dispatch import sla_deadline, submission_redispatch
-from db.models import Submission, SubmissionEvent
+from db.event_facts import last_event_at, latest_data
+from db.models import Submission
 from db.submissions import submission_event_append, submission_transition
 from domain.enums import Skill, SubmissionStatus
 from domain.sla import DEFAULT_SLA
@@ -50,24 +51,6 @@ class SubmissionRetryOutcome:
     skipped: list[SubmissionRetrySkipped]
 
 
-def _last_event_at() -> sa.ScalarSelect[datetime]:
-    return (
-        sa.select(sa.func.max(SubmissionEvent.occurred_at))
-        .where(SubmissionEvent.submission_id == Submission.id)
-        .scalar_subquery()
-    )
-
-
-def _last_failure_reason() -> sa.ScalarSelect[str]:
-    return (
-        sa.select(SubmissionEvent.data["failureReason"].astext)
-        .where(SubmissionEvent.submission_id == Submission.id, SubmissionEvent.kind == "failed")
-        .order_by(SubmissionEvent.occurred_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 def submission_reopen(
     session: Session,
     *,
@@ -79,7 +62,7 @@ def submission_reopen(
 ) -> bool:
     """failed -> pending with a fresh deadline and an operator_retried event; True if moved."""
     previous = session.execute(
-        sa.select(_last_failure_reason()).where(Submission.id == id)
+        sa.select(latest_data("failed", "failureReason")).where(Submission.id == id)
     ).scalar_one_or_none()
     return submission_transition(
         session,
@@ -118,14 +101,14 @@ def submission_retry(
     ``stall_seconds`` are dispatched again; any other is skipped with the reason.
     """
     clock = clock_or_now(now)
-    last_event = _last_event_at().label("last_event_at")
+    last_event = last_event_at().label("last_event_at")
     query = (
         sa.select(
             Submission.id,
             Submission.status,
             Submission.deleted_at,
             last_event,
-            _last_failure_reason().label("failure_reason"),
+            latest_data("failed", "failureReason").label("failure_reason"),
             clock.label("now"),
         )
         .order_by(Submission.created_at, Submission.id)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from db.clock import clock_or_now
+from db.event_facts import count_of, last_event_at, latest_data
 from db.models import OutboxRow, Submission, SubmissionEvent
 from db.submissions import EVENT_TIME, TRANSITION_EVENT
 from domain.enums import OutboxStatus, SubmissionStatus
@@ -32,32 +33,6 @@ def duty_lock(session: Session, *, duty: str) -> bool:
     """Take the duty's advisory lock for this transaction; False when another holds it."""
     key = zlib.crc32(f"vstep-grading:{duty}".encode())
     return bool(session.execute(sa.select(sa.func.pg_try_advisory_xact_lock(key))).scalar_one())
-
-
-def _attempts_made() -> sa.ScalarSelect[int]:
-    return (
-        sa.select(sa.func.count())
-        .where(SubmissionEvent.submission_id == Submission.id, SubmissionEvent.kind == "processing")
-        .scalar_subquery()
-    )
-
-
-def _last_error() -> sa.ScalarSelect[str]:
-    return (
-        sa.select(SubmissionEvent.data["error"].astext)
-        .where(SubmissionEvent.submission_id == Submission.id, SubmissionEvent.kind == "error")
-        .order_by(SubmissionEvent.occurred_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
-def _last_event_at() -> sa.ScalarSelect[datetime]:
-    return (
-        sa.select(sa.func.max(SubmissionEvent.occurred_at))
-        .where(SubmissionEvent.submission_id == Submission.id)
-        .scalar_subquery()
-    )
 
 
 @dataclass(frozen=True)
@@ -81,8 +56,8 @@ def submissions_fail_timed_out(
             Submission.id,
             Submission.status,
             Submission.deadline,
-            _attempts_made().label("attempts"),
-            _last_error().label("last_error"),
+            count_of("processing").label("attempts"),
+            latest_data("error", "error").label("last_error"),
         )
         .where(
             Submission.status.in_(TIMEOUT_ELIGIBLE),
@@ -151,7 +126,7 @@ def submissions_stalled(
     page, never hides a stalled submission behind it.
     """
     clock = clock_or_now(now)
-    last_event = _last_event_at()
+    last_event = last_event_at()
     newest_request = (
         sa.select(OutboxRow.id, OutboxRow.status)
         .where(
@@ -162,14 +137,7 @@ def submissions_stalled(
         .limit(1)
         .lateral("newest_request")
     )
-    redispatches = (
-        sa.select(sa.func.count())
-        .where(
-            SubmissionEvent.submission_id == Submission.id,
-            SubmissionEvent.kind == EVENT_REDISPATCHED,
-        )
-        .scalar_subquery()
-    )
+    redispatches = count_of(EVENT_REDISPATCHED)
     query = (
         sa.select(
             Submission.id,
@@ -177,8 +145,8 @@ def submissions_stalled(
             sa.func.extract("epoch", clock - last_event).label("quiet"),
             redispatches.label("redispatches"),
             newest_request.c.id.label("message_id"),
-            _attempts_made().label("attempts"),
-            _last_error().label("last_error"),
+            count_of("processing").label("attempts"),
+            latest_data("error", "error").label("last_error"),
         )
         .outerjoin(newest_request, sa.true())
         .where(
