@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.intake import submit_in_new_transaction
 from db.models import Submission
+from devtools.demo_data import create_demo_content, demo_answer
 from domain.enums import SubmissionStatus
-from workers.demo_data import create_demo_content, demo_answer
 
 # Statuses after which the demo stops waiting for a submission.
 SETTLED = {SubmissionStatus.COMPLETED, SubmissionStatus.FAILED, SubmissionStatus.REVIEW_PENDING}
