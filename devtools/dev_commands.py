@@ -20,6 +20,7 @@ from db.urls import libpq_url, parse_database_url, safe_url
 from devtools.demo import run_demo, summary_tables
 from devtools.devenv import Services, require_embedded, resolve_services
 from workers.cli.output import console
+from workers.settings import load_settings
 
 DEV_DATABASE = "vstep_grading"
 PROCFILE = Path("Procfile")
@@ -66,8 +67,9 @@ def stop_procfile(process: subprocess.Popen[bytes]) -> None:
 
 
 def run_dev(*, state_dir: Path, demo: int, exit_when_done: bool) -> None:
-    """Run relay and workers (Procfile) with a live demo; Ctrl-C stops every process."""
+    """Run the Procfile (relay, workers, scheduler) with a live demo; Ctrl-C stops them all."""
     require_embedded()
+    settings = load_settings()  # a bad variable stops us here, before anything starts
     state_dir = state_dir.resolve()
     services = resolve_services(state_dir)
     system: subprocess.Popen[bytes] | None = None
@@ -87,11 +89,13 @@ def run_dev(*, state_dir: Path, demo: int, exit_when_done: bool) -> None:
             "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         }
         system = start_procfile(env, log_path)
-        console.print(f"relay and workers running (Procfile); their logs: {log_path}")
+        console.print(f"relay, workers and scheduler running (Procfile); their logs: {log_path}")
         if demo > 0:
             engine = make_engine(database_url, application_name="vstep-grading demo")
             try:
-                report = run_demo(make_session_factory(engine), console, count=demo)
+                report = run_demo(
+                    make_session_factory(engine), console, count=demo, sla=settings.sla()
+                )
             finally:
                 engine.dispose()
             for table in summary_tables(report):
