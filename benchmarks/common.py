@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.migrate import upgrade
 from db.session import make_engine, make_session_factory
 from db.urls import libpq_url
-from workers.devenv import Services, resolve_services
+from devtools.devenv import Services, resolve_services
 from workers.logging import configure_logging
 
 # How often wait_for looks at its condition.

@@ -46,10 +46,10 @@ from benchmarks.common import (
 from db.intake import submit_for_grading
 from db.models import OutboxRow
 from db.session import make_engine, make_session_factory
+from devtools.demo_data import DemoQuestion, create_demo_content, demo_answer
 from domain.messages import parse_grading_request
 from workers.actors import RetryPolicy
 from workers.broker import make_broker
-from workers.demo_data import DemoQuestion, create_demo_content, demo_answer
 from workers.grading import Delivery, GradingService, Outcome
 from workers.relay import Relay, RelaySettings
 from workers.relay_loop import run_relay

@@ -44,11 +44,11 @@ from benchmarks.common import (
 from db.intake import submit_in_new_transaction
 from db.models import OutboxRow
 from db.outbox import ClaimedRow
+from devtools.demo_data import DemoQuestion, create_demo_content, demo_answer
 from domain.enums import QuestionFormat
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST
 from workers import relay_loop
 from workers.broker import make_broker
-from workers.demo_data import DemoQuestion, create_demo_content, demo_answer
 from workers.relay import Relay, RelaySettings
 from workers.relay_loop import OutboxListener, run_relay
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pika
 import pytest
 
-from workers.devenv import port_answers
+from devtools.devenv import port_answers
 
 RABBITMQ_PORT = 5672
 

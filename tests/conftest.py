@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.migrate import upgrade
 from db.session import make_engine, make_session_factory
 from db.urls import libpq_url
+from devtools.devenv import Services, resolve_services
 from domain.errors import VstepGradingError
-from workers.devenv import Services, resolve_services
 
 RUN_ID = uuid.uuid4().hex[:10]
 

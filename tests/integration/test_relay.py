@@ -28,7 +28,7 @@ from tests.integration.outbox_seed import (
 from tests.waiting import wait_until
 from workers.broker import make_broker
 from workers.relay import Relay
-from workers.relay_loop import run_relay
+from workers.relay_loop import OUTBOX_CHANNEL, run_relay
 
 QUEUE = "grading.request"
 
@@ -219,26 +219,64 @@ def test_two_relays_racing_publish_every_row_once(
     assert len(queued) == 2000 and set(queued.values()) == {1}
 
 
+def relay_is_listening(engine: Engine) -> bool:
+    """A backend of this test's database has run the relay's LISTEN (and is still there)."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND query = :listen"
+            ),
+            {"listen": f"LISTEN {OUTBOX_CHANNEL}"},
+        ).scalar_one()
+    return bool(found)
+
+
+def count_passes(relay: Relay, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The rows each of the relay's passes handled, appended as the passes end."""
+    passes: list[int] = []
+    run_once = relay.run_once
+
+    def counted(now: datetime | None = None) -> int:
+        handled = run_once(now)
+        passes.append(handled)
+        return handled
+
+    monkeypatch.setattr(relay, "run_once", counted)
+    return passes
+
+
 def test_notify_wakes_an_idle_relay_without_waiting_for_the_poll(
-    engine: Engine, make_relay: Callable[..., Relay], db_url: str
+    engine: Engine,
+    make_relay: Callable[..., Relay],
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # given a relay idling with a poll interval far longer than the test's patience
     relay = make_relay(poll_seconds=60)
+    passes = count_passes(relay, monkeypatch)
     stop = threading.Event()
     thread = threading.Thread(
         target=run_relay, args=(relay,), kwargs={"database_url": db_url, "stop": stop}
     )
     thread.start()
     try:
-        wait_until(lambda: True, timeout=0.5)  # let it reach its LISTEN wait
+        # that LISTENs and has made its first pass (which would publish a row by itself)
+        wait_until(
+            lambda: relay_is_listening(engine) and len(passes) >= 1,
+            timeout=10,
+            message="the relay did not LISTEN and finish its first pass",
+        )
         # when a row is inserted
         ids = seed_pending(engine, 1)
-        # then it is published well before the poll would have fired
+        # then it is published by a pass the NOTIFY woke, well before the poll would fire
         wait_until(
             lambda: outbox_status_counts(engine) == {"published": 1},
             timeout=5,
             message=f"row {ids[0]} was not published on NOTIFY",
         )
+        assert passes[0] == 0  # the row came after the first pass: only NOTIFY could wake it
     finally:
         stop.set()
         thread.join(timeout=70)

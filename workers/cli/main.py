@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from alembic.util.exc import CommandError
 
 from domain.errors import VstepGradingError
-from workers.cli import (
-    db_commands,
-    dev_commands,
-    outbox_commands,
-    process_commands,
-    submission_commands,
-)
+from workers.cli import db_commands, outbox_commands, process_commands, submission_commands
 from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, fail
+
+# Where `vstep-grading dev` keeps the embedded servers' data and the logs.
+DEV_STATE_DIR = Path(".vstep")
 
 app = typer.Typer(
     name="vstep-grading",
@@ -25,10 +24,27 @@ app = typer.Typer(
 app.add_typer(db_commands.app, name="db")
 app.add_typer(outbox_commands.app, name="outbox")
 app.add_typer(submission_commands.app, name="submission")
-app.command("dev")(dev_commands.dev)
 app.command("relay")(process_commands.relay)
 app.command("worker")(process_commands.worker)
 app.command("scheduler")(process_commands.scheduler)
+
+
+@app.command("dev")
+def dev(
+    state_dir: Path = typer.Option(DEV_STATE_DIR, help="Embedded servers' data and the logs."),
+    demo: int = typer.Option(300, "--demo", help="Demo submissions to write (0: none)."),
+    exit_when_done: bool = typer.Option(
+        False, "--exit-when-done", help="Stop everything once the demo is graded."
+    ),
+) -> None:
+    """Run relay, workers and scheduler (Procfile) with a live demo; Ctrl-C stops them all.
+
+    A development tool: it needs the `embedded` extra (pip install 'vstep-grading[embedded]').
+    """
+    # Imported here, not at the top: production code never loads the development tools.
+    from devtools.dev_commands import run_dev
+
+    run_dev(state_dir=state_dir, demo=demo, exit_when_done=exit_when_done)
 
 
 def main() -> None:

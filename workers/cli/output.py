@@ -12,6 +12,7 @@ from uuid import UUID
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console(soft_wrap=True)
@@ -55,5 +56,7 @@ def _display(cell: Any) -> Any:
 
 def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
     """Print one error line; the caller raises what this returns."""
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    # Escaped: a message may hold brackets ("vstep-grading[embedded]", a list) that Rich
+    # would otherwise take for markup and drop.
+    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)

@@ -1,4 +1,8 @@
-"""`vstep-grading dev`: the whole system on one machine (what `make run` does)."""
+"""`vstep-grading dev`: the whole system on one machine (what `make run` does).
+
+The command's options are declared in ``workers/cli/main.py``, which imports this
+module only when the command runs.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,16 @@ import sys
 from pathlib import Path
 
 import psycopg
-import typer
 
 from db import migrate
 from db.session import make_engine, make_session_factory
 from db.urls import libpq_url, parse_database_url, safe_url
+from devtools.demo import run_demo, summary_tables
+from devtools.devenv import Services, require_embedded, resolve_services
 from workers.cli.output import console
-from workers.demo import run_demo, summary_tables
-from workers.devenv import Services, resolve_services
+from workers.settings import load_settings
 
 DEV_DATABASE = "vstep_grading"
-STATE_DIR = Path(".vstep")
 PROCFILE = Path("Procfile")
 # How long the relay and workers get to finish their batches after Ctrl-C.
 SHUTDOWN_GRACE_SECONDS = 30
@@ -63,14 +66,10 @@ def stop_procfile(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def dev(
-    state_dir: Path = typer.Option(STATE_DIR, help="Embedded servers' data and the logs."),
-    demo: int = typer.Option(300, "--demo", help="Demo submissions to write (0: none)."),
-    exit_when_done: bool = typer.Option(
-        False, "--exit-when-done", help="Stop everything once the demo is graded."
-    ),
-) -> None:
-    """Run relay and workers (Procfile) with a live demo; Ctrl-C stops every process."""
+def run_dev(*, state_dir: Path, demo: int, exit_when_done: bool) -> None:
+    """Run the Procfile (relay, workers, scheduler) with a live demo; Ctrl-C stops them all."""
+    require_embedded()
+    settings = load_settings()  # a bad variable stops us here, before anything starts
     state_dir = state_dir.resolve()
     services = resolve_services(state_dir)
     system: subprocess.Popen[bytes] | None = None
@@ -90,11 +89,13 @@ def dev(
             "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         }
         system = start_procfile(env, log_path)
-        console.print(f"relay and workers running (Procfile); their logs: {log_path}")
+        console.print(f"relay, workers and scheduler running (Procfile); their logs: {log_path}")
         if demo > 0:
             engine = make_engine(database_url, application_name="vstep-grading demo")
             try:
-                report = run_demo(make_session_factory(engine), console, count=demo)
+                report = run_demo(
+                    make_session_factory(engine), console, count=demo, sla=settings.sla()
+                )
             finally:
                 engine.dispose()
             for table in summary_tables(report):

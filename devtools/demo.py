@@ -7,7 +7,9 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -19,8 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.intake import submit_in_new_transaction
 from db.models import Submission
-from domain.enums import SubmissionStatus
-from workers.demo_data import create_demo_content, demo_answer
+from devtools.demo_data import create_demo_content, demo_answer
+from domain.enums import Skill, SubmissionStatus
 
 # Statuses after which the demo stops waiting for a submission.
 SETTLED = {SubmissionStatus.COMPLETED, SubmissionStatus.FAILED, SubmissionStatus.REVIEW_PENDING}
@@ -47,9 +49,19 @@ class DemoReport:
 
 
 def produce(
-    factory: sessionmaker[Session], *, count: int, learners: int, seconds: float, report: DemoReport
+    factory: sessionmaker[Session],
+    *,
+    count: int,
+    learners: int,
+    seconds: float,
+    sla: Mapping[Skill, timedelta],
+    report: DemoReport,
 ) -> list[uuid.UUID]:
-    """Create learners and questions, then submit ``count`` answers spread over ``seconds``."""
+    """Create learners and questions, then submit ``count`` answers spread over ``seconds``.
+
+    ``sla`` is the configured grading SLA per skill (``Settings.sla()``), as a producer
+    in production passes it.
+    """
     with factory.begin() as session:
         users, questions = create_demo_content(session, learners=learners)
     rng = random.Random()
@@ -63,6 +75,7 @@ def produce(
             user_id=user_id,
             question_id=question.id,
             answer=demo_answer(rng, question, ability),
+            sla=sla,
         )
         report.submitted += 1
         time.sleep(pause)
@@ -87,6 +100,7 @@ def run_demo(
     factory: sessionmaker[Session],
     console: Console,
     *,
+    sla: Mapping[Skill, timedelta],
     count: int = 300,
     learners: int = 25,
     produce_seconds: float = 5.0,
@@ -99,7 +113,14 @@ def run_demo(
 
     def producer() -> None:
         users.extend(
-            produce(factory, count=count, learners=learners, seconds=produce_seconds, report=report)
+            produce(
+                factory,
+                count=count,
+                learners=learners,
+                seconds=produce_seconds,
+                sla=sla,
+                report=report,
+            )
         )
 
     thread = threading.Thread(target=producer, name="demo-producer", daemon=True)
