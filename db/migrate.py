@@ -9,14 +9,18 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from sqlalchemy.engine import URL
 
 import migrations
 from db.session import make_engine
 from db.urls import safe_url
-from domain.errors import DatabaseUnavailable
+from domain.errors import DatabaseUnavailable, InvalidInput
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
+# The revision that creates the schema shared with other services (schema.md).
+SHARED_SCHEMA_REVISION = "0001_shared_schema"
 
 
 def alembic_config(url: URL) -> Config:
@@ -59,3 +63,16 @@ def current_revision(url: URL) -> str | None:
             return MigrationContext.configure(conn).get_current_revision()
     finally:
         engine.dispose()
+
+
+def downgrade_steps(url: URL, revision: str) -> list[str]:
+    """The revisions a downgrade to ``revision`` would undo, newest first (none: no-op)."""
+    current = current_revision(url)
+    script = ScriptDirectory.from_config(alembic_config(url))
+    # The walk command.downgrade itself takes, so "-1", "base" and partial ids mean here
+    # what they will mean there.
+    try:
+        scripts = script.iterate_revisions(current, revision, select_for_downgrade=True)
+        return [step.revision for step in scripts]
+    except RevisionError as exc:
+        raise InvalidInput("REVISION", f"{exc} (the database is at {current or 'base'})") from None
