@@ -34,10 +34,11 @@ app.command("scheduler")(process_commands.scheduler)
 def main() -> None:
     """Entry point: our errors become one line and an exit code, never a traceback."""
     from domain.errors import InvalidInput, NotFound
+    from workers.settings import ConfigError
 
     try:
         app()
-    except (InvalidInput, NotFound) as exc:
+    except (InvalidInput, NotFound, ConfigError) as exc:
         raise SystemExit(_exit_code(fail(str(exc), EXIT_USAGE))) from None
     except (VstepGradingError, CommandError) as exc:
         raise SystemExit(_exit_code(fail(str(exc), EXIT_FAILURE))) from None
