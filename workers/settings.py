@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.urls import parse_database_url
+from domain.answers import ANSWER_MAX_BYTES
 from domain.enums import Skill
 from domain.errors import InvalidInput, VstepGradingError
 from domain.sla import DEFAULT_SLA
@@ -71,6 +72,9 @@ class Settings(BaseSettings):
     sla_reading_minutes: float = Field(default=_sla_minutes(Skill.READING), gt=0)
     sla_writing_minutes: float = Field(default=_sla_minutes(Skill.WRITING), gt=0)
     sla_speaking_minutes: float = Field(default=_sla_minutes(Skill.SPEAKING), gt=0)
+
+    # Largest answer intake takes, in bytes of its compact UTF-8 JSON encoding.
+    answer_max_bytes: int = Field(default=ANSWER_MAX_BYTES, ge=1)
 
     callback_secret: SecretStr | None = None
     ai_grader_url: str | None = None
