@@ -21,11 +21,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.dispatch import EVENT_SUBMITTED, outbox_add_grading_request
 from db.models import Question, Submission, SubmissionDetail, User
 from db.submissions import submission_event_append
-from domain.answers import validate_answer
+from domain.answers import ANSWER_MAX_BYTES, check_size, check_storable, validate_answer
 from domain.enums import FORMAT_SKILL, QuestionFormat, Skill, SubmissionStatus
 from domain.errors import IntakeConflict, InvalidInput, TransientError
 from domain.messages import GradingRequest
 from domain.sla import DEFAULT_SLA
+
+# submissions.attempt is a PostgreSQL integer.
+MAX_ATTEMPT = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,28 @@ def submit_for_grading(
     attempt: int = 1,
     trace_id: str | None = None,
     sla: Mapping[Skill, timedelta] = DEFAULT_SLA,
+    answer_max_bytes: int = ANSWER_MAX_BYTES,
 ) -> IntakeResult:
-    """Write the four intake rows in the caller's transaction (no commit) or find the replay."""
+    """Write the four intake rows in the caller's transaction (no commit) or find the replay.
+
+    Whatever the database would refuse with a driver error is refused here first, as
+    InvalidInput naming the field: ids that are not UUIDs, an attempt beyond the
+    integer column, text jsonb cannot hold, numbers beyond a double.
+    """
+    request_id = _uuid("request_id", request_id)
+    user_id = _uuid("user_id", user_id)
+    question_id = _uuid("question_id", question_id)
     # bool is an int subclass: attempt=True is a caller bug, not attempt 1.
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
         raise InvalidInput("attempt", f"must be an integer >= 1, got {attempt!r}")
+    if attempt > MAX_ATTEMPT:
+        raise InvalidInput("attempt", f"must be at most {MAX_ATTEMPT}, got {attempt}")
+    if trace_id is not None:
+        if not isinstance(trace_id, str):
+            raise InvalidInput("trace_id", f"must be a string, got {type(trace_id).__name__}")
+        check_storable(trace_id, "trace_id")
+    # Before the replay lookup, which already sends the answer to the database.
+    check_storable(_json_answer(answer))
     request = _Request(user_id=user_id, question_id=question_id, answer=answer, attempt=attempt)
     # A replay is answered from what was stored, before validation: a producer retrying
     # an accepted request must hear "accepted" even if the question was retired since.
@@ -67,6 +87,7 @@ def submit_for_grading(
     if skill is not None and skill != question_skill:
         raise InvalidInput("skill", f"{skill} does not match the question's skill {question_skill}")
     clean_answer = _json_answer(validate_answer(question_format, answer))
+    check_size(clean_answer, max_bytes=answer_max_bytes)
     if question_skill not in sla:
         raise InvalidInput("skill", f"no SLA configured for {question_skill}")
 
@@ -136,6 +157,7 @@ def submit_in_new_transaction(
     attempt: int = 1,
     trace_id: str | None = None,
     sla: Mapping[Skill, timedelta] = DEFAULT_SLA,
+    answer_max_bytes: int = ANSWER_MAX_BYTES,
 ) -> IntakeResult:
     """``submit_for_grading`` in a transaction of its own: committed on return, else rolled back."""
     with factory.begin() as session:
@@ -149,6 +171,7 @@ def submit_in_new_transaction(
             attempt=attempt,
             trace_id=trace_id,
             sla=sla,
+            answer_max_bytes=answer_max_bytes,
         )
 
 
@@ -230,6 +253,18 @@ def _check_live_user(session: Session, user_id: uuid.UUID) -> None:
         raise InvalidInput("user_id", f"unknown user {user_id}")
     if deleted_at[0] is not None:
         raise InvalidInput("user_id", f"user {user_id} is deleted")
+
+
+def _uuid(field: str, value: object) -> uuid.UUID:
+    """``value`` as a UUID (its string form is accepted too); InvalidInput if it is none."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise InvalidInput(field, f"must be a UUID, got {value!r}"[:200])
 
 
 def _json_answer(answer: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import psycopg
 import sqlalchemy as sa
+from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 
 from domain.errors import InvalidInput
 
 ACCEPTED_SCHEMES = ("postgresql", "postgresql+psycopg", "postgres")
+# TCP ports a server can listen on.
+PORT_RANGE = range(1, 65536)
 
 
 def parse_database_url(raw: str) -> URL:
-    """The SQLAlchemy URL (psycopg 3 driver) of a DATABASE_URL value."""
+    """The SQLAlchemy URL (psycopg 3 driver) of a DATABASE_URL value.
+
+    Everything wrong with the URL itself is an InvalidInput naming DATABASE_URL here,
+    before any connection: a port that is not a number, an unclosed IPv6 bracket, an
+    option libpq does not know.
+    """
     try:
         url = sa.make_url(raw)
-    except ArgumentError as exc:
-        raise InvalidInput("DATABASE_URL", f"not a database URL: {hide_password(raw)}") from exc
+    except (ArgumentError, ValueError) as exc:
+        # SQLAlchemy raises ValueError for a port that is not a number.
+        raise InvalidInput(
+            "DATABASE_URL", f"not a database URL ({exc}): {hide_password(raw)}"
+        ) from None
     if url.drivername not in ACCEPTED_SCHEMES:
         raise InvalidInput(
             "DATABASE_URL",
@@ -25,7 +37,23 @@ def parse_database_url(raw: str) -> URL:
         )
     if not url.database:
         raise InvalidInput("DATABASE_URL", f"names no database: {hide_password(raw)}")
+    if url.port is not None and url.port not in PORT_RANGE:
+        raise InvalidInput(
+            "DATABASE_URL", f"port {url.port} is out of range: {hide_password(raw)}"
+        )
+    _check_libpq_accepts(url)
     return url.set(drivername="postgresql+psycopg")
+
+
+def _check_libpq_accepts(url: URL) -> None:
+    """libpq parses the URL as it will connect with it (query options included)."""
+    rendered = libpq_url(url)
+    try:
+        conninfo_to_dict(rendered)
+    except psycopg.Error as exc:
+        # libpq quotes the URI it refused: show it with the password masked.
+        reason = str(exc).strip().splitlines()[0].replace(rendered, safe_url(url))
+        raise InvalidInput("DATABASE_URL", f"{reason} ({safe_url(url)})") from None
 
 
 def libpq_url(url: URL) -> str:
@@ -41,9 +69,16 @@ def safe_url(url: URL | str) -> str:
 
 
 def hide_password(raw: str) -> str:
+    """``raw`` with its password masked, even when it is not a well-formed URL."""
     try:
         return sa.make_url(raw).render_as_string(hide_password=True)
-    except ArgumentError:
-        # Not parseable: still never echo what may be a secret after the scheme.
-        scheme, sep, _ = raw.partition("://")
-        return f"{scheme}{sep}***" if sep else "***"
+    except (ArgumentError, ValueError):
+        pass
+    scheme, sep, rest = raw.partition("://")
+    if not sep:
+        return "***"  # not even a scheme: anything in it may be a secret
+    # The last '@' ends the user info, whatever a password holds before it.
+    userinfo, at, hostpart = rest.rpartition("@")
+    if at and ":" in userinfo:
+        return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{hostpart}"
+    return raw

@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL
 from db.migrate import check_reachable
 from db.urls import parse_database_url
 from domain.errors import VstepGradingError
+from workers.broker_url import check_broker_url
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS_HOST, LOCAL_REDIS_PORT = "127.0.0.1", 6379
@@ -105,7 +106,7 @@ def resolve_services(state_dir: Path, *, database_url: str | None = None) -> Ser
 
     explicit_broker = os.environ.get("BROKER_URL")
     if explicit_broker:
-        redis_url = explicit_broker
+        redis_url = check_broker_url(explicit_broker)
     elif port_answers(LOCAL_REDIS_HOST, LOCAL_REDIS_PORT):
         redis_url = f"redis://{LOCAL_REDIS_HOST}:{LOCAL_REDIS_PORT}/0"
     else:

@@ -7,7 +7,9 @@ calls it again because rows may also come from producers in other languages.
 
 from __future__ import annotations
 
+import json
 import math
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +17,13 @@ from domain.enums import FORMAT_SKILL, OBJECTIVE_FORMATS, QuestionFormat, Skill
 from domain.errors import InvalidInput
 
 _ANSWERS_SHAPE = "must be an object mapping item numbers to strings"
+
+# Default largest answer intake takes, in bytes of its compact UTF-8 JSON encoding
+# (ANSWER_MAX_BYTES): an essay is a few kilobytes, a transcript a few more.
+ANSWER_MAX_BYTES = 262_144
+# Not visible, so not an answer: zero-width space, non-joiner and joiner, word joiner,
+# and the byte order mark; str.split() does not count them as white space.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), " ")
 
 
 def normalize_text(value: str) -> str:
@@ -36,6 +45,7 @@ def validate_answer(format: QuestionFormat | str, answer: object) -> dict[str, A
     question_format = _question_format(format)
     if not isinstance(answer, Mapping):
         raise InvalidInput("answer", "must be an object")
+    check_storable(answer)
     if question_format in OBJECTIVE_FORMATS:
         _check_objective(answer)
     elif FORMAT_SKILL[question_format] is Skill.WRITING:
@@ -43,6 +53,53 @@ def validate_answer(format: QuestionFormat | str, answer: object) -> dict[str, A
     else:
         _check_speaking(answer)
     return dict(answer)
+
+
+def check_storable(value: object, field: str = "answer") -> None:
+    """Refuse what PostgreSQL's jsonb or a JSON reader cannot hold, naming where it is.
+
+    jsonb refuses NUL characters and lone surrogates (not Unicode); a number beyond a
+    double's range cannot be read back as a number by most JSON readers.
+    """
+    if isinstance(value, str):
+        _check_text(value, field)
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int | float):
+        _check_number(value, field)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str):
+                _check_text(key, f"{field} (a key)")
+            check_storable(item, f"{field}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            check_storable(item, f"{field}[{index}]")
+
+
+def check_size(answer: Mapping[str, Any], *, max_bytes: int) -> None:
+    """InvalidInput when the answer's compact JSON encoding is over ``max_bytes``."""
+    size = len(json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > max_bytes:
+        raise InvalidInput("answer", f"is {size} bytes of JSON, over the limit of {max_bytes}")
+
+
+def _check_text(value: str, field: str) -> None:
+    if "\x00" in value:
+        raise InvalidInput(field, "contains a NUL character (\\u0000)")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput(
+            field, f"contains a lone surrogate {value[exc.start]!r}, not valid Unicode"
+        ) from None
+
+
+def _check_number(value: float, field: str) -> None:
+    if isinstance(value, int) and abs(value) > sys.float_info.max:
+        raise InvalidInput(field, "is a number too large to store")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput(field, "must be a finite number")
 
 
 def _question_format(value: QuestionFormat | str) -> QuestionFormat:
@@ -87,4 +144,6 @@ def _check_speaking(answer: Mapping[Any, Any]) -> None:
 
 
 def _is_non_blank_string(value: object) -> bool:
-    return isinstance(value, str) and value.strip() != ""
+    """A string with something visible in it: white space and zero-width characters
+    alone are blank."""
+    return isinstance(value, str) and value.translate(_INVISIBLE).strip() != ""

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from alembic import context
 
 import db.models  # registers every table on the metadata
+from db.errors import install_error_boundary
 from db.models import Base
 
 config = context.config
@@ -14,7 +15,11 @@ target_metadata = Base.metadata
 
 def run_migrations_online() -> None:
     engine = sa.create_engine(config.get_main_option("sqlalchemy.url") or "", poolclass=sa.NullPool)
+    # A refused statement is a domain error (one line in the CLI), not a driver traceback.
+    install_error_boundary(engine)
     with engine.connect() as connection:
+        # Every pending migration runs in this one transaction (transactional DDL, no
+        # transaction_per_migration): a failure in any of them leaves nothing behind.
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
             context.run_migrations()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Literal
 
@@ -9,9 +11,11 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.urls import parse_database_url
+from domain.answers import ANSWER_MAX_BYTES
 from domain.enums import Skill
-from domain.errors import VstepGradingError
+from domain.errors import InvalidInput, VstepGradingError
 from domain.sla import DEFAULT_SLA
+from workers.broker_url import check_broker_url
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/vstep_grading"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
@@ -22,7 +26,7 @@ def _sla_minutes(skill: Skill) -> float:
 
 
 class ConfigError(VstepGradingError):
-    """The configuration is invalid."""
+    """The configuration is invalid (the CLI treats it as a usage error: exit 2)."""
 
 
 class Settings(BaseSettings):
@@ -69,21 +73,24 @@ class Settings(BaseSettings):
     sla_writing_minutes: float = Field(default=_sla_minutes(Skill.WRITING), gt=0)
     sla_speaking_minutes: float = Field(default=_sla_minutes(Skill.SPEAKING), gt=0)
 
+    # Largest answer intake takes, in bytes of its compact UTF-8 JSON encoding.
+    answer_max_bytes: int = Field(default=ANSWER_MAX_BYTES, ge=1)
+
     callback_secret: SecretStr | None = None
     ai_grader_url: str | None = None
 
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        parse_database_url(value)  # raises with a message naming what is wrong
+        with _as_value_error():
+            parse_database_url(value)
         return value
 
     @field_validator("broker_url")
     @classmethod
     def _broker_url(cls, value: str) -> str:
-        if not value.startswith(("redis://", "rediss://", "unix://", "amqp://", "amqps://")):
-            raise ValueError("must start with redis://, rediss://, unix://, amqp:// or amqps://")
-        return value
+        with _as_value_error():
+            return check_broker_url(value)
 
     def sla(self) -> dict[Skill, timedelta]:
         """The SLA per skill, as intake takes it."""
@@ -93,6 +100,16 @@ class Settings(BaseSettings):
             Skill.WRITING: timedelta(minutes=self.sla_writing_minutes),
             Skill.SPEAKING: timedelta(minutes=self.sla_speaking_minutes),
         }
+
+
+@contextmanager
+def _as_value_error() -> Iterator[None]:
+    """InvalidInput as the ValueError pydantic collects, so one ConfigError lists every
+    bad variable (the variable's name is added from the error's location)."""
+    try:
+        yield
+    except InvalidInput as exc:
+        raise ValueError(str(exc).removeprefix(f"{exc.field}: ")) from None
 
 
 def load_settings() -> Settings:

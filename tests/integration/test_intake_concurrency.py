@@ -20,9 +20,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.intake import IntakeResult, submit_for_grading
-from db.models import SubmissionDetail, SubmissionEvent
+from db.models import Submission, SubmissionDetail, SubmissionEvent
+from db.session import make_session_factory
 from domain.enums import QuestionFormat
-from domain.errors import IntakeConflict
+from domain.errors import IntakeConflict, TransientError
 from tests.factories import (
     INTAKE_TABLES,
     intake_counts,
@@ -201,3 +202,35 @@ def test_loser_creates_the_submission_when_the_winner_rolls_back(
     assert lost.outbox_id is not None
     with session_factory() as session:
         assert intake_counts(session) == dict.fromkeys(INTAKE_TABLES, 1)
+
+
+@pytest.mark.parametrize("isolation", ["REPEATABLE READ", "SERIALIZABLE"])
+def test_under_snapshot_isolation_the_loser_gets_a_conflict_or_a_transient_error(
+    engine: Engine, isolation: str
+) -> None:
+    # given producers whose transactions run under snapshot isolation
+    factory = make_session_factory(engine.execution_options(isolation_level=isolation))
+    request = seed(factory)
+    other = request | {"answer": objective_answer(KEY, correct=2)}
+    for loser_request in (request, other):
+        with factory() as session:
+            session.execute(sa.delete(Submission))  # cascades to the other intake rows
+            session.commit()
+        with ThreadPoolExecutor(max_workers=1) as pool, factory() as winner_session:
+            # and a winner holding its uncommitted submission, a loser waiting on it
+            # (its snapshot taken by the replay lookup, before the winner's commit)
+            submit_for_grading(winner_session, **request)
+            loser = start_loser(pool, factory, engine, loser_request)
+            # when the winner commits
+            winner_session.commit()
+            # then the loser hears a conflict or "try again", never a driver error
+            failure = loser.exception(timeout=WAIT_SECONDS)
+        assert isinstance(failure, IntakeConflict | TransientError), repr(failure)
+        with factory() as session:
+            assert intake_counts(session) == dict.fromkeys(INTAKE_TABLES, 1)
+        # and trying again in a new transaction answers it for good
+        if loser_request is request:
+            assert not produce(factory, loser_request).created
+        else:
+            with pytest.raises(IntakeConflict):
+                produce(factory, loser_request)

@@ -50,10 +50,15 @@ def dev(
 def main() -> None:
     """Entry point: our errors become one line and an exit code, never a traceback."""
     from domain.errors import InvalidInput, NotFound
+    from workers.logging import configure_logging_from_environment
+    from workers.settings import ConfigError
 
+    # Before any command runs, so Dramatiq's own logging setup in `worker` finds ours
+    # in place and stdlib records render like structlog's (JSON with LOG_FORMAT=json).
+    configure_logging_from_environment()
     try:
         app()
-    except (InvalidInput, NotFound) as exc:
+    except (InvalidInput, NotFound, ConfigError) as exc:
         raise SystemExit(_exit_code(fail(str(exc), EXIT_USAGE))) from None
     except (VstepGradingError, CommandError) as exc:
         raise SystemExit(_exit_code(fail(str(exc), EXIT_FAILURE))) from None
