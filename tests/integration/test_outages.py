@@ -32,6 +32,7 @@ from workers.broker_probe import RedisProbe
 from workers.duties.stalls import StallDuty, StallSettings
 from workers.duties.timeouts import TimeoutDuty, TimeoutSettings
 from workers.relay import Relay, RelaySettings
+from workers.relay_loop import OUTBOX_CHANNEL, OutboxListener
 
 SUBMISSIONS = 300
 # Long enough for the pipeline to drain after the outage on a loaded two-core machine.
@@ -314,3 +315,28 @@ def test_two_schedulers_redispatch_each_lost_submission_once(
     assert scalar(engine, "SELECT count(*) FROM outbox WHERE status = 'pending'") == len(ids)
     assert event_counts(engine, "failed") == {}
 
+
+def test_relay_listener_replaces_a_lost_connection_at_once(db_url: str) -> None:
+    # given the relay's LISTEN connection, whose backend then goes away (a restart, a kill)
+    listener = OutboxListener(db_url)
+    try:
+        backend = listener.listening().info.backend_pid
+        with psycopg.connect(db_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+            wait_until(
+                lambda: (
+                    not admin.execute(
+                        "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (backend,)
+                    ).fetchall()
+                ),
+                timeout=10,
+            )
+            # when the loop next waits on it, with the database answering
+            woken = listener.wait(1.0)
+            # then no outage is raised: a new connection listens, and the loop is woken for a
+            # pass in case something was inserted meanwhile
+            assert woken
+            admin.execute(f"NOTIFY {OUTBOX_CHANNEL}")
+            assert listener.wait(5.0)
+    finally:
+        listener.close()
