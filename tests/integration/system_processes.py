@@ -78,7 +78,9 @@ class SystemProcesses:
     def stop_all(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+                # The leader only: Dramatiq's main process passes it on to its children (a
+                # second SIGTERM would make them kill themselves instead of finishing).
+                process.send_signal(signal.SIGTERM)
         for process in self.processes.values():
             try:
                 process.wait(timeout=STOP_TIMEOUT_SECONDS)
