@@ -2,9 +2,9 @@
 when it is really lost.
 
 Redis keeps every message it holds (ready, delayed for a retry, or taken by a worker
-and not yet acked) in a hash, so it can answer exactly: the hash is keyed by an id
-Dramatiq makes per enqueue, so the probe reads the messages' own ids from the values,
-and only when some submission looks stalled. RabbitMQ cannot
+and not yet acked) in a hash per queue, so it can answer exactly; the hash is keyed by
+an id Dramatiq draws afresh on each enqueue (``redis_message_id``), not by the message
+id, so the probe reads the message ids from the stored messages themselves. RabbitMQ cannot
 be asked about one message; while its queue still has messages waiting, a quiet
 submission is taken to be in that backlog, and once the queue is empty a copy is sent
 (a duplicate there is harmless: the worker's guarded transitions make it a no-op).
@@ -16,11 +16,14 @@ from collections.abc import Sequence
 from typing import Protocol
 
 import dramatiq
-import dramatiq.errors
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.errors import DecodeError
 
 from workers.broker import broker_errors
+
+# Hash entries fetched per HSCAN round trip.
+SCAN_COUNT = 1000
 
 
 class BrokerProbe(Protocol):
@@ -30,30 +33,30 @@ class BrokerProbe(Protocol):
 
 
 class RedisProbe:
-    # Hash entries fetched per round trip while scanning.
-    SCAN_COUNT = 1000
-
     def __init__(self, broker: RedisBroker) -> None:
         self.broker = broker
 
     def waiting(self, queue_name: str, message_ids: Sequence[str]) -> set[str]:
+        """One scan of the queue's hashes: O(messages held), read in pages of SCAN_COUNT."""
         wanted = set(message_ids)
         if not wanted:
             return set()
         namespace = self.broker.namespace
         # The queue itself, and its delay queue (retries waiting for their backoff).
         hashes = [f"{namespace}:{queue_name}.msgs", f"{namespace}:{queue_name}.DQ.msgs"]
-        found: set[str] = set()
+        held: set[str] = set()
         with broker_errors():
             for key in hashes:
-                for _, raw in self.broker.client.hscan_iter(key, count=self.SCAN_COUNT):
+                for _redis_id, raw in self.broker.client.hscan_iter(key, count=SCAN_COUNT):
                     try:
                         message_id = dramatiq.Message.decode(raw).message_id
-                    except dramatiq.errors.DecodeError:
-                        continue  # not ours to judge; it cannot be one we look for
+                    except DecodeError:
+                        continue  # not a message of ours; it cannot be one we look for
                     if message_id in wanted:
-                        found.add(message_id)
-        return found
+                        held.add(message_id)
+                        if held == wanted:
+                            return held
+        return held
 
 
 class RabbitmqProbe:

@@ -17,8 +17,10 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
@@ -142,9 +144,12 @@ class GradingService:
         context: structlog.typing.FilteringBoundLogger,
     ) -> Outcome:
         """One try; a failure of the grading is recorded before this returns."""
+        # What to report once the transaction has committed: a commit the database never
+        # confirmed (a cut connection) must not leave a "completed" line in the log.
+        after_commit: list[Callable[[], None]] = []
         try:
             with self.session_factory.begin() as session:
-                return self._grade_locked(session, request, delivery, context)
+                outcome = self._grade_locked(session, request, delivery, context, after_commit)
         except InfrastructureError:
             raise
         except TransientError as exc:
@@ -159,6 +164,9 @@ class GradingService:
             context.exception("grading_crashed")
             self.record_failure(request, delivery, exc, context, reason=INTERNAL_ERROR)
             return Outcome.FAILED
+        for report in after_commit:
+            report()
+        return outcome
 
     def _grade_locked(
         self,
@@ -166,6 +174,7 @@ class GradingService:
         request: GradingRequest,
         delivery: Delivery,
         context: structlog.typing.FilteringBoundLogger,
+        after_commit: list[Callable[[], None]],
     ) -> Outcome:
         submission = submission_lock_for_grading(session, id=request.submission_id)
         if submission is None:
@@ -221,7 +230,9 @@ class GradingService:
                     "workerId": delivery.worker_id,
                 },
             )
-            context.error("submission_failed", reason=BAD_INPUT, error=str(exc))
+            after_commit.append(
+                partial(context.error, "submission_failed", reason=BAD_INPUT, error=str(exc))
+            )
             return Outcome.FAILED
         # The database's clock: completed_at is compared with deadline, which it stamped.
         now = database_now(session)
@@ -255,12 +266,15 @@ class GradingService:
             score=graded.score,
         )
         latency = (now - submission.created_at).total_seconds()
-        metrics.GRADING_LATENCY.observe(latency)
-        context.info(
-            "submission_completed",
-            score=float(graded.score),
-            band=graded.band.value if graded.band else None,
-            latency_seconds=round(latency, 3),
+        after_commit.append(partial(metrics.GRADING_LATENCY.observe, latency))
+        after_commit.append(
+            partial(
+                context.info,
+                "submission_completed",
+                score=float(graded.score),
+                band=graded.band.value if graded.band else None,
+                latency_seconds=round(latency, 3),
+            )
         )
         return Outcome.COMPLETED
 

@@ -26,22 +26,36 @@ class OutboxListener:
     def wait(self, timeout: float) -> bool:
         """Block until a notification or ``timeout`` seconds; True when notified.
 
-        A lost or refused connection raises the domain error (DatabaseUnavailable), so the
-        loop counts it as part of the outage instead of logging every reconnect.
+        A connection found lost (the server restarted, the backend was terminated) is
+        replaced at once, and the loop is woken to make a pass for whatever was notified
+        meanwhile: the database answering again is not a new outage. A refused connection
+        raises the domain error (DatabaseUnavailable), so the loop counts it as part of
+        the outage instead of logging every reconnect.
         """
+        reused = self.conn is not None and not self.conn.closed
         try:
-            conn = self.listening()
-            notified = False
-            for _ in conn.notifies(timeout=timeout, stop_after=1):
-                notified = True
-            if notified:
-                # Drain what queued up meanwhile: one pass serves them all.
-                for _ in conn.notifies(timeout=0):
-                    pass
-            return notified
+            return self._wait(timeout)
+        except psycopg.Error as exc:
+            self.close()
+            if not reused:
+                raise translate(exc, disconnected=True) from exc
+        try:
+            self.listening()
         except psycopg.Error as exc:
             self.close()
             raise translate(exc, disconnected=True) from exc
+        return True
+
+    def _wait(self, timeout: float) -> bool:
+        conn = self.listening()
+        notified = False
+        for _ in conn.notifies(timeout=timeout, stop_after=1):
+            notified = True
+        if notified:
+            # Drain what queued up meanwhile: one pass serves them all.
+            for _ in conn.notifies(timeout=0):
+                pass
+        return notified
 
     def listening(self) -> psycopg.Connection[tuple[object, ...]]:
         """The open connection, LISTENing (opened now if needed)."""
