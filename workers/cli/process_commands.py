@@ -127,8 +127,17 @@ def worker(
             "--queues", f"unknown queue {', '.join(unknown)}; known: {', '.join(_queue_names())}"
         )
     settings = load_settings()  # fail here, in one line, rather than in every child process
+    configure_logging(settings.log_format, settings.log_level)
     wait_until_reachable(settings)
-    args = ["workers.worker_main", "--processes", str(processes), "--threads", str(threads)]
+    # Our logging is in place: Dramatiq must not add its own handler (plain-text lines).
+    args = [
+        "workers.worker_main",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+        "--skip-logging",
+    ]
     if queues:
         args += ["--queues", *queues]
     raise typer.Exit(dramatiq.cli.main(dramatiq.cli.make_argument_parser().parse_args(args)))
