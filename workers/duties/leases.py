@@ -34,10 +34,7 @@ class LeaseDuty:
     def __init__(self, session_factory: sessionmaker[Session], settings: LeaseSettings) -> None:
         self.session_factory = session_factory
         self.settings = settings
-
-    @property
-    def interval_seconds(self) -> float:
-        return self.settings.interval_seconds
+        self.interval_seconds = settings.interval_seconds
 
     def run_once(self, now: datetime | None = None) -> int:
         with self.session_factory.begin() as session:

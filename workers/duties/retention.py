@@ -40,10 +40,7 @@ class RetentionDuty:
     def __init__(self, session_factory: sessionmaker[Session], settings: RetentionSettings) -> None:
         self.session_factory = session_factory
         self.settings = settings
-
-    @property
-    def interval_seconds(self) -> float:
-        return self.settings.interval_seconds
+        self.interval_seconds = settings.interval_seconds
 
     def run_once(self, now: datetime | None = None) -> int:
         outbox = self._drain(

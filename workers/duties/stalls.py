@@ -55,11 +55,8 @@ class StallDuty:
         self.session_factory = session_factory
         self.probe = probe
         self.settings = settings
+        self.interval_seconds = settings.interval_seconds
         self.queue_name = ROUTES[MESSAGE_TYPE_GRADING_REQUEST].queue_name
-
-    @property
-    def interval_seconds(self) -> float:
-        return self.settings.interval_seconds
 
     def run_once(self, now: datetime | None = None) -> int:
         """Redispatch or fail every stalled submission; how many were acted on."""

@@ -36,14 +36,8 @@ class TimeoutDuty:
     ) -> None:
         self.session_factory = session_factory
         self.settings = settings or TimeoutSettings()
-
-    @property
-    def interval_seconds(self) -> float:
-        return self.settings.interval_seconds
-
-    @property
-    def batch_size(self) -> int:
-        return self.settings.batch_size
+        self.interval_seconds = self.settings.interval_seconds
+        self.batch_size = self.settings.batch_size
 
     def run_once(self, now: datetime | None = None) -> int:
         with self.session_factory.begin() as session:
