@@ -27,6 +27,10 @@ class NotFound(VstepGradingError):
     """The referenced row does not exist."""
 
 
+class StaleRequest(VstepGradingError):
+    """The result answers a request that is no longer the submission's current one."""
+
+
 class IntakeConflict(VstepGradingError):
     """The request id is already used by a different submission."""
 

@@ -19,3 +19,8 @@ GRADING_LATENCY = Histogram(
     "Time from submission to its final state.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1200, 3600),
 )
+CALLBACKS = Counter(
+    "vstep_callbacks_total",
+    "Grading callbacks by the answer they got and their kind.",
+    ["status", "kind"],
+)

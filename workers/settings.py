@@ -76,7 +76,16 @@ class Settings(BaseSettings):
     # Largest answer intake takes, in bytes of its compact UTF-8 JSON encoding.
     answer_max_bytes: int = Field(default=ANSWER_MAX_BYTES, ge=1)
 
+    # Inbound callbacks (`vstep-grading serve`): the HMAC secret senders sign with.
     callback_secret: SecretStr | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    # Where external graders reach us; default http://HTTP_HOST:HTTP_PORT.
+    public_url: str | None = None
+    # Share of auto-completed writing/speaking results also sent to review (vstep.md).
+    spot_check_rate: float = Field(default=0.05, ge=0, le=1)
+    # Progress callbacks closer together than this are dropped (a chatty grader).
+    progress_throttle_seconds: float = Field(default=5.0, ge=0)
     ai_grader_url: str | None = None
 
     @field_validator("database_url")

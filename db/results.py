@@ -1,0 +1,401 @@
+"""The one path every grading result ends in: a decision applied in one transaction.
+
+``result_lock`` reads the submission under its row lock, ``callback_claim`` writes the
+inbox row (processed_callbacks) that makes a callback apply once, and ``result_apply``
+carries out ``domain.results.decide``'s decision: the guarded transitions, their events,
+the result document, progress, and (for a retry) the request sent again. Objective
+grading, the callback actor and the HTTP endpoint all call these, in that order, in
+one transaction of their own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from db.dispatch import submission_redispatch
+from db.models import ProcessedCallback, Submission, SubmissionDetail, SubmissionEvent
+from db.progress import progress_record_score
+from db.submissions import submission_event_append, submission_transition
+from domain.enums import Skill, SubmissionStatus, VstepBand
+from domain.failures import TIMEOUT
+from domain.results import (
+    Action,
+    AiResult,
+    Decision,
+    GraderError,
+    HumanReview,
+    Incoming,
+    ProgressNote,
+    SubmissionState,
+    Verdict,
+)
+
+_S = SubmissionStatus
+GRADER_ERROR = "GRADER_ERROR"
+
+# The allowed way from each state into processing, where a result is recorded.
+PATH_TO_PROCESSING: dict[SubmissionStatus, tuple[SubmissionStatus, ...]] = {
+    # The message can outrun the relay's pending -> queued commit.
+    _S.PENDING: (_S.QUEUED, _S.PROCESSING),
+    _S.QUEUED: (_S.PROCESSING,),
+    # Already there (an external grader's submission waits in processing for its result).
+    _S.PROCESSING: (),
+    _S.ERROR: (_S.RETRYING, _S.PROCESSING),
+    _S.RETRYING: (_S.PROCESSING,),
+}
+
+
+@dataclass(frozen=True)
+class LockedSubmission:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    skill: Skill
+    deleted: bool
+    state: SubmissionState
+
+
+def result_lock(session: Session, *, submission_id: uuid.UUID) -> LockedSubmission | None:
+    """The submission with what a decision needs, its row locked; None if there is none.
+
+    Duplicate deliveries of one result wait here, then see what the first one did.
+    """
+    last_progress = (
+        sa.select(sa.func.max(SubmissionEvent.occurred_at))
+        .where(SubmissionEvent.submission_id == Submission.id, SubmissionEvent.kind == "progress")
+        .scalar_subquery()
+    )
+    row = session.execute(
+        sa.select(
+            Submission.id,
+            Submission.user_id,
+            Submission.skill,
+            Submission.deleted_at,
+            Submission.status,
+            Submission.request_id,
+            Submission.deadline,
+            Submission.grading_mode,
+            Submission.score,
+            Submission.band,
+            last_progress.label("last_progress_at"),
+        )
+        .where(Submission.id == submission_id)
+        .with_for_update(of=Submission)
+    ).one_or_none()
+    if row is None:
+        return None
+    return LockedSubmission(
+        id=row.id,
+        user_id=row.user_id,
+        skill=row.skill,
+        deleted=row.deleted_at is not None,
+        state=SubmissionState(
+            status=row.status,
+            request_id=row.request_id,
+            deadline=row.deadline,
+            grading_mode=row.grading_mode,
+            # Only a submission waiting for review holds an AI score to merge with.
+            ai_score=row.score if row.status == _S.REVIEW_PENDING else None,
+            ai_band=row.band if row.status == _S.REVIEW_PENDING else None,
+            last_progress_at=row.last_progress_at,
+        ),
+    )
+
+
+def callback_claim(
+    session: Session, *, event_id: uuid.UUID, request_id: uuid.UUID, submission_id: uuid.UUID
+) -> bool:
+    """Record the callback as processed; False when it already was (a replay)."""
+    inserted = session.execute(
+        pg_insert(ProcessedCallback)
+        .values(event_id=event_id, request_id=request_id, submission_id=submission_id)
+        .on_conflict_do_nothing(index_elements=[ProcessedCallback.event_id])
+        .returning(ProcessedCallback.event_id)
+    ).scalar_one_or_none()
+    return inserted is not None
+
+
+def advance_to_processing(
+    session: Session, *, id: uuid.UUID, status: SubmissionStatus, data: Mapping[str, Any]
+) -> bool:
+    """Walk the allowed path into processing; False when there is none (final, in review)."""
+    path = PATH_TO_PROCESSING.get(status)
+    if path is None:
+        return False
+    for step in path:
+        submission_transition(session, id=id, to=step, data=data)
+    return True
+
+
+def result_apply(
+    session: Session,
+    *,
+    submission: LockedSubmission,
+    decision: Decision,
+    incoming: Incoming,
+    now: datetime,
+    source: Mapping[str, Any],
+) -> None:
+    """Carry out ``decision`` in the caller's transaction. ``source`` says where the result
+    came from (eventId, messageId, workerId ...) and goes on every event written."""
+    sid, status = submission.id, submission.state.status
+    where = dict(source)
+    if decision.timed_out:
+        submission_transition(
+            session,
+            id=sid,
+            to=_S.FAILED,
+            data={"failureReason": TIMEOUT, "lastError": "a result came after the deadline"},
+        )
+    action = decision.action
+    if action is Action.PROGRESS:
+        assert isinstance(incoming, ProgressNote)
+        data = {"progress": incoming.progress, "message": incoming.message, **where}
+        submission_event_append(session, submission_id=sid, kind="progress", data=data)
+    elif action in (Action.COMPLETE, Action.REVIEW):
+        assert isinstance(incoming, AiResult)
+        advance_to_processing(session, id=sid, status=status, data=where)
+        _store_ai_result(session, sid, incoming, decision, now)
+        if action is Action.COMPLETE:
+            _complete(session, submission, decision, now, _ai_event(incoming, decision, where))
+        else:
+            submission_transition(
+                session,
+                id=sid,
+                to=_S.REVIEW_PENDING,
+                values=_scores(decision, confidence=incoming.confidence),
+                data={**_ai_event(incoming, decision, where), "priority": _priority(decision)},
+            )
+            if decision.spot_check:
+                submission_event_append(
+                    session, submission_id=sid, kind="spot_check", data={"priority": "medium"}
+                )
+    elif action is Action.FINALIZE:
+        assert isinstance(incoming, HumanReview)
+        if status != _S.REVIEW_PENDING:
+            advance_to_processing(session, id=sid, status=status, data=where)
+        _store_review(session, sid, incoming, decision, now)
+        submission_event_append(
+            session,
+            submission_id=sid,
+            kind="reviewed",
+            data={
+                "reviewerId": str(incoming.reviewer_id),
+                "humanScore": float(incoming.overall_score),
+                "finalScore": float(decision.score) if decision.score is not None else None,
+                "gradingMode": decision.grading_mode,
+                "auditFlag": decision.audit_flag,
+                **where,
+            },
+        )
+        _complete(
+            session,
+            submission,
+            decision,
+            now,
+            {"score": _float(decision.score), "band": _band(decision.band), **where},
+            reviewer_id=incoming.reviewer_id,
+        )
+    elif action is Action.FAIL:
+        assert isinstance(incoming, GraderError)
+        advance_to_processing(session, id=sid, status=status, data=where)
+        submission_transition(
+            session,
+            id=sid,
+            to=_S.FAILED,
+            data={
+                "failureReason": GRADER_ERROR,
+                "code": incoming.code,
+                "type": incoming.type,
+                "lastError": incoming.message,
+                **where,
+            },
+        )
+    elif action is Action.RETRY:
+        assert isinstance(incoming, GraderError)
+        advance_to_processing(session, id=sid, status=status, data=where)
+        error = {"code": incoming.code, "type": incoming.type, "error": incoming.message}
+        submission_transition(session, id=sid, to=_S.ERROR, data={**error, **where})
+        outbox_id = submission_redispatch(session, submission_id=sid)
+        submission_transition(
+            session, id=sid, to=_S.RETRYING, data={**error, "outboxId": str(outbox_id), **where}
+        )
+    elif action is Action.STORE_LATE:
+        _store_late(session, sid, incoming, decision, now, where)
+    elif decision.verdict is Verdict.STALE:
+        submission_event_append(
+            session,
+            submission_id=sid,
+            kind="stale_result",
+            data={"reason": decision.reason, **where},
+        )
+    elif decision.verdict is Verdict.IGNORED and not isinstance(incoming, ProgressNote):
+        submission_event_append(
+            session,
+            submission_id=sid,
+            kind="result_ignored",
+            data={"reason": decision.reason, **where},
+        )
+
+
+def _complete(
+    session: Session,
+    submission: LockedSubmission,
+    decision: Decision,
+    now: datetime,
+    event: Mapping[str, Any],
+    *,
+    reviewer_id: uuid.UUID | None = None,
+) -> None:
+    values = {**_scores(decision), "completed_at": now}
+    if reviewer_id is not None:
+        values["reviewer_id"] = reviewer_id
+    submission_transition(session, id=submission.id, to=_S.COMPLETED, values=values, data=event)
+    if decision.score is not None:
+        progress_record_score(
+            session,
+            submission_id=submission.id,
+            user_id=submission.user_id,
+            skill=submission.skill,
+            score=decision.score,
+        )
+
+
+def _scores(decision: Decision, *, confidence: int | None = None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "score": decision.score,
+        "band": decision.band,
+        "grading_mode": decision.grading_mode,
+        "audit_flag": decision.audit_flag,
+        "review_priority": decision.review_priority,
+    }
+    if confidence is not None:
+        values["confidence"] = confidence
+    return values
+
+
+def _ai_event(result: AiResult, decision: Decision, where: Mapping[str, Any]) -> dict[str, Any]:
+    summary = {k: v for k, v in result.details.items() if k not in ("items", "gradedAt")}
+    return {
+        "score": _float(decision.score),
+        "band": _band(decision.band),
+        "confidence": result.confidence,
+        "grader": result.grader,
+        "auditFlag": decision.audit_flag,
+        **summary,
+        **where,
+    }
+
+
+def ai_result_document(result: AiResult, decision: Decision, now: datetime) -> dict[str, Any]:
+    """The submission_details.result of a machine grader (vstep.md "Results")."""
+    if result.details:
+        return dict(result.details)  # the objective grader's own document
+    return {
+        "overallScore": _float(result.overall_score),
+        "band": _band(result.band),
+        "criteriaScores": result.criteria_scores,
+        "feedback": result.feedback,
+        "confidence": result.confidence,
+        "confidenceFactors": result.confidence_factors,
+        "reviewPending": decision.action is Action.REVIEW,
+        "reviewPriority": _priority(decision),
+        "gradingMode": decision.grading_mode,
+        "auditFlag": decision.audit_flag,
+        "grader": result.grader,
+        "gradedAt": now.isoformat(),
+    }
+
+
+def _store_ai_result(
+    session: Session, sid: uuid.UUID, result: AiResult, decision: Decision, now: datetime
+) -> None:
+    _set_result(session, sid, ai_result_document(result, decision, now))
+
+
+def _store_review(
+    session: Session, sid: uuid.UUID, review: HumanReview, decision: Decision, now: datetime
+) -> None:
+    previous = session.execute(
+        sa.select(SubmissionDetail.result).where(SubmissionDetail.submission_id == sid)
+    ).scalar_one_or_none()
+    ai = previous.get("ai", previous) if isinstance(previous, dict) else None
+    human = {
+        "reviewerId": str(review.reviewer_id),
+        "overallScore": _float(review.overall_score),
+        "band": _band(review.band),
+        "criteriaScores": review.criteria_scores,
+        "feedback": review.feedback,
+        "comment": review.comment,
+        "reviewedAt": now.isoformat(),
+    }
+    final = {
+        "overallScore": _float(decision.score),
+        "band": _band(decision.band),
+        "gradingMode": decision.grading_mode,
+        "auditFlag": decision.audit_flag,
+    }
+    document = {
+        **(ai or {}),
+        **final,
+        "reviewPending": False,
+        "ai": ai,
+        "human": human,
+        "final": final,
+    }
+    _set_result(session, sid, document)
+
+
+def _store_late(
+    session: Session,
+    sid: uuid.UUID,
+    incoming: Incoming,
+    decision: Decision,
+    now: datetime,
+    where: Mapping[str, Any],
+) -> None:
+    """Keep the late result for the record; status, score and progress stay as they are."""
+    if isinstance(incoming, AiResult):
+        document = ai_result_document(incoming, decision, now)
+    else:
+        document = {"overallScore": _float(decision.score), "band": _band(decision.band)}
+    _set_result(session, sid, {**document, "late": True, "receivedAt": now.isoformat()})
+    session.execute(
+        sa.update(Submission)
+        .where(Submission.id == sid)
+        .values(is_late=True, updated_at=sa.func.now())
+    )
+    submission_event_append(
+        session,
+        submission_id=sid,
+        kind="late_result",
+        data={"score": _float(decision.score), "band": _band(decision.band), **where},
+    )
+
+
+def _set_result(session: Session, sid: uuid.UUID, document: dict[str, Any]) -> None:
+    session.execute(
+        sa.update(SubmissionDetail)
+        .where(SubmissionDetail.submission_id == sid)
+        .values(result=document, updated_at=sa.func.now())
+    )
+
+
+def _priority(decision: Decision) -> str | None:
+    return decision.review_priority.value if decision.review_priority else None
+
+
+def _float(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+def _band(value: VstepBand | None) -> str | None:
+    return value.value if value is not None else None

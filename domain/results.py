@@ -1,0 +1,266 @@
+"""What a grading result means for a submission in its state: one pure decision.
+
+Every door a result comes through (objective grading in the worker, the callback actor,
+the HTTP endpoint) asks ``decide`` and hands the decision to the one function in
+``db/results.py`` that applies it in one transaction. Nothing here does I/O: time,
+randomness (spot checks) and the submission's state come in as arguments.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from domain.enums import GradingMode, QuestionLevel, ReviewPriority, SubmissionStatus, VstepBand
+from domain.scoring import band_for_score, practice_level, round_half_up
+from domain.states import TIMEOUT_ELIGIBLE
+
+_S = SubmissionStatus
+
+
+class Verdict(StrEnum):
+    """The answer a sender hears (HTTP 200 bodies; 409 for STALE)."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    LATE = "late"
+    STALE = "stale"
+
+
+class Action(StrEnum):
+    """What the apply function does to the submission."""
+
+    # completed, with the result, progress counted.
+    COMPLETE = "complete"
+    # review_pending with a priority, the AI result kept for the reviewer.
+    REVIEW = "review"
+    # a human review finalizes it (merged with the AI result, or standing alone).
+    FINALIZE = "finalize"
+    # failed with the grader's code and message.
+    FAIL = "fail"
+    # error -> retrying, and the request goes to the grader again.
+    RETRY = "retry"
+    # a progress event, nothing else.
+    PROGRESS = "progress"
+    # stored with is_late; the status stays failed and progress is untouched.
+    STORE_LATE = "store_late"
+    # nothing but (where the verdict says so) an event.
+    NOTHING = "nothing"
+
+
+@dataclass(frozen=True)
+class AiResult:
+    """A machine grader's result for writing or speaking (or the objective grader's)."""
+
+    overall_score: Decimal
+    band: VstepBand | None
+    confidence: int
+    criteria_scores: dict[str, Any] = field(default_factory=dict)
+    feedback: dict[str, Any] | None = None
+    confidence_factors: dict[str, Any] | None = None
+    grader: str = "external"
+    # Objective grading's own details (correctCount, items ...), kept in the result.
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HumanReview:
+    reviewer_id: uuid.UUID
+    overall_score: Decimal
+    band: VstepBand | None
+    criteria_scores: dict[str, Any] | None = None
+    feedback: dict[str, Any] | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class GraderError:
+    type: str
+    code: str
+    message: str
+    retryable: bool
+
+
+@dataclass(frozen=True)
+class ProgressNote:
+    progress: float | None
+    message: str | None
+
+
+Incoming = AiResult | HumanReview | GraderError | ProgressNote
+
+
+@dataclass(frozen=True)
+class SubmissionState:
+    """What the decision needs of the submission row, read under its row lock."""
+
+    status: SubmissionStatus
+    request_id: uuid.UUID | None
+    deadline: datetime | None
+    grading_mode: GradingMode | None
+    # The AI result waiting for review (review_pending), for the merge.
+    ai_score: Decimal | None = None
+    ai_band: VstepBand | None = None
+    last_progress_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    action: Action
+    reason: str = ""
+    # For COMPLETE / REVIEW / FINALIZE:
+    score: Decimal | None = None
+    band: VstepBand | None = None
+    grading_mode: GradingMode | None = None
+    review_priority: ReviewPriority | None = None
+    audit_flag: bool = False
+    spot_check: bool = False
+    # The deadline passed while it was still being graded: fail it TIMEOUT first.
+    timed_out: bool = False
+
+
+# Confidence routing (vstep.md "Confidence and routing"): lowest confidence of each row.
+AUTO_COMPLETE_MIN = 90
+AUTO_AUDIT_MIN = 85
+REVIEW_MEDIUM_MIN = 70
+REVIEW_HIGH_MIN = 50
+
+# The steps of the band scale for the review merge (A1 = 1 .. C1 = 5).
+_STEP = {level.value: index for index, level in enumerate(QuestionLevel, start=1)}
+AGREE_SCORE_DELTA = Decimal("0.5")
+AGREE_MAX_STEPS = 1
+AI_WEIGHT = Decimal("0.4")
+HUMAN_WEIGHT = Decimal("0.6")
+
+
+def route_by_confidence(confidence: int) -> tuple[Action, ReviewPriority | None, bool]:
+    """(COMPLETE or REVIEW, review priority, audit flag) for a confidence 0..100."""
+    if confidence >= AUTO_COMPLETE_MIN:
+        return Action.COMPLETE, None, False
+    if confidence >= AUTO_AUDIT_MIN:
+        return Action.COMPLETE, ReviewPriority.LOW, True
+    if confidence >= REVIEW_MEDIUM_MIN:
+        return Action.REVIEW, ReviewPriority.MEDIUM, False
+    if confidence >= REVIEW_HIGH_MIN:
+        return Action.REVIEW, ReviewPriority.HIGH, False
+    return Action.REVIEW, ReviewPriority.CRITICAL, False
+
+
+def _step(score: Decimal, band: VstepBand | None) -> int:
+    # A score below B1 has no certificate band; its practice level places it on the scale.
+    return _STEP[band.value if band is not None else practice_level(score).value]
+
+
+def merge_review(
+    ai_score: Decimal | None, ai_band: VstepBand | None, human: HumanReview
+) -> tuple[Decimal, VstepBand | None, GradingMode, bool]:
+    """(final score, band, mode, audit flag) of a human review (vstep.md "Human review merge")."""
+    if ai_score is not None:
+        close = abs(ai_score - human.overall_score) <= AGREE_SCORE_DELTA
+        steps = abs(_step(ai_score, ai_band) - _step(human.overall_score, human.band))
+        if close and steps <= AGREE_MAX_STEPS:
+            final = round_half_up(AI_WEIGHT * ai_score + HUMAN_WEIGHT * human.overall_score)
+            return final, band_for_score(final), GradingMode.HYBRID, False
+    # A discrepancy to study; with no AI result at all there is nothing to disagree with.
+    return human.overall_score, human.band, GradingMode.HUMAN, ai_score is not None
+
+
+def decide(
+    state: SubmissionState,
+    incoming: Incoming,
+    *,
+    request_id: uuid.UUID,
+    now: datetime,
+    spot_check: bool = False,
+    progress_throttle_seconds: float = 0.0,
+) -> Decision:
+    """What ``incoming`` (answering ``request_id``) does to a submission in ``state``."""
+    if request_id != state.request_id:
+        return Decision(Verdict.STALE, Action.NOTHING, f"current request is {state.request_id}")
+    status = state.status
+    past_deadline = state.deadline is not None and now > state.deadline
+    if isinstance(incoming, ProgressNote):
+        if status not in TIMEOUT_ELIGIBLE or past_deadline:
+            return Decision(Verdict.IGNORED, Action.NOTHING, f"status is {status.value}")
+        if state.last_progress_at is not None and (
+            (now - state.last_progress_at).total_seconds() < progress_throttle_seconds
+        ):
+            return Decision(Verdict.IGNORED, Action.NOTHING, "progress throttled")
+        return Decision(Verdict.APPLIED, Action.PROGRESS)
+    if isinstance(incoming, GraderError):
+        if status not in TIMEOUT_ELIGIBLE:
+            return Decision(Verdict.IGNORED, Action.NOTHING, f"status is {status.value}")
+        if past_deadline:
+            return Decision(Verdict.LATE, Action.NOTHING, "past the deadline", timed_out=True)
+        action = Action.RETRY if incoming.retryable else Action.FAIL
+        return Decision(Verdict.APPLIED, action)
+    if isinstance(incoming, HumanReview):
+        return _decide_review(state, incoming, past_deadline=past_deadline)
+    return _decide_result(state, incoming, past_deadline=past_deadline, spot_check=spot_check)
+
+
+def _decide_result(
+    state: SubmissionState, result: AiResult, *, past_deadline: bool, spot_check: bool
+) -> Decision:
+    status = state.status
+    if status == _S.FAILED:
+        return _late(result.overall_score, result.band)
+    if status not in TIMEOUT_ELIGIBLE:
+        # completed or in review already: a result is final once.
+        return Decision(Verdict.IGNORED, Action.NOTHING, f"status is {status.value}")
+    if past_deadline:
+        return _late(result.overall_score, result.band, timed_out=True)
+    action, priority, audit = route_by_confidence(result.confidence)
+    if action is Action.COMPLETE and spot_check:
+        action, priority = Action.REVIEW, ReviewPriority.MEDIUM
+    return Decision(
+        Verdict.APPLIED,
+        action,
+        score=result.overall_score,
+        band=result.band,
+        grading_mode=GradingMode.AUTO,
+        review_priority=priority,
+        audit_flag=audit,
+        spot_check=spot_check and action is Action.REVIEW,
+    )
+
+
+def _decide_review(state: SubmissionState, review: HumanReview, *, past_deadline: bool) -> Decision:
+    status = state.status
+    if status == _S.COMPLETED:
+        # One finalization per submission; an automatic completion is not reviewed after.
+        return Decision(Verdict.IGNORED, Action.NOTHING, "already final")
+    if status == _S.FAILED:
+        return _late(review.overall_score, review.band)
+    if status in TIMEOUT_ELIGIBLE and past_deadline:
+        return _late(review.overall_score, review.band, timed_out=True)
+    # review_pending merges with the AI result; a review that outran the AI result
+    # (out of order) stands alone, and the AI result that follows finds it final.
+    ai_score = state.ai_score if status == _S.REVIEW_PENDING else None
+    ai_band = state.ai_band if status == _S.REVIEW_PENDING else None
+    score, band, mode, audit = merge_review(ai_score, ai_band, review)
+    return Decision(
+        Verdict.APPLIED,
+        Action.FINALIZE,
+        score=score,
+        band=band,
+        grading_mode=mode,
+        audit_flag=audit,
+    )
+
+
+def _late(score: Decimal, band: VstepBand | None, *, timed_out: bool = False) -> Decision:
+    return Decision(
+        Verdict.LATE,
+        Action.STORE_LATE,
+        "after the deadline",
+        score=score,
+        band=band,
+        timed_out=timed_out,
+    )

@@ -1,0 +1,104 @@
+"""Callbacks through either door end here: the callback actor and ``POST /v1/callbacks``.
+
+One transaction per callback: the submission row locked, the data validated against
+its skill, the decision taken (``domain.results.decide``) and applied with its inbox
+row (``db.results``). The door maps the outcome: a ``Verdict``, or NotFound (404),
+StaleRequest (409), InvalidInput (422), InfrastructureError (503).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.clock import database_now
+from db.results import callback_claim, result_apply, result_lock
+from domain.callbacks import incoming_of
+from domain.errors import NotFound, StaleRequest
+from domain.messages import parse_grading_callback
+from domain.results import AiResult, Verdict, decide
+from workers import metrics
+
+log = structlog.get_logger("vstep.results")
+
+
+@dataclass(frozen=True)
+class ResultSettings:
+    spot_check_rate: float = 0.05
+    progress_throttle_seconds: float = 5.0
+
+
+class CallbackService:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        settings: ResultSettings | None = None,
+        *,
+        rand: random.Random | None = None,
+    ) -> None:
+        self.session_factory = session_factory
+        self.settings = settings or ResultSettings()
+        self.rand = rand or random.Random()
+
+    def apply(
+        self, payload: object, *, via: str, source: Mapping[str, Any] | None = None
+    ) -> Verdict:
+        """Apply one callback body; the verdict, or a domain error for the door to map."""
+        callback = parse_grading_callback(payload)
+        context = log.bind(
+            submission_id=str(callback.submission_id),
+            request_id=str(callback.request_id),
+            event_id=str(callback.event_id),
+            kind=callback.kind.value,
+            via=via,
+        )
+        where = {"eventId": str(callback.event_id), "via": via, **dict(source or {})}
+        with self.session_factory.begin() as session:
+            submission = result_lock(session, submission_id=callback.submission_id)
+            if submission is None or submission.deleted:
+                raise NotFound(f"no submission {callback.submission_id}")
+            incoming = incoming_of(callback, submission.skill)
+            now = database_now(session)
+            decision = decide(
+                submission.state,
+                incoming,
+                request_id=callback.request_id,
+                now=now,
+                spot_check=(
+                    isinstance(incoming, AiResult)
+                    and self.rand.random() < self.settings.spot_check_rate
+                ),
+                progress_throttle_seconds=self.settings.progress_throttle_seconds,
+            )
+            if decision.verdict is not Verdict.STALE and not callback_claim(
+                session,
+                event_id=callback.event_id,
+                request_id=callback.request_id,
+                submission_id=callback.submission_id,
+            ):
+                verdict = Verdict.DUPLICATE
+            else:
+                result_apply(
+                    session,
+                    submission=submission,
+                    decision=decision,
+                    incoming=incoming,
+                    now=now,
+                    source=where,
+                )
+                verdict = decision.verdict
+        metrics.CALLBACKS.labels(status=verdict.value, kind=callback.kind.value).inc()
+        context.info(
+            "callback_" + verdict.value, action=decision.action.value, reason=decision.reason
+        )
+        if verdict is Verdict.STALE:
+            raise StaleRequest(
+                f"request {callback.request_id} is not the current request of submission "
+                f"{callback.submission_id}"
+            )
+        return verdict
