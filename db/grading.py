@@ -25,6 +25,7 @@ class GradingInput:
     attempt: int
     created_at: Any
     deleted_at: Any
+    deadline: Any
     answer: dict[str, Any] | None
     question_format: QuestionFormat
     question_content: dict[str, Any]
@@ -46,6 +47,7 @@ def submission_lock_for_grading(session: Session, *, id: uuid.UUID) -> GradingIn
             Submission.attempt,
             Submission.created_at,
             Submission.deleted_at,
+            Submission.deadline,
             SubmissionDetail.answer,
             Question.format,
             Question.content,
@@ -57,13 +59,3 @@ def submission_lock_for_grading(session: Session, *, id: uuid.UUID) -> GradingIn
         .with_for_update(of=Submission)
     ).one_or_none()
     return GradingInput(*row) if row is not None else None
-
-
-def submission_details_set_result(
-    session: Session, *, submission_id: uuid.UUID, result: dict[str, Any]
-) -> None:
-    session.execute(
-        sa.update(SubmissionDetail)
-        .where(SubmissionDetail.submission_id == submission_id)
-        .values(result=result, updated_at=sa.func.now())
-    )

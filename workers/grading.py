@@ -26,14 +26,16 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.clock import database_now, database_ping
-from db.grading import GradingInput, submission_details_set_result, submission_lock_for_grading
-from db.progress import progress_record_score
+from db.grading import GradingInput, submission_lock_for_grading
+from db.results import LockedSubmission, result_apply
+from db.results import advance_to_processing as advance_path
 from db.submissions import submission_event_append, submission_transition
-from domain.enums import OBJECTIVE_FORMATS, GradingMode, SubmissionStatus
+from domain.enums import OBJECTIVE_FORMATS, SubmissionStatus
 from domain.errors import InfrastructureError, InvalidInput, TransientError
 from domain.failures import BAD_INPUT, INTERNAL_ERROR, MAX_RETRIES
 from domain.messages import GradingRequest
 from domain.objective import grade_objective
+from domain.results import AiResult, SubmissionState, Verdict, decide
 from workers import metrics
 from workers.duty_loop import Outage
 
@@ -234,37 +236,41 @@ class GradingService:
                 partial(context.error, "submission_failed", reason=BAD_INPUT, error=str(exc))
             )
             return Outcome.FAILED
-        # The database's clock: completed_at is compared with deadline, which it stamped.
+        # The one result path, as every grader's result takes it. The database's clock:
+        # completed_at is compared with deadline, which it stamped.
         now = database_now(session)
-        submission_details_set_result(
-            session, submission_id=submission.id, result=graded.to_result_json(now)
+        result = AiResult(
+            overall_score=graded.score,
+            band=graded.band,
+            # Objective grading is exact: nothing for a reviewer to doubt.
+            confidence=100,
+            grader="objective",
+            details=graded.to_result_json(now),
         )
-        submission_transition(
+        state = SubmissionState(
+            status=_S.PROCESSING,
+            request_id=submission.request_id,
+            deadline=submission.deadline,
+            grading_mode=None,
+        )
+        decision = decide(state, result, request_id=request.request_id, now=now)
+        result_apply(
             session,
-            id=submission.id,
-            to=_S.COMPLETED,
-            values={
-                "score": graded.score,
-                "band": graded.band,
-                "grading_mode": GradingMode.AUTO,
-                "completed_at": now,
-            },
-            data={
-                "score": float(graded.score),
-                "band": graded.band.value if graded.band else None,
-                "correctCount": graded.correct_count,
-                "totalCount": graded.total_count,
-                "workerId": delivery.worker_id,
-                "messageId": delivery.message_id,
-            },
+            submission=LockedSubmission(
+                id=submission.id,
+                user_id=submission.user_id,
+                skill=submission.skill,
+                deleted=False,
+                state=state,
+            ),
+            decision=decision,
+            incoming=result,
+            now=now,
+            source={"workerId": delivery.worker_id, "messageId": delivery.message_id},
         )
-        progress_record_score(
-            session,
-            submission_id=submission.id,
-            user_id=submission.user_id,
-            skill=submission.skill,
-            score=graded.score,
-        )
+        if decision.verdict is Verdict.LATE:
+            after_commit.append(partial(context.warning, "grading_result_late"))
+            return Outcome.FAILED
         latency = (now - submission.created_at).total_seconds()
         after_commit.append(partial(metrics.GRADING_LATENCY.observe, latency))
         after_commit.append(
@@ -356,31 +362,18 @@ def _skip(
     return Outcome.SKIPPED
 
 
-# The allowed way from each state into processing (a duplicate finds none).
-PATH_TO_PROCESSING: dict[SubmissionStatus, tuple[SubmissionStatus, ...]] = {
-    # The message can outrun the relay's pending -> queued commit.
-    _S.PENDING: (_S.QUEUED, _S.PROCESSING),
-    _S.QUEUED: (_S.PROCESSING,),
-    # Objective grading never commits processing by itself; a row left so by another
-    # writer is taken up again (its row lock is ours, so no one else is on it).
-    _S.PROCESSING: (),
-    _S.ERROR: (_S.RETRYING, _S.PROCESSING),
-    _S.RETRYING: (_S.PROCESSING,),
-}
-
-
 def advance_to_processing(session: Session, submission: GradingInput, delivery: Delivery) -> bool:
-    path = PATH_TO_PROCESSING.get(submission.status)
-    if path is None:
-        return False
-    data = {
-        "workerId": delivery.worker_id,
-        "messageId": delivery.message_id,
-        "attempt": delivery.attempt,
-    }
-    for step in path:
-        submission_transition(session, id=submission.id, to=step, data=data)
-    return True
+    """Into processing along the allowed path (db/results.py); False for a duplicate."""
+    return advance_path(
+        session,
+        id=submission.id,
+        status=submission.status,
+        data={
+            "workerId": delivery.worker_id,
+            "messageId": delivery.message_id,
+            "attempt": delivery.attempt,
+        },
+    )
 
 
 def new_worker_id() -> str:
