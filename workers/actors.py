@@ -15,11 +15,16 @@ import dramatiq
 import structlog
 from dramatiq.middleware import CurrentMessage
 
-from domain.errors import InfrastructureError, InvalidInput
-from domain.messages import MESSAGE_TYPE_GRADING_REQUEST, parse_grading_request
+from domain.errors import InfrastructureError, InvalidInput, NotFound, StaleRequest
+from domain.messages import (
+    MESSAGE_TYPE_GRADING_CALLBACK,
+    MESSAGE_TYPE_GRADING_REQUEST,
+    parse_grading_request,
+)
 from domain.retries import backoff_seconds
 from workers.grading import Delivery, GradingService, Outcome
-from workers.routes import GRADE_SUBMISSION, ROUTES
+from workers.results import CallbackService
+from workers.routes import APPLY_GRADING_CALLBACK, GRADE_SUBMISSION, ROUTES
 
 log = structlog.get_logger("vstep.worker")
 
@@ -42,8 +47,25 @@ def _only_our_retries(retries: int, exc: BaseException) -> bool:
     return isinstance(exc, dramatiq.Retry)
 
 
+def _hand_back(options: dict[str, Any], exc: InfrastructureError, **context: str) -> dramatiq.Retry:
+    """The message goes back to the broker for later: an outage costs no retry."""
+    handed_back = int(options.get("retries", 0)) + 1
+    delay = backoff_seconds(
+        handed_back, base=OUTAGE_RETRY_BASE_SECONDS, cap=OUTAGE_RETRY_CAP_SECONDS
+    )
+    log.warning(
+        "message_handed_back", error=str(exc)[:300], delay_seconds=round(delay, 1), **context
+    )
+    return dramatiq.Retry(f"infrastructure unavailable: {exc}", delay=int(delay * 1000))
+
+
 def register_actors(
-    broker: dramatiq.Broker, service: GradingService, *, retry: RetryPolicy, worker_id: str
+    broker: dramatiq.Broker,
+    service: GradingService,
+    *,
+    retry: RetryPolicy,
+    worker_id: str,
+    callbacks: CallbackService | None = None,
 ) -> dict[str, dramatiq.Actor[Any, Any]]:
     if not any(isinstance(m, CurrentMessage) for m in broker.middleware):
         broker.add_middleware(CurrentMessage())
@@ -66,19 +88,11 @@ def register_actors(
         try:
             outcome = service.grade(request, delivery)
         except InfrastructureError as exc:
-            handed_back = int(options.get("retries", 0)) + 1
-            delay = backoff_seconds(
-                handed_back, base=OUTAGE_RETRY_BASE_SECONDS, cap=OUTAGE_RETRY_CAP_SECONDS
-            )
-            log.warning(
-                "grading_handed_back",
+            raise _hand_back(
+                options,
+                exc,
                 message_id=delivery.message_id,
                 submission_id=str(request.submission_id),
-                error=str(exc)[:300],
-                delay_seconds=round(delay, 1),
-            )
-            raise dramatiq.Retry(
-                f"infrastructure unavailable: {exc}", delay=int(delay * 1000)
             ) from exc
         if outcome is Outcome.RETRY:
             options[GRADING_FAILURES] = delivery.failures + 1
@@ -97,4 +111,38 @@ def register_actors(
         priority=0,
         options={"retry_when": _only_our_retries},
     )
-    return {GRADE_SUBMISSION: actor}
+    actors = {GRADE_SUBMISSION: actor}
+    if callbacks is not None:
+        actors[APPLY_GRADING_CALLBACK] = _callback_actor(broker, callbacks)
+    return actors
+
+
+def _callback_actor(
+    broker: dramatiq.Broker, callbacks: CallbackService
+) -> dramatiq.Actor[Any, Any]:
+    def apply_grading_callback(payload: dict[str, Any]) -> None:
+        message = CurrentMessage.get_current_message()
+        options: dict[str, Any] = message.options if message is not None else {}
+        message_id = message.message_id if message else "?"
+        try:
+            callbacks.apply(payload, via="queue", source={"messageId": message_id})
+        except InfrastructureError as exc:
+            raise _hand_back(options, exc, message_id=message_id) from exc
+        except (InvalidInput, NotFound, StaleRequest) as exc:
+            # Retrying cannot mend it; the door over HTTP would answer 4xx. What could be
+            # written on the submission (a stale_result event) already was.
+            log.warning(
+                "callback_refused",
+                message_id=message_id,
+                error_type=type(exc).__name__,
+                error=str(exc)[:500],
+            )
+
+    return dramatiq.Actor(
+        apply_grading_callback,
+        broker=broker,
+        actor_name=APPLY_GRADING_CALLBACK,
+        queue_name=ROUTES[MESSAGE_TYPE_GRADING_CALLBACK].queue_name,
+        priority=0,
+        options={"retry_when": _only_our_retries},
+    )

@@ -19,6 +19,7 @@ from workers.duties.timeouts import TimeoutDuty
 from workers.duty_loop import Duty
 from workers.grading import GradingService
 from workers.relay import Relay, RelaySettings
+from workers.results import CallbackService, ResultSettings
 from workers.settings import Settings
 
 
@@ -78,3 +79,15 @@ def scheduler_duties_from(
             ),
         ),
     ]
+
+
+def callback_service_from(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> CallbackService:
+    return CallbackService(
+        session_factory,
+        ResultSettings(
+            spot_check_rate=settings.spot_check_rate,
+            progress_throttle_seconds=settings.progress_throttle_seconds,
+        ),
+    )

@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from domain.messages import MESSAGE_TYPE_GRADING_REQUEST, parse_grading_request
+from domain.messages import (
+    MESSAGE_TYPE_GRADING_CALLBACK,
+    MESSAGE_TYPE_GRADING_REQUEST,
+    parse_grading_callback,
+    parse_grading_request,
+)
 
 
 @dataclass(frozen=True)
@@ -23,11 +28,15 @@ class Route:
 
 
 GRADE_SUBMISSION = "grade_submission"
+APPLY_GRADING_CALLBACK = "apply_grading_callback"
 
 ROUTES: Mapping[str, Route] = MappingProxyType(
     {
         MESSAGE_TYPE_GRADING_REQUEST: Route(
             MESSAGE_TYPE_GRADING_REQUEST, GRADE_SUBMISSION, parse_grading_request
+        ),
+        MESSAGE_TYPE_GRADING_CALLBACK: Route(
+            MESSAGE_TYPE_GRADING_CALLBACK, APPLY_GRADING_CALLBACK, parse_grading_callback
         ),
     }
 )

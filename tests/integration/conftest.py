@@ -43,6 +43,7 @@ def start_worker(
     from workers.actors import RetryPolicy, register_actors
     from workers.grading import GradingService
     from workers.middleware import LogContext
+    from workers.results import CallbackService, ResultSettings
 
     started: list[dramatiq.Worker] = []
 
@@ -53,6 +54,7 @@ def start_worker(
             GradingService(session_factory),
             retry=retry or RetryPolicy(min_backoff_seconds=0.05, max_backoff_seconds=0.2),
             worker_id="test-worker",
+            callbacks=CallbackService(session_factory, ResultSettings(spot_check_rate=0)),
         )
         worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=50)
         worker.start()

@@ -1,0 +1,280 @@
+"""Callbacks from external graders and reviewers: one effect each, whatever the order or
+the number of copies, through the actor on the broker and the service both doors share."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import dramatiq
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.intake import submit_in_new_transaction
+from domain.enums import QuestionFormat
+from domain.errors import InvalidInput, NotFound, StaleRequest
+from tests.factories import make_question, make_user, valid_answer
+from tests.integration.outbox_seed import event_counts
+from tests.integration.pipeline_checks import last_event_data, scalar, statuses
+from tests.waiting import wait_until
+from workers.relay import Relay
+from workers.results import CallbackService, ResultSettings
+
+CRITERIA = ("taskFulfillment", "organization", "vocabulary", "grammar")
+
+
+def writing_submission(
+    session_factory: sessionmaker[Session], engine: Engine, *, status: str = "processing"
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """A writing submission waiting for its grader; (submission id, request id)."""
+    with session_factory.begin() as session:
+        user_id = make_user(session)
+        question_id = make_question(session, format=QuestionFormat.WRITING_TASK_1)
+    intake = submit_in_new_transaction(
+        session_factory,
+        request_id=uuid.uuid4(),
+        user_id=user_id,
+        question_id=question_id,
+        answer=valid_answer(QuestionFormat.WRITING_TASK_1),
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE submissions SET status = CAST(:s AS submission_status) WHERE id = :id"),
+            {"s": status, "id": intake.submission_id},
+        )
+    return intake.submission_id, intake.request_id
+
+
+def callback(
+    sid: uuid.UUID, request_id: uuid.UUID, kind: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "eventId": str(uuid.uuid4()),
+        "requestId": str(request_id),
+        "submissionId": str(sid),
+        "kind": kind,
+        "occurredAt": datetime.now(UTC).isoformat(),
+        "data": data,
+    }
+
+
+def completed(
+    sid: uuid.UUID, rid: uuid.UUID, *, score: float = 7.5, confidence: int = 95
+) -> dict[str, Any]:
+    return callback(
+        sid,
+        rid,
+        "completed",
+        {
+            "result": {
+                "overallScore": score,
+                "band": "B2" if 6 <= score < 8.5 else None,
+                "criteriaScores": {name: {"score": score, "comment": "ok"} for name in CRITERIA},
+                "feedback": {"strengths": ["clear"], "weaknesses": [], "suggestions": []},
+                "confidence": confidence,
+            }
+        },
+    )
+
+
+def reviewed(
+    sid: uuid.UUID, rid: uuid.UUID, *, score: float, reviewer: uuid.UUID
+) -> dict[str, Any]:
+    return callback(
+        sid, rid, "review", {"reviewerId": str(reviewer), "overallScore": score, "comment": "ok"}
+    )
+
+
+@pytest.fixture
+def service(session_factory: sessionmaker[Session]) -> CallbackService:
+    return CallbackService(session_factory, ResultSettings(spot_check_rate=0))
+
+
+def reviewer(session_factory: sessionmaker[Session]) -> uuid.UUID:
+    with session_factory.begin() as session:
+        return make_user(session)
+
+
+def test_a_confident_result_completes_the_submission_once_with_progress(
+    engine: Engine, session_factory: sessionmaker[Session], service: CallbackService
+) -> None:
+    sid, rid = writing_submission(session_factory, engine)
+    body = completed(sid, rid)
+    assert service.apply(body, via="test") == "applied"
+    # and the same callback again is a duplicate that changes nothing
+    assert service.apply(body, via="test") == "duplicate"
+    assert statuses(engine) == {"completed": 1}
+    assert scalar(engine, "SELECT score::text || band FROM submissions") == "7.5B2"
+    result = scalar(engine, "SELECT result FROM submission_details")
+    assert result["overallScore"] == 7.5 and set(result["criteriaScores"]) == set(CRITERIA)
+    assert result["confidence"] == 95 and result["reviewPending"] is False
+    assert scalar(engine, "SELECT count(*) FROM user_skill_scores") == 1
+    assert scalar(engine, "SELECT count(*) FROM processed_callbacks") == 1
+    assert event_counts(engine, "completed") == {sid: 1}
+
+
+def test_low_confidence_goes_to_review_and_the_reviewer_finalizes_it_once(
+    engine: Engine, session_factory: sessionmaker[Session], service: CallbackService
+) -> None:
+    sid, rid = writing_submission(session_factory, engine)
+    assert service.apply(completed(sid, rid, score=7.0, confidence=60), via="test") == "applied"
+    assert statuses(engine) == {"review_pending": 1}
+    assert scalar(engine, "SELECT review_priority::text FROM submissions") == "high"
+    assert scalar(engine, "SELECT count(*) FROM user_skill_scores") == 0
+    # when the reviewer agrees within half a point: 0.4 * 7.0 + 0.6 * 7.5 = 7.3 -> 7.5
+    person = reviewer(session_factory)
+    assert service.apply(reviewed(sid, rid, score=7.5, reviewer=person), via="test") == "applied"
+    assert statuses(engine) == {"completed": 1}
+    row = scalar(
+        engine,
+        "SELECT score::text || ' ' || grading_mode::text || ' ' || reviewer_id FROM submissions",
+    )
+    assert row == f"7.5 hybrid {person}"
+    result = scalar(engine, "SELECT result FROM submission_details")
+    assert (result["ai"]["overallScore"], result["human"]["overallScore"]) == (7.0, 7.5)
+    assert result["final"] == {
+        "overallScore": 7.5,
+        "band": "B2",
+        "gradingMode": "hybrid",
+        "auditFlag": False,
+    }
+    # and a second review finds it final
+    assert service.apply(reviewed(sid, rid, score=4.0, reviewer=person), via="test") == "ignored"
+    assert scalar(engine, "SELECT count(*) FROM user_skill_scores") == 1
+
+
+def test_out_of_order_a_review_before_the_ai_result_and_progress_after_it(
+    engine: Engine, session_factory: sessionmaker[Session], service: CallbackService
+) -> None:
+    sid, rid = writing_submission(session_factory, engine)
+    person = reviewer(session_factory)
+    assert service.apply(reviewed(sid, rid, score=6.0, reviewer=person), via="test") == "applied"
+    assert service.apply(completed(sid, rid, score=8.0), via="test") == "ignored"
+    progress = callback(sid, rid, "progress", {"progress": 0.9, "message": "almost"})
+    assert service.apply(progress, via="test") == "ignored"
+    assert scalar(engine, "SELECT score::text || grading_mode::text FROM submissions") == "6.0human"
+    assert scalar(engine, "SELECT count(*) FROM user_skill_scores") == 1
+    assert event_counts(engine, "progress") == {}
+    assert event_counts(engine, "result_ignored") == {sid: 1}
+
+
+def test_a_result_after_a_timeout_is_stored_as_late_and_touches_no_progress(
+    engine: Engine, session_factory: sessionmaker[Session], service: CallbackService
+) -> None:
+    sid, rid = writing_submission(session_factory, engine, status="failed")
+    assert service.apply(completed(sid, rid), via="test") == "late"
+    assert statuses(engine) == {"failed": 1}
+    assert scalar(engine, "SELECT is_late FROM submissions") is True
+    assert scalar(engine, "SELECT result->>'late' FROM submission_details") == "true"
+    assert scalar(engine, "SELECT count(*) FROM user_skill_scores") == 0
+    assert event_counts(engine, "late_result") == {sid: 1}
+
+
+def test_grader_errors_retry_or_fail_with_the_graders_code(
+    engine: Engine, session_factory: sessionmaker[Session], service: CallbackService
+) -> None:
+    retryable, rid1 = writing_submission(session_factory, engine)
+    fatal, rid2 = writing_submission(session_factory, engine)
+    error = {"type": "timeout", "code": "UPSTREAM_TIMEOUT", "message": "model timed out"}
+    assert (
+        service.apply(
+            callback(retryable, rid1, "error", {"error": {**error, "retryable": True}}), via="test"
+        )
+        == "applied"
+    )
+    assert (
+        service.apply(
+            callback(fatal, rid2, "error", {"error": {**error, "retryable": False}}), via="test"
+        )
+        == "applied"
+    )
+    status = dict(
+        (row[0], row[1])
+        for row in engine.connect().execute(sa.text("SELECT id, status::text FROM submissions"))
+    )
+    assert (status[retryable], status[fatal]) == ("retrying", "failed")
+    assert (
+        scalar(
+            engine,
+            "SELECT count(*) FROM outbox WHERE submission_id = :id AND status = 'pending'",
+            id=retryable,
+        )
+        == 2
+    )  # intake's row (never relayed here) and the one sent again
+    failed = last_event_data(engine, fatal, "failed")
+    assert (failed["failureReason"], failed["code"]) == ("GRADER_ERROR", "UPSTREAM_TIMEOUT")
+
+
+def test_refusals_write_nothing_but_a_stale_result_event(
+    engine: Engine, session_factory: sessionmaker[Session], service: CallbackService
+) -> None:
+    sid, rid = writing_submission(session_factory, engine)
+    with pytest.raises(StaleRequest):
+        service.apply(completed(sid, uuid.uuid4()), via="test")
+    with pytest.raises(NotFound):
+        service.apply(completed(uuid.uuid4(), rid), via="test")
+    bad_band = completed(sid, rid)
+    bad_band["data"]["result"]["band"] = "C1"
+    with pytest.raises(InvalidInput) as refused:
+        service.apply(bad_band, via="test")
+    assert refused.value.field == "data.result.band"
+    speaking_criterion = completed(sid, rid)
+    speaking_criterion["data"]["result"]["criteriaScores"]["fluency"] = {"score": 5}
+    with pytest.raises(InvalidInput) as refused:
+        service.apply(speaking_criterion, via="test")
+    assert refused.value.field == "data.result.criteriaScores.fluency"
+    assert statuses(engine) == {"processing": 1}
+    assert scalar(engine, "SELECT count(*) FROM processed_callbacks") == 0
+    assert event_counts(engine, "stale_result") == {sid: 1}
+
+
+def test_the_same_callback_100_times_through_the_queue_applies_once(
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    broker: dramatiq.Broker,
+    start_worker: Callable[..., dramatiq.Worker],
+) -> None:
+    sid, rid = writing_submission(session_factory, engine)
+    body = completed(sid, rid)
+    start_worker(threads=8)
+    for _ in range(100):
+        broker.enqueue(
+            dramatiq.Message(
+                queue_name="grading.callback",
+                actor_name="apply_grading_callback",
+                args=(body,),
+                kwargs={},
+                options={},
+            )
+        )
+    wait_until(lambda: statuses(engine) == {"completed": 1}, timeout=30)
+    broker.join("grading.callback", timeout=30_000)
+    assert event_counts(engine, "completed") == {sid: 1}
+    assert scalar(engine, "SELECT count(*) FROM processed_callbacks") == 1
+    assert scalar(engine, "SELECT count(*) FROM user_skill_scores") == 1
+
+
+def test_a_callback_written_to_the_outbox_is_relayed_to_the_actor(
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    make_relay: Callable[..., Relay],
+    start_worker: Callable[..., dramatiq.Worker],
+) -> None:
+    sid, rid = writing_submission(session_factory, engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE outbox SET status = 'published'"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO outbox (submission_id, aggregate_type, aggregate_id, message_type, "
+                "payload) VALUES (:id, 'submission', :id, 'grading.callback', CAST(:p AS jsonb))"
+            ),
+            {"id": sid, "p": __import__("json").dumps(completed(sid, rid))},
+        )
+    make_relay().run_once()
+    start_worker()
+    wait_until(lambda: statuses(engine) == {"completed": 1}, timeout=20)
+    assert last_event_data(engine, sid, "completed")["via"] == "queue"
