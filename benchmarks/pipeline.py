@@ -234,7 +234,7 @@ def run_baseline(
                 max_retries=max_retries,
                 worker_id="bench-baseline",
             )
-            outcome = service.grade(parse_grading_request(payloads[outbox_id]), delivery)
+            outcome = service.grade(parse_grading_request(payloads[outbox_id]), delivery).outcome
             if outcome is not Outcome.COMPLETED:
                 raise BenchmarkError(f"baseline grading of {outbox_id} ended {outcome.value}")
     return outcomes(db, intake_seconds)

@@ -86,7 +86,7 @@ def register_actors(
             log.error("grading_request_invalid", error=str(exc), message_id=delivery.message_id)
             return
         try:
-            outcome = service.grade(request, delivery)
+            graded = service.grade(request, delivery)
         except InfrastructureError as exc:
             raise _hand_back(
                 options,
@@ -94,13 +94,15 @@ def register_actors(
                 message_id=delivery.message_id,
                 submission_id=str(request.submission_id),
             ) from exc
-        if outcome is Outcome.RETRY:
+        if graded.outcome is Outcome.RETRY:
             options[GRADING_FAILURES] = delivery.failures + 1
             delay = backoff_seconds(
                 delivery.failures + 1,
                 base=retry.min_backoff_seconds,
                 cap=retry.max_backoff_seconds,
             )
+            # A grader that said when to come back is not asked sooner.
+            delay = max(delay, graded.retry_after_seconds or 0.0)
             raise dramatiq.Retry("grading failed transiently", delay=max(1, int(delay * 1000)))
 
     actor = dramatiq.Actor(

@@ -10,6 +10,7 @@ import dramatiq
 from sqlalchemy.orm import Session, sessionmaker
 
 from workers.actors import RetryPolicy
+from workers.ai_grader import AiGraderClient
 from workers.broker import make_broker
 from workers.broker_probe import probe_for
 from workers.duties.leases import LeaseDuty, LeaseSettings
@@ -52,7 +53,16 @@ def retry_policy_from(settings: Settings) -> RetryPolicy:
 def grading_service_from(
     settings: Settings, session_factory: sessionmaker[Session]
 ) -> GradingService:
-    return GradingService(session_factory, outage_wait_seconds=settings.worker_outage_wait_seconds)
+    grader = (
+        AiGraderClient(settings.ai_grader_url, callback_url=settings.callback_url())
+        if settings.ai_grader_url
+        else None
+    )
+    return GradingService(
+        session_factory,
+        outage_wait_seconds=settings.worker_outage_wait_seconds,
+        ai_grader=grader,
+    )
 
 
 def scheduler_duties_from(

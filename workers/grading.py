@@ -37,6 +37,7 @@ from domain.messages import GradingRequest
 from domain.objective import grade_objective
 from domain.results import AiResult, SubmissionState, Verdict, decide
 from workers import metrics
+from workers.ai_grader import AiGraderClient, GraderRefused, GraderRequest
 from workers.duty_loop import Outage
 
 log = structlog.get_logger("vstep.worker")
@@ -55,6 +56,17 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"
     NOT_FOUND = "not_found"
     UNSUPPORTED = "unsupported"
+    # Handed to the external AI grader; its result comes back as a callback.
+    DISPATCHED = "dispatched"
+
+
+@dataclass(frozen=True)
+class Graded:
+    """What became of a grading request, and how long a retry should wait at least."""
+
+    outcome: Outcome
+    # The grader's Retry-After, when it gave one.
+    retry_after_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -96,12 +108,14 @@ class GradingService:
         session_factory: sessionmaker[Session],
         *,
         outage_wait_seconds: float = OUTAGE_WAIT_SECONDS,
+        ai_grader: AiGraderClient | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.outage_wait_seconds = outage_wait_seconds
+        self.ai_grader = ai_grader
         self.outage = _SharedOutage(log)
 
-    def grade(self, request: GradingRequest, delivery: Delivery) -> Outcome:
+    def grade(self, request: GradingRequest, delivery: Delivery) -> Graded:
         """Grade the submission a request names, waiting out a database outage.
 
         Raises InfrastructureError only when the database stayed away for the whole wait.
@@ -115,7 +129,7 @@ class GradingService:
         give_up = time.monotonic() + self.outage_wait_seconds
         while True:
             try:
-                outcome = self._grade_recorded(request, delivery, context)
+                graded = self._grade_recorded(request, delivery, context)
             except InfrastructureError as exc:
                 pause = self.outage.failed(exc)
                 if time.monotonic() + pause > give_up:
@@ -124,8 +138,8 @@ class GradingService:
                 self._wait_for_database(give_up)
                 continue
             self.outage.recovered()
-            metrics.GRADING_RESULTS.labels(outcome=outcome.value).inc()
-            return outcome
+            metrics.GRADING_RESULTS.labels(outcome=graded.outcome.value).inc()
+            return graded
 
     def _wait_for_database(self, give_up: float) -> None:
         while True:
@@ -144,14 +158,24 @@ class GradingService:
         request: GradingRequest,
         delivery: Delivery,
         context: structlog.typing.FilteringBoundLogger,
-    ) -> Outcome:
+    ) -> Graded:
         """One try; a failure of the grading is recorded before this returns."""
         # What to report once the transaction has committed: a commit the database never
         # confirmed (a cut connection) must not leave a "completed" line in the log.
         after_commit: list[Callable[[], None]] = []
+        # A request for the external grader, sent once the processing state is committed
+        # (never from inside a transaction that holds the row lock).
+        to_send: list[GraderRequest] = []
         try:
             with self.session_factory.begin() as session:
-                outcome = self._grade_locked(session, request, delivery, context, after_commit)
+                outcome = self._grade_locked(
+                    session, request, delivery, context, after_commit, to_send
+                )
+            for report in after_commit:
+                report()
+            if to_send and self.ai_grader is not None:
+                self.ai_grader.submit(to_send[0])
+                context.info("grading_dispatched", grader=self.ai_grader.url)
         except InfrastructureError:
             raise
         except TransientError as exc:
@@ -159,16 +183,19 @@ class GradingService:
             self.record_failure(
                 request, delivery, exc, context, reason=MAX_RETRIES if exhausted else None
             )
-            return Outcome.FAILED if exhausted else Outcome.RETRY
+            if exhausted:
+                return Graded(Outcome.FAILED)
+            return Graded(Outcome.RETRY, getattr(exc, "retry_after_seconds", None))
+        except GraderRefused as exc:
+            self.record_failure(request, delivery, exc, context, reason=BAD_INPUT)
+            return Graded(Outcome.FAILED)
         except Exception as exc:
             # A bug, not bad input: fail the submission visibly; an operator can retry
             # it once the cause is fixed.
             context.exception("grading_crashed")
             self.record_failure(request, delivery, exc, context, reason=INTERNAL_ERROR)
-            return Outcome.FAILED
-        for report in after_commit:
-            report()
-        return outcome
+            return Graded(Outcome.FAILED)
+        return Graded(outcome)
 
     def _grade_locked(
         self,
@@ -177,6 +204,7 @@ class GradingService:
         delivery: Delivery,
         context: structlog.typing.FilteringBoundLogger,
         after_commit: list[Callable[[], None]],
+        to_send: list[GraderRequest],
     ) -> Outcome:
         submission = submission_lock_for_grading(session, id=request.submission_id)
         if submission is None:
@@ -190,19 +218,23 @@ class GradingService:
                 submission,
                 delivery,
                 context,
-                f"request {request.request_id} is not the current request "
-                f"{submission.request_id}",
+                f"request {request.request_id} is not the current request {submission.request_id}",
                 kind="stale_request",
             )
+        if submission.question_format not in OBJECTIVE_FORMATS and self.ai_grader is not None:
+            return self._dispatch(session, submission, delivery, context, to_send)
         if submission.question_format not in OBJECTIVE_FORMATS:
-            # Writing and speaking need the AI grader, which this worker does not run yet:
-            # say so on the submission; the scheduler's stall and timeout duties end it.
+            # Writing and speaking need the AI grader, and none is configured: say so on
+            # the submission; the scheduler's stall and timeout duties end it.
             submission_event_append(
                 session,
                 submission_id=submission.id,
                 kind="grading_deferred",
                 data={
-                    "reason": f"no grader for {submission.question_format.value} yet",
+                    "reason": (
+                        f"no grader for {submission.question_format.value}: AI_GRADER_URL "
+                        "is not set"
+                    ),
                     "messageId": delivery.message_id,
                     "workerId": delivery.worker_id,
                 },
@@ -283,6 +315,50 @@ class GradingService:
             )
         )
         return Outcome.COMPLETED
+
+    def _dispatch(
+        self,
+        session: Session,
+        submission: GradingInput,
+        delivery: Delivery,
+        context: structlog.typing.FilteringBoundLogger,
+        to_send: list[GraderRequest],
+    ) -> Outcome:
+        """Commit processing with a grader_requested event; the request goes out after.
+
+        A submission already processing is sent again: only a redispatch (the stall duty
+        found no result coming) or a duplicate delivery brings it here, and a second
+        request costs nothing, since the grader's second result is ignored.
+        """
+        assert self.ai_grader is not None
+        if not advance_to_processing(session, submission, delivery):
+            context.info("grading_skipped", status=submission.status.value, reason="duplicate")
+            return Outcome.SKIPPED
+        submission_event_append(
+            session,
+            submission_id=submission.id,
+            kind="grader_requested",
+            data={
+                "grader": self.ai_grader.url,
+                "attempt": delivery.attempt,
+                "messageId": delivery.message_id,
+                "workerId": delivery.worker_id,
+            },
+        )
+        to_send.append(
+            GraderRequest(
+                request_id=str(submission.request_id),
+                submission_id=str(submission.id),
+                skill=submission.skill.value,
+                question={
+                    "format": submission.question_format.value,
+                    "content": submission.question_content,
+                },
+                answer=submission.answer or {},
+                callback_url=self.ai_grader.callback_url,
+            )
+        )
+        return Outcome.DISPATCHED
 
     def record_failure(
         self,

@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     spot_check_rate: float = Field(default=0.05, ge=0, le=1)
     # Progress callbacks closer together than this are dropped (a chatty grader).
     progress_throttle_seconds: float = Field(default=5.0, ge=0)
+    # The external AI grader for writing and speaking; unset: they wait, with an event.
     ai_grader_url: str | None = None
 
     @field_validator("database_url")
@@ -100,6 +101,11 @@ class Settings(BaseSettings):
     def _broker_url(cls, value: str) -> str:
         with _as_value_error():
             return check_broker_url(value)
+
+    def callback_url(self) -> str:
+        """Where an external grader posts its results: PUBLIC_URL (or HTTP_HOST:HTTP_PORT)."""
+        base = self.public_url or f"http://{self.http_host}:{self.http_port}"
+        return base.rstrip("/") + "/v1/callbacks"
 
     def sla(self) -> dict[Skill, timedelta]:
         """The SLA per skill, as intake takes it."""

@@ -41,17 +41,23 @@ def start_worker(
 ) -> Iterator[Callable[..., dramatiq.Worker]]:
     """Start an in-process Dramatiq worker running our real actors on the test's broker."""
     from workers.actors import RetryPolicy, register_actors
+    from workers.ai_grader import AiGraderClient
     from workers.grading import GradingService
     from workers.middleware import LogContext
     from workers.results import CallbackService, ResultSettings
 
     started: list[dramatiq.Worker] = []
 
-    def start(*, retry: RetryPolicy | None = None, threads: int = 4) -> dramatiq.Worker:
+    def start(
+        *,
+        retry: RetryPolicy | None = None,
+        threads: int = 4,
+        ai_grader: AiGraderClient | None = None,
+    ) -> dramatiq.Worker:
         broker.add_middleware(LogContext())
         register_actors(
             broker,
-            GradingService(session_factory),
+            GradingService(session_factory, ai_grader=ai_grader),
             retry=retry or RetryPolicy(min_backoff_seconds=0.05, max_backoff_seconds=0.2),
             worker_id="test-worker",
             callbacks=CallbackService(session_factory, ResultSettings(spot_check_rate=0)),

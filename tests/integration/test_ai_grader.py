@@ -1,0 +1,156 @@
+"""Writing and speaking through an external AI grader: a real local HTTP server stands in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import dramatiq
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.intake import submit_in_new_transaction
+from domain.enums import QuestionFormat
+from tests.factories import make_question, make_user, valid_answer
+from tests.grader_standin import grader_standin
+from tests.integration.outbox_seed import event_counts
+from tests.integration.pipeline_checks import last_event_data, scalar, statuses, timeline
+from tests.waiting import wait_until
+from workers.actors import RetryPolicy
+from workers.ai_grader import AiGraderClient
+from workers.broker_probe import RedisProbe
+from workers.duties.stalls import StallDuty, StallSettings
+from workers.relay import Relay
+from workers.results import CallbackService, ResultSettings
+
+CALLBACK_URL = "http://127.0.0.1:8080/v1/callbacks"
+FAST_RETRIES = RetryPolicy(max_retries=3, min_backoff_seconds=0.05, max_backoff_seconds=0.1)
+
+
+def submit_writing(session_factory: sessionmaker[Session]) -> tuple[uuid.UUID, uuid.UUID]:
+    with session_factory.begin() as session:
+        user_id = make_user(session)
+        question_id = make_question(session, format=QuestionFormat.WRITING_TASK_2)
+    intake = submit_in_new_transaction(
+        session_factory,
+        request_id=uuid.uuid4(),
+        user_id=user_id,
+        question_id=question_id,
+        answer=valid_answer(QuestionFormat.WRITING_TASK_2),
+    )
+    return intake.submission_id, intake.request_id
+
+
+def test_the_grader_gets_the_documented_request_and_a_429_is_retried_after_retry_after(
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    make_relay: Callable[..., Relay],
+    start_worker: Callable[..., dramatiq.Worker],
+) -> None:
+    sid, rid = submit_writing(session_factory)
+    with grader_standin((429, {"Retry-After": "1"})) as grader:
+        make_relay().run_once()
+        start_worker(
+            retry=FAST_RETRIES, ai_grader=AiGraderClient(grader.url, callback_url=CALLBACK_URL)
+        )
+        wait_until(lambda: len(grader.received) == 2, timeout=20, message="no second request")
+        wait_until(lambda: event_counts(engine, "grader_requested") == {sid: 2}, timeout=10)
+    first: dict[str, Any] = grader.received[0]
+    assert set(first) == {"requestId", "submissionId", "skill", "question", "answer", "callbackUrl"}
+    assert (first["requestId"], first["submissionId"], first["skill"]) == (
+        str(rid),
+        str(sid),
+        "writing",
+    )
+    assert (
+        first["question"]["format"] == "writing_task_2" and "prompt" in first["question"]["content"]
+    )
+    assert first["answer"]["text"] and first["callbackUrl"] == CALLBACK_URL
+    # the 429 was a transient error, retried no sooner than the grader asked (1 s)
+    assert grader.received_at[1] - grader.received_at[0] >= 0.95
+    events = timeline(engine, sid)
+    assert events[-4:] == ["error", "retrying", "processing", "grader_requested"]
+    assert "429" in last_event_data(engine, sid, "error")["error"]
+    # and the submission waits in processing for the grader's callback, which completes it
+    assert statuses(engine) == {"processing": 1}
+    callbacks = CallbackService(session_factory, ResultSettings(spot_check_rate=0))
+    verdict = callbacks.apply(
+        {
+            "eventId": str(uuid.uuid4()),
+            "requestId": str(rid),
+            "submissionId": str(sid),
+            "kind": "completed",
+            "occurredAt": "2026-11-29T12:00:00Z",
+            "data": {"result": {"overallScore": 6.5, "confidence": 93}},
+        },
+        via="test",
+    )
+    assert verdict == "applied" and statuses(engine) == {"completed": 1}
+
+
+def test_a_grader_failing_three_times_is_retried_within_the_budget_then_takes_it(
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    make_relay: Callable[..., Relay],
+    start_worker: Callable[..., dramatiq.Worker],
+) -> None:
+    sid, _ = submit_writing(session_factory)
+    with grader_standin((500, {}), (502, {}), (503, {})) as grader:
+        make_relay().run_once()
+        start_worker(
+            retry=FAST_RETRIES, ai_grader=AiGraderClient(grader.url, callback_url=CALLBACK_URL)
+        )
+        wait_until(lambda: event_counts(engine, "grader_requested") == {sid: 4}, timeout=20)
+    assert len(grader.received) == 4
+    assert event_counts(engine, "error") == {sid: 3}
+    assert statuses(engine) == {"processing": 1}
+
+
+def test_a_grader_that_refuses_the_request_fails_it_as_bad_input(
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    make_relay: Callable[..., Relay],
+    start_worker: Callable[..., dramatiq.Worker],
+) -> None:
+    sid, _ = submit_writing(session_factory)
+    with grader_standin((422, {})) as grader:
+        make_relay().run_once()
+        start_worker(
+            retry=FAST_RETRIES, ai_grader=AiGraderClient(grader.url, callback_url=CALLBACK_URL)
+        )
+        wait_until(lambda: statuses(engine) == {"failed": 1}, timeout=20)
+    failed = last_event_data(engine, sid, "failed")
+    assert failed["failureReason"] == "BAD_INPUT" and "422" in failed["lastError"]
+    assert len(grader.received) == 1
+
+
+def test_a_grader_that_never_calls_back_is_asked_again_by_the_stall_duty(
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    broker: dramatiq.Broker,
+    make_relay: Callable[..., Relay],
+    start_worker: Callable[..., dramatiq.Worker],
+) -> None:
+    sid, _ = submit_writing(session_factory)
+    with grader_standin() as grader:
+        relay = make_relay()
+        relay.run_once()
+        start_worker(ai_grader=AiGraderClient(grader.url, callback_url=CALLBACK_URL))
+        wait_until(lambda: len(grader.received) == 1, timeout=20)
+        broker.join("grading.request", timeout=10_000)
+        # when no result has come for the stall window
+        now = scalar(engine, "SELECT now()") + timedelta(seconds=121)
+        stalls = StallDuty(session_factory, RedisProbe(broker), StallSettings(stall_seconds=120))
+        assert stalls.run_once(now=now) == 1
+        relay.run_once()
+        # then the request goes to the grader again, for the same request id
+        wait_until(lambda: len(grader.received) == 2, timeout=20)
+    assert grader.received[1]["requestId"] == grader.received[0]["requestId"]
+    assert event_counts(engine, "redispatched") == {sid: 1}
+    with engine.connect() as conn:
+        assert (
+            conn.execute(sa.text("SELECT status::text FROM submissions")).scalar() == "processing"
+        )
