@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from db.callbacks import CallbackRecord, callbacks_list
 from db.models import Submission, SubmissionDetail, SubmissionEvent
 from db.submissions import submission_events_recent
 from domain.enums import Skill, SubmissionStatus
@@ -24,6 +25,7 @@ class SubmissionRecord:
     submission: Submission
     result: dict[str, Any] | None
     events: list[SubmissionEvent]
+    callbacks: list[CallbackRecord]
 
 
 def submission_get(session: Session, *, id: uuid.UUID) -> SubmissionRecord | None:
@@ -35,7 +37,10 @@ def submission_get(session: Session, *, id: uuid.UUID) -> SubmissionRecord | Non
         sa.select(SubmissionDetail.result).where(SubmissionDetail.submission_id == id)
     ).scalar_one_or_none()
     events = submission_events_recent(session, submission_id=id, limit=None)
-    return SubmissionRecord(submission=submission, result=result, events=events)
+    callbacks = callbacks_list(session, submission_id=id, limit=1000)
+    return SubmissionRecord(
+        submission=submission, result=result, events=events, callbacks=callbacks
+    )
 
 
 def submission_list(

@@ -57,7 +57,12 @@ class CallbackService:
             kind=callback.kind.value,
             via=via,
         )
-        where = {"eventId": str(callback.event_id), "via": via, **dict(source or {})}
+        where = {
+            "eventId": str(callback.event_id),
+            "callbackKind": callback.kind.value,
+            "via": via,
+            **dict(source or {}),
+        }
         with self.session_factory.begin() as session:
             submission = result_lock(session, submission_id=callback.submission_id)
             if submission is None or submission.deleted:

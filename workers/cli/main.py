@@ -8,7 +8,13 @@ import typer
 from alembic.util.exc import CommandError
 
 from domain.errors import VstepGradingError
-from workers.cli import db_commands, outbox_commands, process_commands, submission_commands
+from workers.cli import (
+    callback_commands,
+    db_commands,
+    outbox_commands,
+    process_commands,
+    submission_commands,
+)
 from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, fail
 
 # Where `vstep-grading dev` keeps the embedded servers' data and the logs.
@@ -24,6 +30,7 @@ app = typer.Typer(
 app.add_typer(db_commands.app, name="db")
 app.add_typer(outbox_commands.app, name="outbox")
 app.add_typer(submission_commands.app, name="submission")
+app.add_typer(callback_commands.app, name="callback")
 app.command("relay")(process_commands.relay)
 app.command("worker")(process_commands.worker)
 app.command("scheduler")(process_commands.scheduler)

@@ -22,6 +22,7 @@ from db.models import Submission, SubmissionEvent
 from db.submission_queries import submission_get, submission_list
 from workers.cli import supervision_commands
 from workers.cli.arguments import SKILLS, STATUSES, parse_skill, parse_status, parse_uuid
+from workers.cli.callback_commands import callback_rows, print_callbacks
 from workers.cli.database import DatabaseUrl, Json, cli_transaction
 from workers.cli.output import EXIT_USAGE, console, fail, print_json, print_table
 
@@ -212,6 +213,7 @@ def show(
                     }
                     for event, since_previous, since_submitted in steps
                 ],
+                "callbacks": callback_rows(record.callbacks),
             }
         )
         return
@@ -247,6 +249,8 @@ def show(
             for event, since_previous, since_submitted in steps
         ],
     )
+    if record.callbacks:
+        print_callbacks(f"callbacks ({len(record.callbacks)})", record.callbacks)
 
 
 def _timeline(
