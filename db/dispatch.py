@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -89,11 +89,18 @@ def grading_request_of(session: Session, *, submission_id: uuid.UUID) -> Grading
 
 
 def submission_redispatch(
-    session: Session, *, submission_id: uuid.UUID, outbox_id: uuid.UUID | None = None
+    session: Session,
+    *,
+    submission_id: uuid.UUID,
+    outbox_id: uuid.UUID | None = None,
+    not_before: datetime | None = None,
 ) -> uuid.UUID:
-    """A new grading.request row for the submission's current request; the outbox id."""
-    return outbox_add_grading_request(
-        session,
-        request=grading_request_of(session, submission_id=submission_id),
-        outbox_id=outbox_id,
-    )
+    """A new grading.request row for the submission's current request; the outbox id.
+
+    ``not_before`` (a retry's backoff) travels in the payload; the relay has the broker
+    hold the message until then.
+    """
+    request = grading_request_of(session, submission_id=submission_id)
+    if not_before is not None:
+        request = request.model_copy(update={"not_before": not_before})
+    return outbox_add_grading_request(session, request=request, outbox_id=outbox_id)

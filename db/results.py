@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from db.dispatch import submission_redispatch
+from db.event_facts import count_of
 from db.models import ProcessedCallback, Submission, SubmissionDetail, SubmissionEvent
 from db.progress import progress_record_score
 from db.submissions import submission_event_append, submission_transition
@@ -40,7 +41,6 @@ from domain.results import (
 )
 
 _S = SubmissionStatus
-GRADER_ERROR = "GRADER_ERROR"
 
 # The allowed way from each state into processing, where a result is recorded.
 PATH_TO_PROCESSING: dict[SubmissionStatus, tuple[SubmissionStatus, ...]] = {
@@ -86,6 +86,7 @@ def result_lock(session: Session, *, submission_id: uuid.UUID) -> LockedSubmissi
             Submission.score,
             Submission.band,
             last_progress.label("last_progress_at"),
+            count_of("error").label("failures"),
         )
         .where(Submission.id == submission_id)
         .with_for_update(of=Submission)
@@ -106,6 +107,7 @@ def result_lock(session: Session, *, submission_id: uuid.UUID) -> LockedSubmissi
             ai_score=row.score if row.status == _S.REVIEW_PENDING else None,
             ai_band=row.band if row.status == _S.REVIEW_PENDING else None,
             last_progress_at=row.last_progress_at,
+            failures=row.failures,
         ),
     )
 
@@ -143,9 +145,11 @@ def result_apply(
     incoming: Incoming,
     now: datetime,
     source: Mapping[str, Any],
+    retry_at: datetime | None = None,
 ) -> None:
     """Carry out ``decision`` in the caller's transaction. ``source`` says where the result
-    came from (eventId, messageId, workerId ...) and goes on every event written."""
+    came from (eventId, messageId, workerId ...) and goes on every event written;
+    ``retry_at`` is when a retried request may go to the grader again (its backoff)."""
     sid, status = submission.id, submission.state.status
     where = dict(source)
     if decision.timed_out:
@@ -212,7 +216,8 @@ def result_apply(
             id=sid,
             to=_S.FAILED,
             data={
-                "failureReason": GRADER_ERROR,
+                "failureReason": decision.failure_reason,
+                "attemptsMade": submission.state.failures + 1,
                 "code": incoming.code,
                 "type": incoming.type,
                 "lastError": incoming.message,
@@ -224,9 +229,18 @@ def result_apply(
         advance_to_processing(session, id=sid, status=status, data=where)
         error = {"code": incoming.code, "type": incoming.type, "error": incoming.message}
         submission_transition(session, id=sid, to=_S.ERROR, data={**error, **where})
-        outbox_id = submission_redispatch(session, submission_id=sid)
+        outbox_id = submission_redispatch(session, submission_id=sid, not_before=retry_at)
         submission_transition(
-            session, id=sid, to=_S.RETRYING, data={**error, "outboxId": str(outbox_id), **where}
+            session,
+            id=sid,
+            to=_S.RETRYING,
+            data={
+                **error,
+                "attempt": submission.state.failures + 2,
+                "outboxId": str(outbox_id),
+                "notBefore": retry_at.isoformat() if retry_at else None,
+                **where,
+            },
         )
     elif action is Action.STORE_LATE:
         _store_late(session, sid, incoming, decision, now, where)

@@ -14,3 +14,5 @@ INTERNAL_ERROR: Final = "INTERNAL_ERROR"
 TIMEOUT: Final = "TIMEOUT"
 # Dispatched GRADING_MAX_REDISPATCH times and still no progress (scheduler's stalls duty).
 STALLED: Final = "STALLED"
+# An external grader said it cannot grade this request (its code and message kept).
+GRADER_ERROR: Final = "GRADER_ERROR"

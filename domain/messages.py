@@ -46,6 +46,8 @@ class GradingRequest(_WireMessage):
     attempt: Annotated[StrictInt, Field(ge=1)]
     deadline: AwareDatetime
     trace_id: str | None = None
+    # A retry's backoff: the relay publishes the message to be delivered no earlier.
+    not_before: AwareDatetime | None = None
 
 
 class CallbackKind(StrEnum):

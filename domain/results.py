@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.enums import GradingMode, QuestionLevel, ReviewPriority, SubmissionStatus, VstepBand
+from domain.failures import GRADER_ERROR, MAX_RETRIES
 from domain.scoring import band_for_score, practice_level, round_half_up
 from domain.states import TIMEOUT_ELIGIBLE
 
@@ -107,6 +108,8 @@ class SubmissionState:
     ai_score: Decimal | None = None
     ai_band: VstepBand | None = None
     last_progress_at: datetime | None = None
+    # Transient grading failures so far (its error events): the retry budget spent.
+    failures: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,8 @@ class Decision:
     spot_check: bool = False
     # The deadline passed while it was still being graded: fail it TIMEOUT first.
     timed_out: bool = False
+    # For FAIL: the failureReason recorded.
+    failure_reason: str | None = None
 
 
 # Confidence routing (vstep.md "Confidence and routing"): lowest confidence of each row.
@@ -179,6 +184,7 @@ def decide(
     now: datetime,
     spot_check: bool = False,
     progress_throttle_seconds: float = 0.0,
+    max_retries: int = 3,
 ) -> Decision:
     """What ``incoming`` (answering ``request_id``) does to a submission in ``state``."""
     if request_id != state.request_id:
@@ -198,8 +204,13 @@ def decide(
             return Decision(Verdict.IGNORED, Action.NOTHING, f"status is {status.value}")
         if past_deadline:
             return Decision(Verdict.LATE, Action.NOTHING, "past the deadline", timed_out=True)
-        action = Action.RETRY if incoming.retryable else Action.FAIL
-        return Decision(Verdict.APPLIED, action)
+        if not incoming.retryable:
+            return Decision(Verdict.APPLIED, Action.FAIL, failure_reason=GRADER_ERROR)
+        if state.failures >= max_retries:
+            return Decision(
+                Verdict.APPLIED, Action.FAIL, "retries spent", failure_reason=MAX_RETRIES
+            )
+        return Decision(Verdict.APPLIED, Action.RETRY)
     if isinstance(incoming, HumanReview):
         return _decide_review(state, incoming, past_deadline=past_deadline)
     return _decide_result(state, incoming, past_deadline=past_deadline, spot_check=spot_check)

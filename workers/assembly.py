@@ -99,5 +99,8 @@ def callback_service_from(
         ResultSettings(
             spot_check_rate=settings.spot_check_rate,
             progress_throttle_seconds=settings.progress_throttle_seconds,
+            max_retries=settings.grading_max_retries,
+            retry_base_seconds=settings.grading_retry_base_seconds,
+            retry_cap_seconds=settings.grading_retry_cap_seconds,
         ),
     )

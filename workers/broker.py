@@ -68,10 +68,13 @@ def broker_errors() -> Iterator[None]:
         raise BrokerUnavailable(f"{type(exc).__name__}: {exc}"[:1000]) from exc
 
 
-def enqueue(broker: dramatiq.Broker, message: dramatiq.Message[Any]) -> None:
-    """Put ``message`` on the broker; BrokerUnavailable when it does not answer."""
+def enqueue(
+    broker: dramatiq.Broker, message: dramatiq.Message[Any], *, delay_ms: int | None = None
+) -> None:
+    """Put ``message`` on the broker (delivered no sooner than ``delay_ms`` from now);
+    BrokerUnavailable when it does not answer."""
     with broker_errors():
-        broker.enqueue(message)
+        broker.enqueue(message, delay=delay_ms or None)
 
 
 def broker_ping(url: str) -> None:

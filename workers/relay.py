@@ -15,7 +15,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import dramatiq
 import structlog
@@ -66,6 +66,21 @@ class RelaySettings:
             backoff_base_seconds=settings.outbox_backoff_base_seconds,
             backoff_cap_seconds=settings.outbox_backoff_cap_seconds,
         )
+
+
+def delay_ms(payload: dict[str, object]) -> int | None:
+    """How long the broker should hold a message whose payload says ``notBefore``."""
+    not_before = payload.get("notBefore")
+    if not isinstance(not_before, str):
+        return None
+    try:
+        when = datetime.fromisoformat(not_before)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return None
+    remaining = (when - datetime.now(UTC)).total_seconds()
+    return int(remaining * 1000) if remaining > 0 else None
 
 
 def new_relay_id() -> str:
@@ -152,7 +167,7 @@ class Relay:
                 continue
             try:
                 message = self.message_for(row)
-                enqueue(self.broker, message)
+                enqueue(self.broker, message, delay_ms=delay_ms(row.payload))
             except BrokerUnavailable as exc:
                 broker_error = f"publish failed: {exc}"[:2000]
                 failures.append(PublishFailure(row.id, broker_error, permanent=False))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -21,7 +22,8 @@ from db.results import callback_claim, result_apply, result_lock
 from domain.callbacks import incoming_of
 from domain.errors import NotFound, StaleRequest
 from domain.messages import parse_grading_callback
-from domain.results import AiResult, Verdict, decide
+from domain.results import AiResult, SubmissionState, Verdict, decide
+from domain.retries import backoff_seconds
 from workers import metrics
 
 log = structlog.get_logger("vstep.results")
@@ -31,6 +33,10 @@ log = structlog.get_logger("vstep.results")
 class ResultSettings:
     spot_check_rate: float = 0.05
     progress_throttle_seconds: float = 5.0
+    # A grader's retryable errors: the same budget and backoff as the worker's retries.
+    max_retries: int = 3
+    retry_base_seconds: float = 1.0
+    retry_cap_seconds: float = 300.0
 
 
 class CallbackService:
@@ -79,6 +85,7 @@ class CallbackService:
                     and self.rand.random() < self.settings.spot_check_rate
                 ),
                 progress_throttle_seconds=self.settings.progress_throttle_seconds,
+                max_retries=self.settings.max_retries,
             )
             if decision.verdict is not Verdict.STALE and not callback_claim(
                 session,
@@ -95,6 +102,7 @@ class CallbackService:
                     incoming=incoming,
                     now=now,
                     source=where,
+                    retry_at=self.retry_at(now, submission.state),
                 )
                 verdict = decision.verdict
         metrics.CALLBACKS.labels(status=verdict.value, kind=callback.kind.value).inc()
@@ -107,3 +115,14 @@ class CallbackService:
                 f"{callback.submission_id}"
             )
         return verdict
+
+    def retry_at(self, now: datetime, state: SubmissionState) -> datetime:
+        """When a retried request may go out: jittered backoff, never past the deadline."""
+        pause = backoff_seconds(
+            state.failures + 1,
+            base=self.settings.retry_base_seconds,
+            cap=self.settings.retry_cap_seconds,
+            rand=self.rand,
+        )
+        at = now + timedelta(seconds=pause)
+        return min(at, state.deadline) if state.deadline is not None else at

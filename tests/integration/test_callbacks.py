@@ -18,7 +18,7 @@ from db.intake import submit_in_new_transaction
 from domain.enums import QuestionFormat
 from domain.errors import InvalidInput, NotFound, StaleRequest
 from tests.factories import make_question, make_user, valid_answer
-from tests.integration.outbox_seed import event_counts
+from tests.integration.outbox_seed import broker_message_ids, event_counts
 from tests.integration.pipeline_checks import last_event_data, scalar, statuses
 from tests.waiting import wait_until
 from workers.relay import Relay
@@ -207,6 +207,35 @@ def test_grader_errors_retry_or_fail_with_the_graders_code(
     )  # intake's row (never relayed here) and the one sent again
     failed = last_event_data(engine, fatal, "failed")
     assert (failed["failureReason"], failed["code"]) == ("GRADER_ERROR", "UPSTREAM_TIMEOUT")
+    # and the retried request waits out its backoff: notBefore in the payload
+    retrying = last_event_data(engine, retryable, "retrying")
+    payload = scalar(engine, "SELECT payload FROM outbox WHERE id = :id", id=retrying["outboxId"])
+    assert datetime.fromisoformat(payload["notBefore"]) == datetime.fromisoformat(
+        retrying["notBefore"]
+    )
+    assert scalar(engine, "SELECT CAST(:t AS timestamptz) > now()", t=payload["notBefore"]) is True
+
+
+def test_a_retried_request_is_held_by_the_broker_until_its_backoff_has_passed(
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    make_relay: Callable[..., Relay],
+    redis_url: str,
+    redis_namespace: str,
+) -> None:
+    service = CallbackService(
+        session_factory, ResultSettings(spot_check_rate=0, retry_base_seconds=60)
+    )
+    sid, rid = writing_submission(session_factory, engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE outbox SET status = 'published'"))
+    error = {"type": "timeout", "code": "T", "message": "busy", "retryable": True}
+    assert service.apply(callback(sid, rid, "error", {"error": error}), via="test") == "applied"
+    make_relay().run_once()
+    # then the message waits in the delay queue, not the queue workers take from
+    assert broker_message_ids(redis_url, redis_namespace, "grading.request") == []
+    held = broker_message_ids(redis_url, redis_namespace, "grading.request.DQ")
+    assert held == [str(last_event_data(engine, sid, "retrying")["outboxId"])]
 
 
 def test_refusals_write_nothing_but_a_stale_result_event(

@@ -184,3 +184,12 @@ def test_a_review_finalizes_once_and_one_that_outran_the_ai_result_stands_alone(
     )
     again = decide(state(S.COMPLETED), review("6.0", VstepBand.B2), request_id=REQUEST, now=NOW)
     assert again.verdict is Verdict.IGNORED
+
+
+def test_a_retryable_grader_error_fails_once_the_retry_budget_is_spent() -> None:
+    retry = GraderError("timeout", "UPSTREAM_TIMEOUT", "model timed out", retryable=True)
+    spent = state(S.RETRYING, failures=3)
+    decision = decide(spent, retry, request_id=REQUEST, now=NOW, max_retries=3)
+    assert (decision.action, decision.failure_reason) == (Action.FAIL, "MAX_RETRIES")
+    fresh = decide(state(S.PROCESSING, failures=2), retry, request_id=REQUEST, now=NOW)
+    assert fresh.action is Action.RETRY
