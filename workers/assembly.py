@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import dramatiq
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
 
+from db.clock import database_ping
+from domain.errors import InvalidInput
 from workers.actors import RetryPolicy
-from workers.broker import make_broker
+from workers.broker import broker_check, make_broker
 from workers.broker_probe import probe_for
 from workers.duties.leases import LeaseDuty, LeaseSettings
 from workers.duties.retention import RetentionDuty, RetentionSettings
@@ -19,7 +22,11 @@ from workers.duties.timeouts import TimeoutDuty
 from workers.duty_loop import Duty
 from workers.grading import GradingService
 from workers.relay import Relay, RelaySettings
+from workers.results import CallbackService, ResultSettings
 from workers.settings import Settings
+from workers.web.app import HttpDoor, make_app
+from workers.web.collector import DatabaseCollector
+from workers.web.openapi import callbacks_openapi
 
 
 def broker_from(settings: Settings) -> dramatiq.Broker:
@@ -78,3 +85,36 @@ def scheduler_duties_from(
             ),
         ),
     ]
+
+
+def callback_secret_of(settings: Settings) -> bytes:
+    """The key senders sign callbacks with; serve does not start without one."""
+    secret = settings.callback_secret.get_secret_value() if settings.callback_secret else ""
+    if not secret:
+        raise InvalidInput("CALLBACK_SECRET", "not set; serve needs it to check signed callbacks")
+    return secret.encode()
+
+
+def http_app_from(
+    settings: Settings, session_factory: sessionmaker[Session], broker: dramatiq.Broker
+) -> Starlette:
+    def database() -> None:
+        with session_factory.begin() as session:
+            database_ping(session)
+
+    public_url = settings.public_url or f"http://{settings.http_host}:{settings.http_port}"
+    return make_app(
+        HttpDoor(
+            callbacks=CallbackService(
+                session_factory,
+                ResultSettings(
+                    spot_check_rate=settings.spot_check_rate,
+                    progress_throttle_seconds=settings.progress_throttle_seconds,
+                ),
+            ),
+            secret=callback_secret_of(settings),
+            readiness={"database": database, "broker": lambda: broker_check(broker)},
+            metrics=DatabaseCollector(session_factory),
+            openapi=callbacks_openapi(public_url),
+        )
+    )

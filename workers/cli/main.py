@@ -8,7 +8,13 @@ import typer
 from alembic.util.exc import CommandError
 
 from domain.errors import VstepGradingError
-from workers.cli import db_commands, outbox_commands, process_commands, submission_commands
+from workers.cli import (
+    db_commands,
+    outbox_commands,
+    process_commands,
+    serve_command,
+    submission_commands,
+)
 from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, fail
 
 # Where `vstep-grading dev` keeps the embedded servers' data and the logs.
@@ -27,6 +33,7 @@ app.add_typer(submission_commands.app, name="submission")
 app.command("relay")(process_commands.relay)
 app.command("worker")(process_commands.worker)
 app.command("scheduler")(process_commands.scheduler)
+app.command("serve")(serve_command.serve)
 
 
 @app.command("dev")
@@ -37,7 +44,7 @@ def dev(
         False, "--exit-when-done", help="Stop everything once the demo is graded."
     ),
 ) -> None:
-    """Run relay, workers and scheduler (Procfile) with a live demo; Ctrl-C stops them all.
+    """Run relay, workers, scheduler and serve (Procfile) with a live demo; Ctrl-C stops them.
 
     A development tool: it needs the `embedded` extra (pip install 'vstep-grading[embedded]').
     """
