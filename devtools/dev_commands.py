@@ -7,6 +7,7 @@ module only when the command runs.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -87,9 +88,17 @@ def run_dev(*, state_dir: Path, demo: int, exit_when_done: bool) -> None:
             "BROKER_URL": services.redis_url,
             "LOG_FORMAT": "json",
             "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+            # serve needs a secret to check callbacks: a random one per run unless set.
+            "CALLBACK_SECRET": os.environ.get("CALLBACK_SECRET") or secrets.token_hex(32),
         }
         system = start_procfile(env, log_path)
-        console.print(f"relay, workers and scheduler running (Procfile); their logs: {log_path}")
+        console.print(
+            f"relay, workers, scheduler and serve running (Procfile); their logs: {log_path}"
+        )
+        console.print(
+            f"HTTP: http://{settings.http_host}:{settings.http_port}"
+            " (/v1/callbacks, /healthz, /readyz, /metrics, /openapi.json)"
+        )
         if demo > 0:
             engine = make_engine(database_url, application_name="vstep-grading demo")
             try:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import dramatiq
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
 
+from db.clock import database_ping
+from domain.errors import InvalidInput
 from workers.actors import RetryPolicy
 from workers.ai_grader import AiGraderClient
-from workers.broker import make_broker
+from workers.broker import broker_check, make_broker
 from workers.broker_probe import probe_for
 from workers.duties.leases import LeaseDuty, LeaseSettings
 from workers.duties.retention import RetentionDuty, RetentionSettings
@@ -22,6 +25,9 @@ from workers.grading import GradingService
 from workers.relay import Relay, RelaySettings
 from workers.results import CallbackService, ResultSettings
 from workers.settings import Settings
+from workers.web.app import HttpDoor, make_app
+from workers.web.collector import DatabaseCollector
+from workers.web.openapi import callbacks_openapi
 
 
 def broker_from(settings: Settings) -> dramatiq.Broker:
@@ -103,4 +109,31 @@ def callback_service_from(
             retry_base_seconds=settings.grading_retry_base_seconds,
             retry_cap_seconds=settings.grading_retry_cap_seconds,
         ),
+    )
+
+
+def callback_secret_of(settings: Settings) -> bytes:
+    """The key senders sign callbacks with; serve does not start without one."""
+    secret = settings.callback_secret.get_secret_value() if settings.callback_secret else ""
+    if not secret:
+        raise InvalidInput("CALLBACK_SECRET", "not set; serve needs it to check signed callbacks")
+    return secret.encode()
+
+
+def http_app_from(
+    settings: Settings, session_factory: sessionmaker[Session], broker: dramatiq.Broker
+) -> Starlette:
+    def database() -> None:
+        with session_factory.begin() as session:
+            database_ping(session)
+
+    public_url = settings.callback_url().removesuffix("/v1/callbacks")
+    return make_app(
+        HttpDoor(
+            callbacks=callback_service_from(settings, session_factory),
+            secret=callback_secret_of(settings),
+            readiness={"database": database, "broker": lambda: broker_check(broker)},
+            metrics=DatabaseCollector(session_factory),
+            openapi=callbacks_openapi(public_url),
+        )
     )

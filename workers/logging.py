@@ -17,7 +17,7 @@ import structlog
 
 # Libraries whose INFO lines an operator wants (start, ready, stop); other libraries'
 # standard-library loggers stay at WARNING unless debugging.
-LIFECYCLE_LOGGERS = ("dramatiq",)
+LIFECYCLE_LOGGERS = ("dramatiq", "uvicorn.error")
 LOG_FORMATS = ("json", "console")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 

@@ -24,3 +24,8 @@ CALLBACKS = Counter(
     "Grading callbacks by the answer they got and their kind.",
     ["status", "kind"],
 )
+HTTP_REFUSALS = Counter(
+    "vstep_http_refusals_total",
+    "HTTP requests answered with an error, by path and status (401, 413, 422, 503 ...).",
+    ["path", "status"],
+)

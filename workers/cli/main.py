@@ -13,6 +13,7 @@ from workers.cli import (
     db_commands,
     outbox_commands,
     process_commands,
+    serve_command,
     submission_commands,
 )
 from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, fail
@@ -34,6 +35,7 @@ app.add_typer(callback_commands.app, name="callback")
 app.command("relay")(process_commands.relay)
 app.command("worker")(process_commands.worker)
 app.command("scheduler")(process_commands.scheduler)
+app.command("serve")(serve_command.serve)
 
 
 @app.command("dev")
@@ -44,7 +46,7 @@ def dev(
         False, "--exit-when-done", help="Stop everything once the demo is graded."
     ),
 ) -> None:
-    """Run relay, workers and scheduler (Procfile) with a live demo; Ctrl-C stops them all.
+    """Run relay, workers, scheduler and serve (Procfile) with a live demo; Ctrl-C stops them.
 
     A development tool: it needs the `embedded` extra (pip install 'vstep-grading[embedded]').
     """

@@ -1,0 +1,67 @@
+"""`vstep-grading serve`: the HTTP server (signed callbacks, health, readiness, metrics).
+
+Assembled from settings by ``workers/assembly.py`` and run by uvicorn, which stops
+gracefully on SIGTERM or SIGINT: it stops accepting, lets requests in flight finish (at
+most SHUTDOWN_GRACE_SECONDS), then returns and the engine and broker are closed.
+"""
+
+from __future__ import annotations
+
+import structlog
+import typer
+import uvicorn
+
+from db.session import make_engine, make_session_factory
+from workers.assembly import broker_from, callback_secret_of, http_app_from
+from workers.cli.process_commands import override, stop_on_signals
+from workers.logging import configure_logging
+from workers.settings import load_settings
+
+# How long requests in flight may take to finish after SIGTERM, in seconds.
+SHUTDOWN_GRACE_SECONDS = 20
+# Database connections of the server: callbacks run in threads, at most this many at once
+# hold one (the rest wait for the pool).
+POOL_SIZE = 10
+
+
+def serve(
+    host: str | None = typer.Option(None, "--host", help="Address to listen on (env HTTP_HOST)."),
+    port: int | None = typer.Option(
+        None, "--port", help="Port to listen on (env HTTP_PORT, 1..65535)."
+    ),
+) -> None:
+    """Serve signed callbacks, /healthz, /readyz, /metrics and /openapi.json (env:
+    CALLBACK_SECRET, HTTP_HOST, HTTP_PORT, PUBLIC_URL, DATABASE_URL, BROKER_URL,
+    SPOT_CHECK_RATE, PROGRESS_THROTTLE_SECONDS). Refuses to start without CALLBACK_SECRET."""
+    settings = load_settings()
+    if host is not None:
+        settings = override(settings, "--host", "http_host", host)
+    if port is not None:
+        settings = override(settings, "--port", "http_port", port)
+    callback_secret_of(settings)  # one line and exit 2 before anything starts
+    configure_logging(settings.log_format, settings.log_level)
+    engine = make_engine(
+        settings.database_url, pool_size=POOL_SIZE, application_name="vstep-grading serve"
+    )
+    broker = broker_from(settings)
+    log = structlog.get_logger("vstep.serve")
+    log.info("serve_starting", host=settings.http_host, port=settings.http_port)
+    try:
+        app = http_app_from(settings, make_session_factory(engine), broker)
+        # uvicorn handles SIGTERM/SIGINT itself, then raises the signal again for the
+        # handler it found: ours only notes it, so we return, close up and exit 0.
+        stop_on_signals()
+        uvicorn.run(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            # Our logging is in place (stdlib records go through structlog): uvicorn
+            # must not install its own handlers, and our routes log what matters.
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        )
+    finally:
+        log.info("serve_stopped")
+        broker.close()
+        engine.dispose()
