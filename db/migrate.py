@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.util.exc import CommandError
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
@@ -104,7 +107,8 @@ def upgrade(url: URL, revision: str = "head") -> None:
     check_reachable(url)
     check_not_foreign(url)
     try:
-        command.upgrade(alembic_config(url), revision)
+        with _alembic_errors():
+            command.upgrade(alembic_config(url), revision)
     except DatabaseError as exc:
         raise DatabaseError(
             f"database {safe_url(url)}: upgrade to {revision} failed and was rolled back: {exc}",
@@ -114,7 +118,17 @@ def upgrade(url: URL, revision: str = "head") -> None:
 
 def downgrade(url: URL, revision: str) -> None:
     check_reachable(url)
-    command.downgrade(alembic_config(url), revision)
+    with _alembic_errors():
+        command.downgrade(alembic_config(url), revision)
+
+
+@contextmanager
+def _alembic_errors() -> Iterator[None]:
+    """Alembic's own refusals (an unknown revision, several heads) as our one-line error."""
+    try:
+        yield
+    except CommandError as exc:
+        raise VstepGradingError(f"migration: {exc}") from exc
 
 
 def current_revision(url: URL) -> str | None:

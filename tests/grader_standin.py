@@ -10,7 +10,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -26,6 +26,8 @@ class GraderStandIn:
     received_at: list[float] = field(default_factory=list)
     url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Called in a thread of its own with each request once answered (a grader that calls back).
+    on_request: Callable[[dict[str, Any]], None] | None = None
 
     def next_answer(self, body: dict[str, Any]) -> tuple[int, dict[str, str]]:
         with self.lock:
@@ -35,8 +37,11 @@ class GraderStandIn:
 
 
 @contextlib.contextmanager
-def grader_standin(*script: tuple[int, dict[str, str]]) -> Iterator[GraderStandIn]:
-    grader = GraderStandIn(list(script))
+def grader_standin(
+    *script: tuple[int, dict[str, str]],
+    on_request: Callable[[dict[str, Any]], None] | None = None,
+) -> Iterator[GraderStandIn]:
+    grader = GraderStandIn(list(script), on_request=on_request)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -51,6 +56,8 @@ def grader_standin(*script: tuple[int, dict[str, str]]) -> Iterator[GraderStandI
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+            if grader.on_request is not None and status < 300:
+                threading.Thread(target=grader.on_request, args=(body,), daemon=True).start()
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the test reads grader.received, not an access log

@@ -6,7 +6,6 @@ import sys
 
 import typer
 
-from db import migrate
 from db.models import Base
 from db.urls import parse_database_url, safe_url
 from domain.errors import InvalidInput
@@ -26,6 +25,8 @@ def upgrade(
     database_url: str = DatabaseUrl,
 ) -> None:
     """Migrate the database up to REVISION (default: the newest)."""
+    from db import migrate  # Alembic is slow to import; only db commands need it
+
     url = parse_database_url(database_url)
     migrate.upgrade(url, revision)
     console.print(f"database {safe_url(url)} is at {migrate.current_revision(url)}")
@@ -34,6 +35,8 @@ def upgrade(
 @app.command()
 def current(database_url: str = DatabaseUrl) -> None:
     """Print the database's current revision."""
+    from db import migrate  # Alembic is slow to import; only db commands need it
+
     url = parse_database_url(database_url)
     console.print(migrate.current_revision(url) or "base (not migrated)")
 
@@ -49,6 +52,8 @@ def downgrade(
 ) -> None:
     """Migrate the database down to REVISION, after asking (below 0001 it drops every
     shared table, other services' data included)."""
+    from db import migrate  # Alembic is slow to import; only db commands need it
+
     url = parse_database_url(database_url)
     undone = migrate.downgrade_steps(url, revision)
     if undone and not yes:
@@ -62,6 +67,8 @@ def downgrade(
 
 
 def _what_downgrade_does(database: str, revision: str, undone: list[str]) -> str:
+    from db import migrate
+
     said = f"downgrading {database} to {revision} undoes {', '.join(undone)}"
     if migrate.SHARED_SCHEMA_REVISION not in undone:
         return said

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from alembic.util.exc import CommandError
 
 from domain.errors import VstepGradingError
 from workers.cli import (
@@ -69,7 +68,7 @@ def main() -> None:
         app()
     except (InvalidInput, NotFound, ConfigError) as exc:
         raise SystemExit(_exit_code(fail(str(exc), EXIT_USAGE))) from None
-    except (VstepGradingError, CommandError) as exc:
+    except VstepGradingError as exc:
         raise SystemExit(_exit_code(fail(str(exc), EXIT_FAILURE))) from None
 
 
