@@ -12,12 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.intake import submit_in_new_transaction
-from domain.enums import QuestionFormat
-from tests.factories import make_question, make_user, valid_answer
 from tests.grader_standin import grader_standin
 from tests.integration.outbox_seed import event_counts
 from tests.integration.pipeline_checks import last_event_data, scalar, statuses, timeline
+from tests.integration.test_callbacks import writing_submission
 from tests.waiting import wait_until
 from workers.actors import RetryPolicy
 from workers.ai_grader import AiGraderClient
@@ -31,17 +29,8 @@ FAST_RETRIES = RetryPolicy(max_retries=3, min_backoff_seconds=0.05, max_backoff_
 
 
 def submit_writing(session_factory: sessionmaker[Session]) -> tuple[uuid.UUID, uuid.UUID]:
-    with session_factory.begin() as session:
-        user_id = make_user(session)
-        question_id = make_question(session, format=QuestionFormat.WRITING_TASK_2)
-    intake = submit_in_new_transaction(
-        session_factory,
-        request_id=uuid.uuid4(),
-        user_id=user_id,
-        question_id=question_id,
-        answer=valid_answer(QuestionFormat.WRITING_TASK_2),
-    )
-    return intake.submission_id, intake.request_id
+    """A writing submission fresh from intake (pending, its request in the outbox)."""
+    return writing_submission(session_factory, None, status=None)
 
 
 def test_the_grader_gets_the_documented_request_and_a_429_is_retried_after_retry_after(

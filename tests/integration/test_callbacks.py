@@ -28,9 +28,13 @@ CRITERIA = ("taskFulfillment", "organization", "vocabulary", "grammar")
 
 
 def writing_submission(
-    session_factory: sessionmaker[Session], engine: Engine, *, status: str = "processing"
+    session_factory: sessionmaker[Session],
+    engine: Engine | None,
+    *,
+    status: str | None = "processing",
 ) -> tuple[uuid.UUID, uuid.UUID]:
-    """A writing submission waiting for its grader; (submission id, request id)."""
+    """A writing submission through intake, then moved to ``status`` (None: left pending);
+    (submission id, request id)."""
     with session_factory.begin() as session:
         user_id = make_user(session)
         question_id = make_question(session, format=QuestionFormat.WRITING_TASK_1)
@@ -41,11 +45,15 @@ def writing_submission(
         question_id=question_id,
         answer=valid_answer(QuestionFormat.WRITING_TASK_1),
     )
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text("UPDATE submissions SET status = CAST(:s AS submission_status) WHERE id = :id"),
-            {"s": status, "id": intake.submission_id},
-        )
+    if status is not None:
+        assert engine is not None
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "UPDATE submissions SET status = CAST(:s AS submission_status) WHERE id = :id"
+                ),
+                {"s": status, "id": intake.submission_id},
+            )
     return intake.submission_id, intake.request_id
 
 
