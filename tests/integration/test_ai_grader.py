@@ -55,7 +55,7 @@ def test_the_grader_gets_the_documented_request_and_a_429_is_retried_after_retry
         "writing",
     )
     assert (
-        first["question"]["format"] == "writing_task_2" and "prompt" in first["question"]["content"]
+        first["question"]["format"] == "writing_task_1" and "prompt" in first["question"]["content"]
     )
     assert first["answer"]["text"] and first["callbackUrl"] == CALLBACK_URL
     # the 429 was a transient error, retried no sooner than the grader asked (1 s)
