@@ -318,3 +318,51 @@ def test_sigterm_stops_the_server_cleanly(server: ServeClient) -> None:
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0
     assert server.processes.events("serve", "serve_stopped")
+
+
+def test_every_kind_through_the_http_door_review_and_errors_included(
+    server: ServeClient, engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    # given three writing submissions waiting for their grader
+    reviewed_id, reviewed_rid = writing_in_processing(session_factory, engine)
+    retried_id, retried_rid = writing_in_processing(session_factory, engine)
+    failed_id, failed_rid = writing_in_processing(session_factory, engine)
+    with session_factory.begin() as session:
+        reviewer = make_user(session)
+    low = {"result": {"overallScore": 6.0, "confidence": 72}}
+    review = {"reviewerId": str(reviewer), "overallScore": 6.5, "band": "B2"}
+    error = {"type": "timeout", "code": "UPSTREAM_TIMEOUT", "message": "slow model"}
+    answers = [
+        # a result with medium confidence waits for review; the review finalizes it
+        server.post(callback(reviewed_id, reviewed_rid, "completed", low)),
+        server.post(callback(reviewed_id, reviewed_rid, "review", review)),
+        # a retryable error sends the request again; another fails it
+        server.post(
+            callback(retried_id, retried_rid, "error", {"error": {**error, "retryable": True}})
+        ),
+        server.post(
+            callback(failed_id, failed_rid, "error", {"error": {**error, "retryable": False}})
+        ),
+    ]
+    assert [(a.status_code, a.json()["status"]) for a in answers] == [(200, "applied")] * 4
+    statuses_by_id = dict(
+        (row[0], row[1])
+        for row in engine.connect().execute(sa.text("SELECT id, status::text FROM submissions"))
+    )
+    assert [statuses_by_id[i] for i in (reviewed_id, retried_id, failed_id)] == [
+        "completed",
+        "retrying",
+        "failed",
+    ]
+    # 0.4 * 6.0 + 0.6 * 6.5 = 6.3 -> 6.5, hybrid, the reviewer recorded
+    assert (
+        scalar(
+            engine,
+            "SELECT score::text || ' ' || grading_mode::text || ' ' || reviewer_id"
+            " FROM submissions "
+            "WHERE id = :id",
+            id=reviewed_id,
+        )
+        == f"6.5 hybrid {reviewer}"
+    )
+    assert timeline(engine, reviewed_id)[-3:] == ["review_requested", "reviewed", "completed"]
