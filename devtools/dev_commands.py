@@ -108,6 +108,9 @@ def run_dev(*, state_dir: Path, demo: int, exit_when_done: bool) -> None:
             finally:
                 engine.dispose()
             for table in summary_tables(report):
+                # A blank line first: with soft wrapping a title would run on from the
+                # previous table's last border.
+                console.print()
                 console.print(table)
         if not exit_when_done:
             console.print("the system keeps running; Ctrl-C stops every process")
