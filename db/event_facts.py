@@ -40,3 +40,14 @@ def latest_data(kind: str, key: str) -> sa.ScalarSelect[str]:
         .limit(1)
         .scalar_subquery()
     )
+
+
+def latest_kind() -> sa.ScalarSelect[str]:
+    """The kind of the submission's newest event."""
+    return (
+        sa.select(SubmissionEvent.kind)
+        .where(SubmissionEvent.submission_id == Submission.id)
+        .order_by(SubmissionEvent.occurred_at.desc(), SubmissionEvent.event_id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )

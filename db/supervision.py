@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from db.clock import clock_or_now
-from db.event_facts import count_of, last_event_at, latest_data
+from db.event_facts import count_of, last_event_at, latest_data, latest_kind
 from db.models import OutboxRow, Submission, SubmissionEvent
 from db.submissions import EVENT_TIME, TRANSITION_EVENT
 from domain.enums import OutboxStatus, SubmissionStatus
@@ -106,6 +106,8 @@ class Stalled:
     redispatch_count: int
     # The newest grading.request row's id: the message id a broker may still hold.
     last_message_id: uuid.UUID | None
+    # The kind of its newest event: grader_requested means an external grader has it.
+    last_event_kind: str | None
     attempts_made: int
     last_error: str | None
 
@@ -144,6 +146,7 @@ def submissions_stalled(
             Submission.status,
             sa.func.extract("epoch", clock - last_event).label("quiet"),
             redispatches.label("redispatches"),
+            latest_kind().label("last_kind"),
             newest_request.c.id.label("message_id"),
             count_of("processing").label("attempts"),
             latest_data("error", "error").label("last_error"),
@@ -174,6 +177,7 @@ def submissions_stalled(
             stalled_seconds=float(row.quiet),
             redispatch_count=int(row.redispatches),
             last_message_id=row.message_id,
+            last_event_kind=row.last_kind,
             attempts_made=int(row.attempts),
             last_error=row.last_error,
         )

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# The event a worker writes when an external grader took a request (workers/grading.py).
+EVENT_GRADER_REQUESTED = "grader_requested"
+
 
 class StallAction(StrEnum):
     # The broker still holds its message: a backlog, not a loss.
@@ -19,10 +22,17 @@ class StallAction(StrEnum):
 
 
 def stall_action(
-    *, held_by_broker: bool, redispatch_count: int, max_redispatch: int
+    *,
+    held_by_broker: bool,
+    redispatch_count: int,
+    max_redispatch: int,
+    awaiting_grader: bool = False,
 ) -> StallAction:
+    """``awaiting_grader``: its newest event says an external grader took the request. A
+    slow grader is no lost message: once asked often enough it is left to its deadline
+    (the timeout duty) rather than failed as stalled before its SLA is up."""
     if held_by_broker:
         return StallAction.WAIT
     if redispatch_count >= max_redispatch:
-        return StallAction.FAIL
+        return StallAction.WAIT if awaiting_grader else StallAction.FAIL
     return StallAction.REDISPATCH

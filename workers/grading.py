@@ -36,6 +36,7 @@ from domain.failures import BAD_INPUT, INTERNAL_ERROR, MAX_RETRIES
 from domain.messages import GradingRequest
 from domain.objective import grade_objective
 from domain.results import AiResult, SubmissionState, Verdict, decide
+from domain.supervision import EVENT_GRADER_REQUESTED
 from workers import metrics
 from workers.ai_grader import AiGraderClient, GraderRefused, GraderRequest
 from workers.duty_loop import Outage
@@ -337,7 +338,7 @@ class GradingService:
         submission_event_append(
             session,
             submission_id=submission.id,
-            kind="grader_requested",
+            kind=EVENT_GRADER_REQUESTED,
             data={
                 "grader": self.ai_grader.url,
                 "attempt": delivery.attempt,

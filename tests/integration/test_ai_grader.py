@@ -132,11 +132,20 @@ def test_a_grader_that_never_calls_back_is_asked_again_by_the_stall_duty(
         broker.join("grading.request", timeout=10_000)
         # when no result has come for the stall window
         now = scalar(engine, "SELECT now()") + timedelta(seconds=121)
-        stalls = StallDuty(session_factory, RedisProbe(broker), StallSettings(stall_seconds=120))
+        stalls = StallDuty(
+            session_factory,
+            RedisProbe(broker),
+            StallSettings(stall_seconds=120, max_redispatch=1),
+        )
         assert stalls.run_once(now=now) == 1
         relay.run_once()
         # then the request goes to the grader again, for the same request id
         wait_until(lambda: len(grader.received) == 2, timeout=20)
+        broker.join("grading.request", timeout=10_000)
+        # and once asked as often as allowed, a silent grader is left to the deadline: the
+        # submission is not failed as stalled before its SLA is up
+        later = scalar(engine, "SELECT now()") + timedelta(seconds=121)
+        assert stalls.run_once(now=later) == 0
     assert grader.received[1]["requestId"] == grader.received[0]["requestId"]
     assert event_counts(engine, "redispatched") == {sid: 1}
     with engine.connect() as conn:

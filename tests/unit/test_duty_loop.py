@@ -91,3 +91,18 @@ def test_a_full_batch_runs_again_at_once_and_a_short_one_waits_the_interval() ->
     assert duty.seen[:3] == ["run", "run", "run"]
     assert duty.seen[3] == "wait" and duty.seen[-1] == "run"
     assert all(0 < w <= 0.05 for w in waits)
+
+
+def test_a_slow_external_grader_is_left_to_its_deadline_not_failed_as_stalled() -> None:
+    from domain.supervision import StallAction, stall_action
+
+    def action(**kwargs: Any) -> StallAction:
+        return stall_action(max_redispatch=3, **kwargs)
+
+    assert action(held_by_broker=True, redispatch_count=0) is StallAction.WAIT
+    assert action(held_by_broker=False, redispatch_count=2) is StallAction.REDISPATCH
+    assert action(held_by_broker=False, redispatch_count=3) is StallAction.FAIL
+    assert (
+        action(held_by_broker=False, redispatch_count=3, awaiting_grader=True)
+        is StallAction.WAIT
+    )

@@ -24,7 +24,7 @@ from db.supervision import EVENT_REDISPATCHED, Stalled, duty_lock, submissions_s
 from domain.enums import SubmissionStatus
 from domain.failures import STALLED
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST
-from domain.supervision import StallAction, stall_action
+from domain.supervision import EVENT_GRADER_REQUESTED, StallAction, stall_action
 from workers.broker_probe import BrokerProbe
 from workers.routes import ROUTES
 
@@ -81,6 +81,7 @@ class StallDuty:
                         held_by_broker=str(stalled.last_message_id) in held,
                         redispatch_count=stalled.redispatch_count,
                         max_redispatch=self.settings.max_redispatch,
+                        awaiting_grader=stalled.last_event_kind == EVENT_GRADER_REQUESTED,
                     )
                     if action is not StallAction.WAIT:
                         self.act(session, stalled, action)
