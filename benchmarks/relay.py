@@ -43,7 +43,7 @@ from benchmarks.common import (
 )
 from db.intake import submit_in_new_transaction
 from db.models import OutboxRow, Question, Submission
-from db.outbox import ClaimedRow, SubmissionFacts
+from db.outbox import ClaimedRow
 from devtools.demo_data import DemoQuestion, create_demo_content, demo_answer
 from domain.enums import QuestionFormat
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST
@@ -271,23 +271,7 @@ def load_pending(db: Database) -> list[ClaimedRow]:
             .join(Question, Question.id == Submission.question_id)
             .order_by(OutboxRow.created_at)
         )
-        return [
-            ClaimedRow(
-                id=row.id,
-                submission_id=row.submission_id,
-                message_type=row.message_type,
-                payload=row.payload,
-                attempts=row.attempts,
-                created_at=row.created_at,
-                submission=SubmissionFacts(
-                    request_id=row.request_id,
-                    user_id=row.user_id,
-                    skill=row.skill,
-                    question_skill=row.question_skill,
-                ),
-            )
-            for row in rows
-        ]
+        return [ClaimedRow.from_row(row) for row in rows]
 
 
 def time_bare_broker(broker: dramatiq.Broker, claimed: Sequence[ClaimedRow]) -> float:

@@ -69,6 +69,25 @@ class ClaimedRow:
     created_at: datetime
     submission: SubmissionFacts
 
+    @classmethod
+    def from_row(cls, row: sa.Row[Any]) -> ClaimedRow:
+        """From a row with the outbox columns and the submission's request_id, user_id,
+        skill and question_skill."""
+        return cls(
+            id=row.id,
+            submission_id=row.submission_id,
+            message_type=row.message_type,
+            payload=row.payload,
+            attempts=row.attempts,
+            created_at=row.created_at,
+            submission=SubmissionFacts(
+                request_id=row.request_id,
+                user_id=row.user_id,
+                skill=row.skill,
+                question_skill=row.question_skill,
+            ),
+        )
+
 
 @dataclass(frozen=True)
 class PublishFailure:
@@ -135,23 +154,7 @@ def outbox_claim_batch(
             Question.skill.label("question_skill"),
         )
     )
-    rows = [
-        ClaimedRow(
-            id=row.id,
-            submission_id=row.submission_id,
-            message_type=row.message_type,
-            payload=row.payload,
-            attempts=row.attempts,
-            created_at=row.created_at,
-            submission=SubmissionFacts(
-                request_id=row.request_id,
-                user_id=row.user_id,
-                skill=row.skill,
-                question_skill=row.question_skill,
-            ),
-        )
-        for row in result
-    ]
+    rows = [ClaimedRow.from_row(row) for row in result]
     rows.sort(key=lambda row: row.created_at)
     return rows
 
