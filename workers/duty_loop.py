@@ -99,10 +99,6 @@ class Outage:
         self.attempts = 0
         self.pause = self.first_pause
 
-    @property
-    def ongoing(self) -> bool:
-        return self.started is not None
-
 
 @dataclass
 class DutyLoop:
