@@ -8,28 +8,16 @@ The payload is always rebuilt from the submission row, the system of record.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from db.models import OutboxRow, Submission, SubmissionEvent
-from domain.enums import Skill
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST, GradingRequest
-from domain.sla import DEFAULT_SLA
 
 AGGREGATE_TYPE = "submission"
 EVENT_SUBMITTED = "submitted"
-
-
-def sla_deadline(sla: Mapping[Skill, timedelta] = DEFAULT_SLA) -> sa.ColumnElement[Any]:
-    """``now() + SLA(skill)`` of the submission row, on the database's clock."""
-    return sa.func.now() + sa.case(
-        {skill: sa.literal(span, sa.Interval()) for skill, span in sla.items()},
-        value=Submission.skill,
-    )
 
 
 def outbox_add_grading_request(

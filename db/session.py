@@ -38,4 +38,3 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commits on success, rolls back on any error."""
     with factory.begin() as session:
         yield session
-

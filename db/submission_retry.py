@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from db.clock import clock_or_now
-from db.dispatch import sla_deadline, submission_redispatch
+from db.dispatch import submission_redispatch
 from db.event_facts import last_event_at, latest_data
 from db.models import Submission
 from db.submissions import submission_event_append, submission_transition
@@ -61,14 +61,20 @@ def submission_reopen(
     data: Mapping[str, Any] | None = None,
 ) -> bool:
     """failed -> pending with a fresh deadline and an operator_retried event; True if moved."""
-    previous = session.execute(
-        sa.select(latest_data("failed", "failureReason")).where(Submission.id == id)
-    ).scalar_one_or_none()
+    found = session.execute(
+        sa.select(latest_data("failed", "failureReason"), Submission.skill, sa.func.now()).where(
+            Submission.id == id
+        )
+    ).one_or_none()
+    if found is None:
+        return False
+    previous, skill, now = found
     return submission_transition(
         session,
         id=id,
         to=_S.PENDING,
-        values={"deadline": sla_deadline(sla), "completed_at": None, "is_late": False},
+        # The SLA runs on the database's clock, from the reopening transaction's start.
+        values={"deadline": now + sla[skill], "completed_at": None, "is_late": False},
         data={
             "by": by,
             "note": note,

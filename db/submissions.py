@@ -1,26 +1,37 @@
 """Named queries on submissions and their append-only event log.
 
-Every status change is one guarded UPDATE (``WHERE status IN allowed_sources``) plus
-its event, in the caller's transaction: a transition that is not allowed changes
-nothing, because duplicate and late deliveries are normal.
+Every status change is one statement: a guarded UPDATE (``WHERE status IN
+allowed_sources``) and the INSERT of its event, in the caller's transaction. A
+transition that is not allowed changes nothing, because duplicate and late deliveries
+are normal.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from db.models import Submission, SubmissionEvent
+from db.statements import column_value, execute, jsonb
 from domain.enums import SubmissionStatus
-from domain.states import allowed_sources
+from domain.states import allowed_sources, can_transition
 
 # now() is the transaction's start: several events of one transaction would tie and the
 # timeline would lose its order, so events take the wall clock of their own insert.
 EVENT_TIME = sa.func.clock_timestamp()
+
+_EVENT_APPEND = (
+    "INSERT INTO submission_events (submission_id, kind, data, occurred_at) "
+    "VALUES (%(id)s, %(kind)s, %(data)s, clock_timestamp())"
+)
+_SUBMISSION_COLUMNS = frozenset(column.name for column in Submission.__table__.columns)
 
 # The event kind each transition appends (pipeline.md "Event kinds").
 TRANSITION_EVENT: Mapping[SubmissionStatus, str] = {
@@ -39,14 +50,21 @@ TRANSITION_EVENT: Mapping[SubmissionStatus, str] = {
 def submission_event_append(
     session: Session, *, submission_id: uuid.UUID, kind: str, data: Mapping[str, Any] | None = None
 ) -> None:
-    session.execute(
-        sa.insert(SubmissionEvent).values(
-            submission_id=submission_id,
-            kind=kind,
-            data=dict(data) if data is not None else None,
-            occurred_at=EVENT_TIME,
-        )
+    execute(
+        session,
+        _EVENT_APPEND,
+        {"id": submission_id, "kind": kind, "data": jsonb(data)},
     )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transition of a walk: the state entered, and its event."""
+
+    to: SubmissionStatus
+    data: Mapping[str, Any] | None = None
+    # The event kind, when not the transition's own (TRANSITION_EVENT).
+    kind: str | None = None
 
 
 def submission_transition(
@@ -59,18 +77,71 @@ def submission_transition(
     event_kind: str | None = None,
 ) -> bool:
     """Move one submission to ``to`` if its state allows; True when it moved."""
-    moved = session.execute(
-        sa.update(Submission)
-        .where(Submission.id == id, Submission.status.in_(allowed_sources(to)))
-        .values(status=to, updated_at=sa.func.now(), **dict(values or {}))
-        .returning(Submission.id)
-    ).scalar_one_or_none()
-    if moved is None:
-        return False
-    submission_event_append(
-        session, submission_id=id, kind=event_kind or TRANSITION_EVENT[to], data=data
-    )
-    return True
+    return submission_walk(session, id=id, steps=[Step(to, data, event_kind)], values=values)
+
+
+def submission_walk(
+    session: Session,
+    *,
+    id: uuid.UUID,
+    steps: Sequence[Step],
+    values: Mapping[str, Any] | None = None,
+) -> bool:
+    """Take a submission through ``steps`` (e.g. queued -> processing -> completed) and
+    append each step's event, in ONE statement; True when it moved.
+
+    The guard is the first step's: every later step must be allowed from the one before,
+    so the walk moves exactly when the transitions one by one would all have moved.
+    ``values`` are further columns set on the submission at the end of the walk.
+    """
+    if not steps:
+        return True
+    sources = allowed_sources(steps[0].to)
+    for before, after in itertools.pairwise(steps):
+        if not can_transition(before.to, after.to):
+            raise ValueError(f"a walk cannot go {before.to} -> {after.to}")
+    columns = tuple(values or ())
+    params: dict[str, Any] = {
+        "id": id,
+        "to": steps[-1].to.value,
+        "sources": [source.value for source in sorted(sources)],
+        "kinds": [step.kind or TRANSITION_EVENT[step.to] for step in steps],
+        "datas": [jsonb(step.data) for step in steps],
+    }
+    for column, value in (values or {}).items():
+        params[f"v_{column}"] = column_value(value)
+    moved = execute(session, _walk_sql(columns), params).first()
+    return moved is not None
+
+
+def submission_walk_sql(columns: tuple[str, ...]) -> str:
+    """The walk's statement as a CTE body (``moved`` and ``walked``), for statements that
+    write more in the same round trip (db/completion.py)."""
+    unknown = set(columns) - _SUBMISSION_COLUMNS
+    if unknown:
+        raise ValueError(f"not columns of submissions: {sorted(unknown)}")
+    sets = "".join(f", {column} = %(v_{column})s" for column in columns)
+    return f"""
+        moved AS (
+            UPDATE submissions SET status = %(to)s, updated_at = now(){sets}
+            WHERE id = %(id)s AND status = ANY(%(sources)s::submission_status[])
+            RETURNING id, user_id, skill
+        ),
+        walked AS (
+            INSERT INTO submission_events (submission_id, kind, data, occurred_at)
+            -- One statement inserts them all: the step number keeps their times apart,
+            -- so the timeline keeps the walk's order.
+            SELECT moved.id, step.kind, step.data,
+                   clock_timestamp() + step.n * interval '1 microsecond'
+            FROM moved, unnest(%(kinds)s::varchar[], %(datas)s::jsonb[])
+                WITH ORDINALITY AS step(kind, data, n)
+            RETURNING submission_id
+        )"""
+
+
+@functools.cache
+def _walk_sql(columns: tuple[str, ...]) -> str:
+    return f"WITH {submission_walk_sql(columns)} SELECT id FROM moved"
 
 
 def submission_transition_many(

@@ -38,9 +38,7 @@ def parse_database_url(raw: str) -> URL:
     if not url.database:
         raise InvalidInput("DATABASE_URL", f"names no database: {hide_password(raw)}")
     if url.port is not None and url.port not in PORT_RANGE:
-        raise InvalidInput(
-            "DATABASE_URL", f"port {url.port} is out of range: {hide_password(raw)}"
-        )
+        raise InvalidInput("DATABASE_URL", f"port {url.port} is out of range: {hide_password(raw)}")
     _check_libpq_accepts(url)
     return url.set(drivername="postgresql+psycopg")
 
