@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from db.models import Question, Submission, SubmissionDetail
+from db.statements import execute
 from domain.enums import QuestionFormat, Skill, SubmissionStatus
 
 
@@ -30,6 +30,21 @@ class GradingInput:
     question_format: QuestionFormat
     question_content: dict[str, Any]
     answer_key: dict[str, Any] | None
+    # The database's clock at the start of the locking transaction.
+    now: datetime
+
+
+# The database clock comes with the lock: completed_at is compared with the deadline,
+# which the database stamped, and reading it costs no round trip of its own.
+_LOCK_FOR_GRADING = """
+    SELECT s.id, s.user_id, s.skill, s.status, s.request_id, s.attempt, s.created_at,
+           s.deleted_at, s.deadline, d.answer, q.format, q.content, q.answer_key, now()
+    FROM submissions s
+    JOIN questions q ON q.id = s.question_id
+    LEFT JOIN submission_details d ON d.submission_id = s.id
+    WHERE s.id = %(id)s
+    FOR UPDATE OF s
+"""
 
 
 def submission_lock_for_grading(session: Session, *, id: uuid.UUID) -> GradingInput | None:
@@ -37,25 +52,22 @@ def submission_lock_for_grading(session: Session, *, id: uuid.UUID) -> GradingIn
 
     A soft-deleted submission is returned too, so the worker can say why it left it alone.
     """
-    row = session.execute(
-        sa.select(
-            Submission.id,
-            Submission.user_id,
-            Submission.skill,
-            Submission.status,
-            Submission.request_id,
-            Submission.attempt,
-            Submission.created_at,
-            Submission.deleted_at,
-            Submission.deadline,
-            SubmissionDetail.answer,
-            Question.format,
-            Question.content,
-            Question.answer_key,
-        )
-        .join(Question, Question.id == Submission.question_id)
-        .outerjoin(SubmissionDetail, SubmissionDetail.submission_id == Submission.id)
-        .where(Submission.id == id)
-        .with_for_update(of=Submission)
-    ).one_or_none()
-    return GradingInput(*row) if row is not None else None
+    row = execute(session, _LOCK_FOR_GRADING, {"id": id}).first()
+    if row is None:
+        return None
+    return GradingInput(
+        id=row.id,
+        user_id=row.user_id,
+        skill=Skill(row.skill),
+        status=SubmissionStatus(row.status),
+        request_id=row.request_id,
+        attempt=row.attempt,
+        created_at=row.created_at,
+        deleted_at=row.deleted_at,
+        deadline=row.deadline,
+        answer=row.answer,
+        question_format=QuestionFormat(row.format),
+        question_content=row.content,
+        answer_key=row.answer_key,
+        now=row.now.astimezone(UTC),
+    )

@@ -1,111 +1,169 @@
-"""Named queries of learner progress: the score row and the user_progress upsert.
+"""Named queries of learner progress: the user_progress row, locked with what it needs.
 
-Both happen in the completing transaction. The user_progress row is locked first, so
-two submissions of one learner and skill completing at once update it one after the
-other, and the score rows get a creation order that matches.
+A completing transaction locks the learner's user_progress row for the skill before it
+writes the score row (db/completion.py), so two submissions of one learner and skill
+completing at once update it one after the other, and the score rows get a creation
+order that matches.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from db.models import UserGoal, UserProgress, UserSkillScore
+from db.statements import execute
 from domain import progress as rules
-from domain.enums import Skill
-from domain.progress import RECENT_WINDOW
+from domain.enums import QuestionLevel, Skill, StreakDirection, VstepBand
+from domain.progress import RECENT_WINDOW, Progress
+
+# The skill's recent scores (newest first) and, for a learner with goals, every skill's,
+# read with the lock in one round trip.
+#
+# Under READ COMMITTED the reads see the statement's snapshot, taken before any wait for
+# the lock: if another completion held the row and committed meanwhile, its score is
+# not in them. The row's version says so: the locked row is the newest version, while
+# the sub-select sees the snapshot's. A difference sends the caller to read again.
+_LOCK = f"""
+    SELECT p.id, p.current_level, p.scaffold_level, p.streak_count, p.streak_direction,
+           p.attempt_count,
+           p.xmin::text = (SELECT seen.xmin::text FROM user_progress seen WHERE seen.id = p.id)
+               AS fresh,
+           ARRAY(
+               SELECT s.score FROM user_skill_scores s
+               WHERE s.user_id = p.user_id AND s.skill = p.skill
+               ORDER BY s.created_at DESC, s.id DESC LIMIT {RECENT_WINDOW}
+           ) AS recent,
+           {{goal_scores}} AS goal_scores
+    FROM user_progress p
+    WHERE p.user_id = %(user_id)s AND p.skill = %(skill)s
+    FOR UPDATE OF p
+"""
+_GOAL_SCORES = f"""
+    CASE WHEN EXISTS (SELECT 1 FROM user_goals g WHERE g.user_id = %(user_id)s) THEN (
+        SELECT coalesce(jsonb_object_agg(per_skill.skill, per_skill.scores), '{{}}'::jsonb)
+        FROM (
+            SELECT ranked.skill, jsonb_agg(ranked.score::text ORDER BY ranked.n) AS scores
+            FROM (
+                SELECT s.skill, s.score, row_number() OVER (
+                    PARTITION BY s.skill ORDER BY s.created_at DESC, s.id DESC
+                ) AS n
+                FROM user_skill_scores s WHERE s.user_id = %(user_id)s
+            ) ranked
+            WHERE ranked.n <= {RECENT_WINDOW}
+            GROUP BY ranked.skill
+        ) per_skill
+    ) END"""
+_LOCK_AND_READ = _LOCK.format(goal_scores=_GOAL_SCORES)
+_REREAD = f"""
+    SELECT ARRAY(
+               SELECT s.score FROM user_skill_scores s
+               WHERE s.user_id = %(user_id)s AND s.skill = %(skill)s
+               ORDER BY s.created_at DESC, s.id DESC LIMIT {RECENT_WINDOW}
+           ) AS recent,
+           {_GOAL_SCORES} AS goal_scores
+"""
+_CREATE = """
+    INSERT INTO user_progress (user_id, skill, current_level)
+    VALUES (%(user_id)s, %(skill)s, %(level)s)
+    ON CONFLICT (user_id, skill) DO NOTHING
+"""
 
 
-def progress_record_score(
-    session: Session, *, submission_id: uuid.UUID, user_id: uuid.UUID, skill: Skill, score: Decimal
-) -> bool:
-    """Count a completed submission once; False when it was already counted."""
-    session.execute(
-        insert(UserProgress)
-        .values(user_id=user_id, skill=skill, current_level=rules.level_from_recent([score]))
-        .on_conflict_do_nothing(index_elements=["user_id", "skill"])
+@dataclass(frozen=True)
+class LockedProgress:
+    """The learner's progress row, locked, with the scores the next update needs."""
+
+    id: uuid.UUID
+    progress: Progress
+    # The skill's scores so far, oldest first (at most RECENT_WINDOW).
+    earlier: list[Decimal]
+    # Every skill's recent scores, oldest first, when the learner has goals; else None.
+    goal_scores: dict[Skill, list[Decimal]] | None
+
+    def after(self, skill: Skill, score: Decimal) -> tuple[Progress, VstepBand | None]:
+        """The row after ``score``, and the band the learner's goals now estimate."""
+        updated = rules.record_score(skill, self.progress, self.earlier, score)
+        if self.goal_scores is None:
+            return updated, None
+        scores = {**self.goal_scores, skill: [*self.earlier, score]}
+        band = rules.estimated_band({s: rules.skill_mean(v) for s, v in scores.items() if v})
+        return updated, band
+
+
+def progress_lock(session: Session, *, user_id: uuid.UUID, skill: Skill) -> LockedProgress:
+    """Lock (creating it if need be) the learner's row for ``skill``, with its scores."""
+    params = {"user_id": user_id, "skill": skill.value}
+    row = execute(session, _LOCK_AND_READ, params).first()
+    if row is None:
+        # The first score of this skill. The level is a placeholder: the update sets it.
+        execute(session, _CREATE, {**params, "level": QuestionLevel.A1.value})
+        row = execute(session, _LOCK_AND_READ, params).first()
+        assert row is not None, "user_progress row vanished under its lock"
+    recent, goal_scores = row.recent, row.goal_scores
+    if not row.fresh:
+        again = execute(session, _REREAD, params).one()
+        recent, goal_scores = again.recent, again.goal_scores
+    return LockedProgress(
+        id=row.id,
+        progress=Progress(
+            current_level=QuestionLevel(row.current_level),
+            scaffold_level=row.scaffold_level,
+            streak_count=row.streak_count,
+            streak_direction=(
+                StreakDirection(row.streak_direction) if row.streak_direction else None
+            ),
+            attempt_count=row.attempt_count,
+        ),
+        earlier=list(reversed(recent)),
+        goal_scores=_goal_scores(goal_scores),
     )
-    progress = session.execute(
-        sa.select(UserProgress)
-        .where(UserProgress.user_id == user_id, UserProgress.skill == skill)
-        .with_for_update()
-    ).scalar_one()
-    inserted = session.execute(
-        insert(UserSkillScore)
-        .values(
-            user_id=user_id,
-            skill=skill,
-            submission_id=submission_id,
-            score=score,
-            created_at=sa.func.clock_timestamp(),
-        )
-        .on_conflict_do_nothing(index_elements=["submission_id"])
-        .returning(UserSkillScore.id)
-    ).scalar_one_or_none()
-    if inserted is None:
-        return False
-    recent = _recent_scores(session, user_id=user_id, skill=skill)
-    previous = recent[-2] if len(recent) >= 2 else None
-    direction, count = rules.next_streak(
-        previous, progress.streak_direction, progress.streak_count, score
-    )
-    level = rules.level_from_recent(recent)
-    scaffold = (
-        rules.initial_scaffold_level(level)
-        if progress.attempt_count == 0
-        else progress.scaffold_level
-    )
-    progress.streak_direction = direction
-    progress.streak_count = count
-    progress.current_level = level
-    progress.scaffold_level = rules.next_scaffold_level(skill, scaffold, recent)
-    progress.attempt_count = progress.attempt_count + 1
-    _update_estimated_band(session, user_id=user_id)
-    session.flush()
-    return True
 
 
-def _recent_scores(session: Session, *, user_id: uuid.UUID, skill: Skill) -> list[Decimal]:
-    """The last RECENT_WINDOW scores, oldest first."""
-    newest_first = session.execute(
-        sa.select(UserSkillScore.score)
-        .where(UserSkillScore.user_id == user_id, UserSkillScore.skill == skill)
-        .order_by(UserSkillScore.created_at.desc(), UserSkillScore.id.desc())
-        .limit(RECENT_WINDOW)
-    ).scalars()
-    return list(reversed(list(newest_first)))
+def progress_update_sql() -> str:
+    """The CTE that writes the row ``after`` computed, once the score row is in (``scored``)."""
+    return """
+        progressed AS (
+            UPDATE user_progress
+            SET current_level = %(p_level)s, scaffold_level = %(p_scaffold)s,
+                streak_count = %(p_streak_count)s, streak_direction = %(p_streak_direction)s,
+                attempt_count = %(p_attempts)s, updated_at = now()
+            WHERE id = %(p_id)s AND EXISTS (SELECT 1 FROM scored)
+        )"""
 
 
-def _update_estimated_band(session: Session, *, user_id: uuid.UUID) -> None:
-    """Refresh the learner's goals (if any) with the band their recent scores show."""
-    has_goal = session.execute(
-        sa.select(sa.literal(1)).where(UserGoal.user_id == user_id).limit(1)
-    ).first()
-    if has_goal is None:
-        return
-    ranked = (
-        sa.select(
-            UserSkillScore.skill,
-            UserSkillScore.score,
-            sa.func.row_number()
-            .over(partition_by=UserSkillScore.skill, order_by=UserSkillScore.created_at.desc())
-            .label("n"),
-        )
-        .where(UserSkillScore.user_id == user_id)
-        .subquery()
-    )
-    means = session.execute(
-        sa.select(ranked.c.skill, sa.func.avg(ranked.c.score))
-        .where(ranked.c.n <= RECENT_WINDOW)
-        .group_by(ranked.c.skill)
-    ).all()
-    band = rules.estimated_band({Skill(skill): Decimal(mean) for skill, mean in means})
-    session.execute(
-        sa.update(UserGoal)
-        .where(UserGoal.user_id == user_id)
-        .values(current_estimated_band=band.value if band else None)
-    )
+def goals_update_sql() -> str:
+    return """
+        goals AS (
+            UPDATE user_goals SET current_estimated_band = %(g_band)s, updated_at = now()
+            WHERE user_id = %(p_user_id)s AND EXISTS (SELECT 1 FROM scored)
+        )"""
+
+
+def progress_update_params(
+    locked: LockedProgress, user_id: uuid.UUID, updated: Progress, band: VstepBand | None
+) -> dict[str, Any]:
+    assert updated.current_level is not None
+    return {
+        "p_id": locked.id,
+        "p_user_id": user_id,
+        "p_level": updated.current_level.value,
+        "p_scaffold": updated.scaffold_level,
+        "p_streak_count": updated.streak_count,
+        "p_streak_direction": (
+            updated.streak_direction.value if updated.streak_direction else None
+        ),
+        "p_attempts": updated.attempt_count,
+        "g_band": band.value if band else None,
+    }
+
+
+def _goal_scores(value: Mapping[str, Sequence[str]] | None) -> dict[Skill, list[Decimal]] | None:
+    if value is None:
+        return None
+    # Read newest first; the rules take them oldest first.
+    return {Skill(skill): [Decimal(s) for s in reversed(scores)] for skill, scores in value.items()}

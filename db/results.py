@@ -21,11 +21,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from db.completion import submission_complete
 from db.dispatch import submission_redispatch
 from db.event_facts import count_of
 from db.models import ProcessedCallback, Submission, SubmissionDetail, SubmissionEvent
-from db.progress import progress_record_score
-from db.submissions import submission_event_append, submission_transition
+from db.submissions import Step, submission_event_append, submission_transition
 from domain.enums import Skill, SubmissionStatus, VstepBand
 from domain.failures import TIMEOUT
 from domain.results import (
@@ -164,29 +164,35 @@ def result_apply(
         assert isinstance(incoming, ProgressNote)
         data = {"progress": incoming.progress, "message": incoming.message, **where}
         submission_event_append(session, submission_id=sid, kind="progress", data=data)
-    elif action in (Action.COMPLETE, Action.REVIEW):
+    elif action is Action.COMPLETE:
+        assert isinstance(incoming, AiResult)
+        steps = [
+            *steps_to_processing(status, where),
+            Step(_S.COMPLETED, _ai_event(incoming, decision, where)),
+        ]
+        _complete(
+            session, submission, decision, now, steps, ai_result_document(incoming, decision, now)
+        )
+    elif action is Action.REVIEW:
         assert isinstance(incoming, AiResult)
         advance_to_processing(session, id=sid, status=status, data=where)
         _store_ai_result(session, sid, incoming, decision, now)
-        if action is Action.COMPLETE:
-            _complete(session, submission, decision, now, _ai_event(incoming, decision, where))
-        else:
-            submission_transition(
-                session,
-                id=sid,
-                to=_S.REVIEW_PENDING,
-                values=_scores(decision, confidence=incoming.confidence),
-                data={**_ai_event(incoming, decision, where), "priority": _priority(decision)},
+        submission_transition(
+            session,
+            id=sid,
+            to=_S.REVIEW_PENDING,
+            values=_scores(decision, confidence=incoming.confidence),
+            data={**_ai_event(incoming, decision, where), "priority": _priority(decision)},
+        )
+        if decision.spot_check:
+            submission_event_append(
+                session, submission_id=sid, kind="spot_check", data={"priority": "medium"}
             )
-            if decision.spot_check:
-                submission_event_append(
-                    session, submission_id=sid, kind="spot_check", data={"priority": "medium"}
-                )
     elif action is Action.FINALIZE:
         assert isinstance(incoming, HumanReview)
         if status != _S.REVIEW_PENDING:
             advance_to_processing(session, id=sid, status=status, data=where)
-        _store_review(session, sid, incoming, decision, now)
+        document = _review_document(session, sid, incoming, decision, now)
         submission_event_append(
             session,
             submission_id=sid,
@@ -200,12 +206,14 @@ def result_apply(
                 **where,
             },
         )
+        completed = {"score": _float(decision.score), "band": _band(decision.band), **where}
         _complete(
             session,
             submission,
             decision,
             now,
-            {"score": _float(decision.score), "band": _band(decision.band), **where},
+            [Step(_S.COMPLETED, completed)],
+            document,
             reviewer_id=incoming.reviewer_id,
         )
     elif action is Action.FAIL:
@@ -265,22 +273,29 @@ def _complete(
     submission: LockedSubmission,
     decision: Decision,
     now: datetime,
-    event: Mapping[str, Any],
+    steps: list[Step],
+    document: dict[str, Any],
     *,
     reviewer_id: uuid.UUID | None = None,
 ) -> None:
     values = {**_scores(decision), "completed_at": now}
     if reviewer_id is not None:
         values["reviewer_id"] = reviewer_id
-    submission_transition(session, id=submission.id, to=_S.COMPLETED, values=values, data=event)
-    if decision.score is not None:
-        progress_record_score(
-            session,
-            submission_id=submission.id,
-            user_id=submission.user_id,
-            skill=submission.skill,
-            score=decision.score,
-        )
+    submission_complete(
+        session,
+        id=submission.id,
+        user_id=submission.user_id,
+        skill=submission.skill,
+        steps=steps,
+        values=values,
+        result=document,
+        score=decision.score,
+    )
+
+
+def steps_to_processing(status: SubmissionStatus, data: Mapping[str, Any]) -> list[Step]:
+    """The steps from ``status`` into processing, each with ``data`` on its event."""
+    return [Step(step, data) for step in PATH_TO_PROCESSING.get(status, ())]
 
 
 def _scores(decision: Decision, *, confidence: int | None = None) -> dict[str, Any]:
@@ -335,9 +350,10 @@ def _store_ai_result(
     _set_result(session, sid, ai_result_document(result, decision, now))
 
 
-def _store_review(
+def _review_document(
     session: Session, sid: uuid.UUID, review: HumanReview, decision: Decision, now: datetime
-) -> None:
+) -> dict[str, Any]:
+    """The result document of a review: the AI's, the reviewer's and the final one."""
     previous = session.execute(
         sa.select(SubmissionDetail.result).where(SubmissionDetail.submission_id == sid)
     ).scalar_one_or_none()
@@ -365,7 +381,7 @@ def _store_review(
         "human": human,
         "final": final,
     }
-    _set_result(session, sid, document)
+    return document
 
 
 def _store_late(

@@ -96,22 +96,28 @@ def submission_walk(
     """
     if not steps:
         return True
-    sources = allowed_sources(steps[0].to)
+    params = submission_walk_params(id=id, steps=steps, values=values)
+    moved = execute(session, _walk_sql(tuple(values or ())), params).first()
+    return moved is not None
+
+
+def submission_walk_params(
+    *, id: uuid.UUID, steps: Sequence[Step], values: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The parameters of ``submission_walk_sql``; ValueError for a walk the map forbids."""
     for before, after in itertools.pairwise(steps):
         if not can_transition(before.to, after.to):
             raise ValueError(f"a walk cannot go {before.to} -> {after.to}")
-    columns = tuple(values or ())
     params: dict[str, Any] = {
         "id": id,
         "to": steps[-1].to.value,
-        "sources": [source.value for source in sorted(sources)],
+        "sources": _source_values(steps[0].to),
         "kinds": [step.kind or TRANSITION_EVENT[step.to] for step in steps],
         "datas": [jsonb(step.data) for step in steps],
     }
     for column, value in (values or {}).items():
         params[f"v_{column}"] = column_value(value)
-    moved = execute(session, _walk_sql(columns), params).first()
-    return moved is not None
+    return params
 
 
 def submission_walk_sql(columns: tuple[str, ...]) -> str:
@@ -137,6 +143,11 @@ def submission_walk_sql(columns: tuple[str, ...]) -> str:
                 WITH ORDINALITY AS step(kind, data, n)
             RETURNING submission_id
         )"""
+
+
+@functools.cache
+def _source_values(target: SubmissionStatus) -> list[str]:
+    return sorted(source.value for source in allowed_sources(target))
 
 
 @functools.cache

@@ -8,6 +8,7 @@ learners across level and scaffolding thresholds the rules do not draw.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
@@ -149,3 +150,42 @@ def _mean(values: Sequence[Decimal | Fraction]) -> Fraction:
 
 def _percent(values: Sequence[Decimal]) -> Fraction:
     return _mean(values) * 10
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A learner's progress in one skill, as user_progress keeps it."""
+
+    current_level: QuestionLevel | None
+    scaffold_level: int
+    streak_count: int
+    streak_direction: StreakDirection | None
+    attempt_count: int
+
+
+def record_score(
+    skill: Skill, progress: Progress, earlier: Sequence[Decimal], score: Decimal
+) -> Progress:
+    """Progress after ``score``; ``earlier`` are the skill's scores before it, oldest first."""
+    recent = [*earlier[-(RECENT_WINDOW - 1) :], score]
+    previous = recent[-2] if len(recent) >= 2 else None
+    direction, count = next_streak(
+        previous, progress.streak_direction, progress.streak_count, score
+    )
+    level = level_from_recent(recent)
+    scaffold = (
+        initial_scaffold_level(level) if progress.attempt_count == 0 else progress.scaffold_level
+    )
+    return Progress(
+        current_level=level,
+        scaffold_level=next_scaffold_level(skill, scaffold, recent),
+        streak_count=count,
+        streak_direction=direction,
+        attempt_count=progress.attempt_count + 1,
+    )
+
+
+def skill_mean(scores: Sequence[Decimal]) -> Decimal:
+    """The exact mean of the last RECENT_WINDOW scores, as a Decimal for estimated_band."""
+    mean = _mean(scores[-RECENT_WINDOW:])
+    return Decimal(mean.numerator) / Decimal(mean.denominator)

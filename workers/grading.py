@@ -18,24 +18,24 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import partial
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.clock import database_now, database_ping
+from db.clock import database_ping
 from db.grading import GradingInput, submission_lock_for_grading
-from db.results import LockedSubmission, result_apply
+from db.results import PATH_TO_PROCESSING, LockedSubmission, result_apply, steps_to_processing
 from db.results import advance_to_processing as advance_path
-from db.submissions import submission_event_append, submission_transition
+from db.submissions import Step, submission_event_append, submission_transition, submission_walk
 from domain.enums import OBJECTIVE_FORMATS, SubmissionStatus
 from domain.errors import InfrastructureError, InvalidInput, TransientError
 from domain.failures import BAD_INPUT, INTERNAL_ERROR, MAX_RETRIES
 from domain.messages import GradingRequest
 from domain.objective import grade_objective
-from domain.results import AiResult, SubmissionState, Verdict, decide
+from domain.results import Action, AiResult, SubmissionState, Verdict, decide
 from domain.supervision import EVENT_GRADER_REQUESTED
 from workers import metrics
 from workers.ai_grader import AiGraderClient, GraderRefused, GraderRequest
@@ -242,9 +242,14 @@ class GradingService:
             )
             context.warning("grading_not_supported", format=submission.question_format.value)
             return Outcome.UNSUPPORTED
-        if not advance_to_processing(session, submission, delivery):
+        if submission.status not in PATH_TO_PROCESSING:
             context.info("grading_skipped", status=submission.status.value, reason="duplicate")
             return Outcome.SKIPPED
+        where = {
+            "workerId": delivery.worker_id,
+            "messageId": delivery.message_id,
+            "attempt": delivery.attempt,
+        }
         try:
             graded = grade_objective(
                 submission.question_format,
@@ -253,25 +258,24 @@ class GradingService:
                 submission.answer if submission.answer is not None else {},
             )
         except InvalidInput as exc:
-            submission_transition(
+            failed = {
+                "failureReason": BAD_INPUT,
+                "attemptsMade": delivery.attempt,
+                "lastError": str(exc),
+                "field": exc.field,
+                "workerId": delivery.worker_id,
+            }
+            submission_walk(
                 session,
                 id=submission.id,
-                to=_S.FAILED,
-                data={
-                    "failureReason": BAD_INPUT,
-                    "attemptsMade": delivery.attempt,
-                    "lastError": str(exc),
-                    "field": exc.field,
-                    "workerId": delivery.worker_id,
-                },
+                steps=[*steps_to_processing(submission.status, where), Step(_S.FAILED, failed)],
             )
             after_commit.append(
                 partial(context.error, "submission_failed", reason=BAD_INPUT, error=str(exc))
             )
             return Outcome.FAILED
-        # The one result path, as every grader's result takes it. The database's clock:
-        # completed_at is compared with deadline, which it stamped.
-        now = database_now(session)
+        # The one result path, as every grader's result takes it, on the database's clock.
+        now = submission.now
         result = AiResult(
             overall_score=graded.score,
             band=graded.band,
@@ -281,12 +285,18 @@ class GradingService:
             details=graded.to_result_json(now),
         )
         state = SubmissionState(
-            status=_S.PROCESSING,
+            status=submission.status,
             request_id=submission.request_id,
             deadline=submission.deadline,
             grading_mode=None,
         )
         decision = decide(state, result, request_id=request.request_id, now=now)
+        if decision.action is not Action.COMPLETE:
+            # Anything but a completion (a result past the deadline) is recorded from
+            # processing, the state the timeline shows the grading in.
+            advance_to_processing(session, submission, delivery)
+            state = replace(state, status=_S.PROCESSING)
+            decision = decide(state, result, request_id=request.request_id, now=now)
         result_apply(
             session,
             submission=LockedSubmission(
@@ -299,7 +309,7 @@ class GradingService:
             decision=decision,
             incoming=result,
             now=now,
-            source={"workerId": delivery.worker_id, "messageId": delivery.message_id},
+            source=where,
         )
         if decision.verdict is Verdict.LATE:
             after_commit.append(partial(context.warning, "grading_result_late"))
