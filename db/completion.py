@@ -24,7 +24,7 @@ from db.progress import (
     progress_update_sql,
 )
 from db.statements import column_value, execute, jsonb
-from db.submissions import Step, submission_walk_params, submission_walk_sql
+from db.submissions import Step, Walk
 from domain.enums import Skill, SubmissionStatus
 
 
@@ -43,7 +43,8 @@ def submission_complete(
     the learner's progress once; True when the submission moved."""
     if not steps or steps[-1].to is not SubmissionStatus.COMPLETED:
         raise ValueError("a completion walks into completed")
-    params = submission_walk_params(id=id, steps=steps, values=values)
+    walk = Walk.of(steps, values)
+    params = walk.params(id)
     params["result"] = jsonb(result)
     has_goals = False
     if score is not None:
@@ -52,14 +53,15 @@ def submission_complete(
         has_goals = locked.goal_scores is not None
         params["score"] = column_value(score)
         params.update(progress_update_params(locked, user_id, updated, band))
-    sql = _completion_sql(tuple(values), score is not None, has_goals)
-    return bool(execute(session, sql, params).scalar_one())
+    sql = _completion_sql(walk.sql, score is not None, has_goals)
+    row = execute(session, sql, params).fetchone()
+    return row is not None and bool(row.moved)
 
 
 @functools.cache
-def _completion_sql(columns: tuple[str, ...], scored: bool, has_goals: bool) -> str:
+def _completion_sql(walk: str, scored: bool, has_goals: bool) -> str:
     ctes = [
-        submission_walk_sql(columns),
+        walk,
         """
         stored AS (
             UPDATE submission_details SET result = %(result)s, updated_at = now()
@@ -80,4 +82,4 @@ def _completion_sql(columns: tuple[str, ...], scored: bool, has_goals: bool) -> 
         ctes.append(progress_update_sql())
         if has_goals:
             ctes.append(goals_update_sql())
-    return "WITH " + ",".join(ctes) + "\nSELECT count(*) > 0 FROM moved"
+    return "WITH " + ",".join(ctes) + "\nSELECT count(*) > 0 AS moved FROM moved"

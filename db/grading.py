@@ -52,7 +52,7 @@ def submission_lock_for_grading(session: Session, *, id: uuid.UUID) -> GradingIn
 
     A soft-deleted submission is returned too, so the worker can say why it left it alone.
     """
-    row = execute(session, _LOCK_FOR_GRADING, {"id": id}).first()
+    row = execute(session, _LOCK_FOR_GRADING, {"id": id}).fetchone()
     if row is None:
         return None
     return GradingInput(

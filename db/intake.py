@@ -14,21 +14,66 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from psycopg.types.json import Jsonb
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.dispatch import EVENT_SUBMITTED, outbox_add_grading_request
-from db.models import Question, Submission, SubmissionDetail, User
-from db.submissions import submission_event_append
+from db.statements import execute
 from domain.answers import ANSWER_MAX_BYTES, check_size, check_storable, validate_answer
-from domain.enums import FORMAT_SKILL, QuestionFormat, Skill, SubmissionStatus
+from domain.enums import FORMAT_SKILL, QuestionFormat, Skill
 from domain.errors import IntakeConflict, InvalidInput, TransientError
-from domain.messages import GradingRequest
 from domain.sla import DEFAULT_SLA
 
 # submissions.attempt is a PostgreSQL integer.
 MAX_ATTEMPT = 2**31 - 1
+
+# Everything intake checks against the database, in one round trip: a submission already
+# under the request id (a replay), the question, the learner.
+_LOOKUP = """
+    SELECT q.skill AS q_skill, q.format AS q_format, q.is_active AS q_active,
+           q.deleted_at AS q_deleted_at,
+           u.id IS NOT NULL AS u_found, u.deleted_at AS u_deleted_at,
+           s.id AS s_id, s.user_id AS s_user_id, s.question_id AS s_question_id,
+           s.attempt AS s_attempt,
+           -- A row written outside this contract may lack a deadline: due since its creation.
+           coalesce(s.deadline, s.created_at) AS s_deadline,
+           -- Compared as jsonb: key order and number spelling do not matter.
+           d.answer IS NOT DISTINCT FROM %(answer)s AS s_same
+    FROM (VALUES (1)) AS one (x)
+    LEFT JOIN questions q ON q.id = %(question_id)s
+    LEFT JOIN users u ON u.id = %(user_id)s
+    LEFT JOIN submissions s ON s.request_id = %(request_id)s
+    LEFT JOIN submission_details d ON d.submission_id = s.id
+"""
+# The four rows in one statement, keyed on the submission's insert: a request id already
+# taken inserts nothing at all. The deadline is the database's (now() + SLA), so it joins
+# the outbox payload here, spelled as docs/producer-contract.md spells it.
+_INSERT = """
+    WITH submission AS (
+        INSERT INTO submissions
+            (id, user_id, question_id, skill, status, attempt, request_id, deadline)
+        VALUES (%(id)s, %(user_id)s, %(question_id)s, %(skill)s, 'pending', %(attempt)s,
+                %(request_id)s, now() + %(sla)s)
+        ON CONFLICT (request_id) DO NOTHING
+        RETURNING id, deadline
+    ),
+    detail AS (
+        INSERT INTO submission_details (submission_id, answer)
+        SELECT id, %(answer)s FROM submission
+    ),
+    event AS (
+        INSERT INTO submission_events (submission_id, kind, data, occurred_at)
+        SELECT id, 'submitted', %(event)s, clock_timestamp() FROM submission
+    ),
+    outbox_row AS (
+        INSERT INTO outbox (id, submission_id, aggregate_type, aggregate_id, message_type, payload)
+        SELECT %(outbox_id)s, id, 'submission', id, 'grading.request',
+               %(payload)s || jsonb_build_object(
+                   'deadline',
+                   to_char(deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+        FROM submission
+    )
+    SELECT id, deadline FROM submission
+"""
 
 
 @dataclass(frozen=True)
@@ -76,14 +121,16 @@ def submit_for_grading(
     # Before the replay lookup, which already sends the answer to the database.
     check_storable(_json_answer(answer))
     request = _Request(user_id=user_id, question_id=question_id, answer=answer, attempt=attempt)
+    found = execute(session, _LOOKUP, request.params(request_id)).fetchone()
+    assert found is not None  # the lookup always answers one row
     # A replay is answered from what was stored, before validation: a producer retrying
     # an accepted request must hear "accepted" even if the question was retired since.
-    existing = _existing(session, request_id=request_id, request=request)
+    existing = _existing(found, request_id=request_id, request=request)
     if existing is not None:
         return existing
 
-    question_skill, question_format = _live_question(session, question_id)
-    _check_live_user(session, user_id)
+    question_skill, question_format = _live_question(found, question_id)
+    _check_live_user(found, user_id)
     if skill is not None and skill != question_skill:
         raise InvalidInput("skill", f"{skill} does not match the question's skill {question_skill}")
     clean_answer = _json_answer(validate_answer(question_format, answer))
@@ -91,59 +138,55 @@ def submit_for_grading(
     if question_skill not in sla:
         raise InvalidInput("skill", f"no SLA configured for {question_skill}")
 
+    submission_id, outbox_id = uuid.uuid4(), uuid.uuid4()
+    trace = trace_id or uuid.uuid4().hex  # empty counts as none, as in the SQL contract
     # ON CONFLICT DO NOTHING rather than catching an IntegrityError: a concurrent producer's
-    # insert of the same key makes this one wait for its commit and then return no row,
+    # insert of the same key makes this one wait for its commit and then insert nothing,
     # and this transaction stays usable for reading that row.
-    inserted = session.execute(
-        pg_insert(Submission)
-        .values(
-            user_id=user_id,
-            question_id=question_id,
-            skill=question_skill,
-            status=SubmissionStatus.PENDING,
-            attempt=attempt,
-            request_id=request_id,
-            # The DB clock, not ours: the scheduler compares deadlines with now() too.
-            deadline=sa.func.now() + sa.literal(sla[question_skill], sa.Interval()),
-        )
-        .on_conflict_do_nothing(index_elements=[Submission.request_id])
-        .returning(Submission.id, Submission.deadline)
-    ).one_or_none()
+    inserted = execute(
+        session,
+        _INSERT,
+        {
+            "id": submission_id,
+            "user_id": user_id,
+            "question_id": question_id,
+            "skill": question_skill.value,
+            "attempt": attempt,
+            "request_id": request_id,
+            "sla": sla[question_skill],
+            "answer": Jsonb(clean_answer),
+            "event": Jsonb(
+                {
+                    "requestId": str(request_id),
+                    "attempt": attempt,
+                    "traceId": trace,
+                    "questionId": str(question_id),
+                }
+            ),
+            "outbox_id": outbox_id,
+            # GradingRequest's payload but its deadline, which the statement adds.
+            "payload": Jsonb(
+                {
+                    "requestId": str(request_id),
+                    "submissionId": str(submission_id),
+                    "userId": str(user_id),
+                    "skill": question_skill.value,
+                    "attempt": attempt,
+                    "traceId": trace,
+                }
+            ),
+        },
+    ).fetchone()
     if inserted is None:
-        raced = _existing(session, request_id=request_id, request=request)
+        again = execute(session, _LOOKUP, request.params(request_id)).fetchone()
+        assert again is not None
+        raced = _existing(again, request_id=request_id, request=request)
         if raced is None:  # the winner is invisible to a REPEATABLE READ snapshot
             raise TransientError(f"request_id {request_id} was submitted concurrently; retry")
         return raced
-
-    submission_id, deadline = inserted.id, inserted.deadline.astimezone(UTC)
-    trace = trace_id or uuid.uuid4().hex  # empty counts as none, as in the SQL contract
-    session.execute(
-        sa.insert(SubmissionDetail).values(submission_id=submission_id, answer=clean_answer)
+    return IntakeResult(
+        submission_id, request_id, True, inserted.deadline.astimezone(UTC), outbox_id
     )
-    submission_event_append(
-        session,
-        submission_id=submission_id,
-        kind=EVENT_SUBMITTED,
-        data={
-            "requestId": str(request_id),
-            "attempt": attempt,
-            "traceId": trace,
-            "questionId": str(question_id),
-        },
-    )
-    outbox_id = outbox_add_grading_request(
-        session,
-        request=GradingRequest(
-            request_id=request_id,
-            submission_id=submission_id,
-            user_id=user_id,
-            skill=question_skill,
-            attempt=attempt,
-            deadline=deadline,
-            trace_id=trace,
-        ),
-    )
-    return IntakeResult(submission_id, request_id, True, deadline, outbox_id)
 
 
 def submit_in_new_transaction(
@@ -184,74 +227,61 @@ class _Request:
     answer: Mapping[str, Any]
     attempt: int
 
+    def params(self, request_id: uuid.UUID) -> dict[str, Any]:
+        return {
+            "request_id": request_id,
+            "user_id": self.user_id,
+            "question_id": self.question_id,
+            "answer": Jsonb(_json_answer(self.answer)),
+        }
 
-def _existing(session: Session, *, request_id: uuid.UUID, request: _Request) -> IntakeResult | None:
+
+def _existing(found: Any, *, request_id: uuid.UUID, request: _Request) -> IntakeResult | None:
     """The submission already under ``request_id`` if it is this request; conflict if not."""
-    row = session.execute(
-        sa.select(
-            Submission.id,
-            Submission.user_id,
-            Submission.question_id,
-            Submission.attempt,
-            # A row written outside this contract may lack a deadline: due since its creation.
-            sa.func.coalesce(Submission.deadline, Submission.created_at).label("deadline"),
-            # Compared as jsonb in the database: key order and number spelling do not matter.
-            SubmissionDetail.answer.is_not_distinct_from(_json_answer(request.answer)).label(
-                "same"
-            ),
-        )
-        .outerjoin(SubmissionDetail, SubmissionDetail.submission_id == Submission.id)
-        .where(Submission.request_id == request_id)
-    ).one_or_none()
-    if row is None:
+    if found.s_id is None:
         return None
     differs = [
         name
         for name, same in (
-            ("answer", bool(row.same)),
-            ("question_id", row.question_id == request.question_id),
-            ("user_id", row.user_id == request.user_id),
-            ("attempt", row.attempt == request.attempt),
+            ("answer", bool(found.s_same)),
+            ("question_id", found.s_question_id == request.question_id),
+            ("user_id", found.s_user_id == request.user_id),
+            ("attempt", found.s_attempt == request.attempt),
         )
         if not same
     ]
     if differs:
         raise IntakeConflict(
-            f"request_id {request_id} is already used by submission {row.id} "
+            f"request_id {request_id} is already used by submission {found.s_id} "
             f"with a different {', '.join(differs)}"
         )
-    return IntakeResult(row.id, request_id, False, row.deadline.astimezone(UTC), None)
+    return IntakeResult(found.s_id, request_id, False, found.s_deadline.astimezone(UTC), None)
 
 
-def _live_question(session: Session, question_id: uuid.UUID) -> tuple[Skill, QuestionFormat]:
+def _live_question(found: Any, question_id: uuid.UUID) -> tuple[Skill, QuestionFormat]:
     """The question's skill and format; InvalidInput saying why it cannot be answered."""
-    row = session.execute(
-        sa.select(Question.skill, Question.format, Question.is_active, Question.deleted_at).where(
-            Question.id == question_id
-        )
-    ).one_or_none()
-    if row is None:
+    if found.q_skill is None:
         raise InvalidInput("question_id", f"unknown question {question_id}")
-    if row.deleted_at is not None:
+    if found.q_deleted_at is not None:
         raise InvalidInput("question_id", f"question {question_id} is deleted")
-    if not row.is_active:
+    if not found.q_active:
         raise InvalidInput("question_id", f"question {question_id} is inactive")
+    skill, question_format = Skill(found.q_skill), QuestionFormat(found.q_format)
     # Other services write questions too; a format filed under the wrong skill would be
     # graded by the wrong grader, so it is refused here rather than failing in a worker.
-    if FORMAT_SKILL[row.format] != row.skill:
+    if FORMAT_SKILL[question_format] != skill:
         raise InvalidInput(
             "question_id",
-            f"question {question_id} has format {row.format} of skill "
-            f"{FORMAT_SKILL[row.format]} but is filed under {row.skill}",
+            f"question {question_id} has format {question_format} of skill "
+            f"{FORMAT_SKILL[question_format]} but is filed under {skill}",
         )
-    return row.skill, row.format
+    return skill, question_format
 
 
-def _check_live_user(session: Session, user_id: uuid.UUID) -> None:
-    deleted_at = session.execute(sa.select(User.deleted_at).where(User.id == user_id)).one_or_none()
-    if deleted_at is None:
+def _check_live_user(found: Any, user_id: uuid.UUID) -> None:
+    if not found.u_found:
         raise InvalidInput("user_id", f"unknown user {user_id}")
-    if deleted_at[0] is not None:
+    if found.u_deleted_at is not None:
         raise InvalidInput("user_id", f"user {user_id} is deleted")
 
 

@@ -98,15 +98,16 @@ class LockedProgress:
 def progress_lock(session: Session, *, user_id: uuid.UUID, skill: Skill) -> LockedProgress:
     """Lock (creating it if need be) the learner's row for ``skill``, with its scores."""
     params = {"user_id": user_id, "skill": skill.value}
-    row = execute(session, _LOCK_AND_READ, params).first()
+    row = execute(session, _LOCK_AND_READ, params).fetchone()
     if row is None:
         # The first score of this skill. The level is a placeholder: the update sets it.
         execute(session, _CREATE, {**params, "level": QuestionLevel.A1.value})
-        row = execute(session, _LOCK_AND_READ, params).first()
+        row = execute(session, _LOCK_AND_READ, params).fetchone()
         assert row is not None, "user_progress row vanished under its lock"
     recent, goal_scores = row.recent, row.goal_scores
     if not row.fresh:
-        again = execute(session, _REREAD, params).one()
+        again = execute(session, _REREAD, params).fetchone()
+        assert again is not None
         recent, goal_scores = again.recent, again.goal_scores
     return LockedProgress(
         id=row.id,

@@ -14,14 +14,24 @@ from db.urls import parse_database_url
 
 
 def make_engine(
-    url: str | URL, *, pool_size: int = 5, application_name: str = "vstep-grading"
+    url: str | URL,
+    *,
+    pool_size: int = 5,
+    application_name: str = "vstep-grading",
+    pre_ping: bool = True,
 ) -> Engine:
-    """An engine whose errors are domain errors (``db/errors.py``), at connect time too."""
+    """An engine whose errors are domain errors (``db/errors.py``), at connect time too.
+
+    ``pre_ping`` checks a pooled connection with a round trip before each use. A hot path
+    that retries on DatabaseUnavailable anyway goes without it: a connection that died
+    fails its first statement, the pool drops every connection as old, and the retry
+    gets a fresh one.
+    """
     parsed = parse_database_url(url) if isinstance(url, str) else url
     engine = sa.create_engine(
         parsed,
         pool_size=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         connect_args={"application_name": application_name, "connect_timeout": 5},
     )
     install_error_boundary(engine)

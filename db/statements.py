@@ -1,9 +1,10 @@
 """Hand-written SQL on the hot path, run on the session's own connection and transaction.
 
-Building and compiling an ORM or Core statement costs more Python than PostgreSQL spends
-running it; a fixed SQL text costs neither: SQLAlchemy passes it to psycopg as it is
-(``exec_driver_sql``), and psycopg prepares it on the server once it has seen it a few
-times. Errors still go through the engine's boundary (``db/errors.py``).
+Building and compiling an ORM or Core statement, and wrapping its result, costs more
+Python than PostgreSQL spends running it. A fixed SQL text goes to psycopg on the
+session's own connection instead, and psycopg prepares it on the server once it has
+seen it a few times. Its errors become domain errors here, as the engine's boundary
+(``db/errors.py``) does for everything else.
 """
 
 from __future__ import annotations
@@ -15,14 +16,27 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+import psycopg
+from psycopg.rows import namedtuple_row
 from psycopg.types.json import Jsonb
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from db.errors import translate
 
-def execute(session: Session, sql: str, params: Mapping[str, Any]) -> CursorResult[Any]:
-    """Run ``sql`` (psycopg's ``%(name)s`` placeholders) in the session's transaction."""
-    return session.connection().exec_driver_sql(sql, dict(params))
+
+def execute(session: Session, sql: str, params: Mapping[str, Any]) -> psycopg.Cursor[Any]:
+    """Run ``sql`` (psycopg's ``%(name)s`` placeholders) in the session's transaction;
+    the cursor's rows are named tuples."""
+    connection = session.connection()
+    driver: psycopg.Connection[Any] = connection.connection.driver_connection  # type: ignore[assignment]
+    try:
+        return driver.cursor(row_factory=namedtuple_row).execute(sql, params)
+    except psycopg.Error as exc:
+        lost = driver.closed or driver.broken
+        if lost:
+            # The pool must not hand this connection out again.
+            connection.invalidate(exc)
+        raise translate(exc, disconnected=lost) from exc
 
 
 def jsonb(value: Mapping[str, Any] | None) -> Jsonb | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ _EVENT_APPEND = (
     "VALUES (%(id)s, %(kind)s, %(data)s, clock_timestamp())"
 )
 _SUBMISSION_COLUMNS = frozenset(column.name for column in Submission.__table__.columns)
+_NAME = re.compile(r"[a-z][a-z_]{0,49}")
 
 # The event kind each transition appends (pipeline.md "Event kinds").
 TRANSITION_EVENT: Mapping[SubmissionStatus, str] = {
@@ -96,41 +98,64 @@ def submission_walk(
     """
     if not steps:
         return True
-    params = submission_walk_params(id=id, steps=steps, values=values)
-    moved = execute(session, _walk_sql(tuple(values or ())), params).first()
+    walk = Walk.of(steps, values)
+    moved = execute(session, f"WITH {walk.sql} SELECT id FROM moved", walk.params(id)).fetchone()
     return moved is not None
 
 
-def submission_walk_params(
-    *, id: uuid.UUID, steps: Sequence[Step], values: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    """The parameters of ``submission_walk_sql``; ValueError for a walk the map forbids."""
-    for before, after in itertools.pairwise(steps):
-        if not can_transition(before.to, after.to):
-            raise ValueError(f"a walk cannot go {before.to} -> {after.to}")
-    params: dict[str, Any] = {
-        "id": id,
-        "to": steps[-1].to.value,
-        "sources": _source_values(steps[0].to),
-        "kinds": [step.kind or TRANSITION_EVENT[step.to] for step in steps],
-        "datas": [jsonb(step.data) for step in steps],
-    }
-    for column, value in (values or {}).items():
-        params[f"v_{column}"] = column_value(value)
-    return params
+@dataclass(frozen=True)
+class Walk:
+    """A walk as SQL: ``sql`` defines the CTEs ``moved`` (the submission, if it moved) and
+    ``walked`` (its events), for statements that write more in the same round trip
+    (db/completion.py); ``params(id)`` are its parameters."""
+
+    sql: str
+    steps: Sequence[Step]
+    values: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, steps: Sequence[Step], values: Mapping[str, Any] | None = None) -> Walk:
+        """ValueError for a walk the state map forbids."""
+        if not steps:
+            raise ValueError("a walk takes at least one step")
+        for before, after in itertools.pairwise(steps):
+            if not can_transition(before.to, after.to):
+                raise ValueError(f"a walk cannot go {before.to} -> {after.to}")
+        kinds = tuple(step.kind or TRANSITION_EVENT[step.to] for step in steps)
+        sql = _walk_sql(steps[0].to, steps[-1].to, kinds, tuple(values or ()))
+        return cls(sql, steps, dict(values or {}))
+
+    def params(self, id: uuid.UUID) -> dict[str, Any]:
+        params: dict[str, Any] = {"id": id}
+        for n, step in enumerate(self.steps):
+            params[f"e{n}"] = jsonb(step.data)
+        for column, value in self.values.items():
+            params[f"v_{column}"] = column_value(value)
+        return params
 
 
-def submission_walk_sql(columns: tuple[str, ...]) -> str:
-    """The walk's statement as a CTE body (``moved`` and ``walked``), for statements that
-    write more in the same round trip (db/completion.py)."""
+@functools.cache
+def _walk_sql(
+    first: SubmissionStatus,
+    last: SubmissionStatus,
+    kinds: tuple[str, ...],
+    columns: tuple[str, ...],
+) -> str:
+    # Kinds and states are our own names, written into the text: the statement for each
+    # walk is then one fixed text, prepared once per connection.
+    for name in kinds:
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"event kind {name!r} is not a plain name")
     unknown = set(columns) - _SUBMISSION_COLUMNS
     if unknown:
         raise ValueError(f"not columns of submissions: {sorted(unknown)}")
+    sources = ", ".join(f"'{source.value}'" for source in sorted(allowed_sources(first)))
     sets = "".join(f", {column} = %(v_{column})s" for column in columns)
+    events = ", ".join(f"({n}, '{kind}', %(e{n})s::jsonb)" for n, kind in enumerate(kinds))
     return f"""
         moved AS (
-            UPDATE submissions SET status = %(to)s, updated_at = now(){sets}
-            WHERE id = %(id)s AND status = ANY(%(sources)s::submission_status[])
+            UPDATE submissions SET status = '{last.value}', updated_at = now(){sets}
+            WHERE id = %(id)s AND status IN ({sources})
             RETURNING id, user_id, skill
         ),
         walked AS (
@@ -139,20 +164,9 @@ def submission_walk_sql(columns: tuple[str, ...]) -> str:
             -- so the timeline keeps the walk's order.
             SELECT moved.id, step.kind, step.data,
                    clock_timestamp() + step.n * interval '1 microsecond'
-            FROM moved, unnest(%(kinds)s::varchar[], %(datas)s::jsonb[])
-                WITH ORDINALITY AS step(kind, data, n)
+            FROM moved, (VALUES {events}) AS step(n, kind, data)
             RETURNING submission_id
         )"""
-
-
-@functools.cache
-def _source_values(target: SubmissionStatus) -> list[str]:
-    return sorted(source.value for source in allowed_sources(target))
-
-
-@functools.cache
-def _walk_sql(columns: tuple[str, ...]) -> str:
-    return f"WITH {submission_walk_sql(columns)} SELECT id FROM moved"
 
 
 def submission_transition_many(

@@ -47,6 +47,8 @@ _S = SubmissionStatus
 # How long a grading thread waits for the database to come back before it hands its
 # message back to the broker (which costs no retry either).
 OUTAGE_WAIT_SECONDS = 60.0
+# How many threads each worker process runs: its database pool has as many connections.
+WORKER_THREADS_ENV = "VSTEP_WORKER_THREADS"
 
 
 class Outcome(StrEnum):

@@ -5,6 +5,8 @@ Importing builds this process's broker, engine and actors from the environment.
 
 from __future__ import annotations
 
+import os
+
 import dramatiq
 
 from db.session import make_engine, make_session_factory
@@ -15,7 +17,7 @@ from workers.assembly import (
     grading_service_from,
     retry_policy_from,
 )
-from workers.grading import new_worker_id
+from workers.grading import WORKER_THREADS_ENV, new_worker_id
 from workers.logging import configure_logging
 from workers.middleware import LogContext, RedisHeartbeat
 from workers.settings import load_settings
@@ -26,7 +28,16 @@ broker = broker_from(settings)
 broker.add_middleware(LogContext())
 broker.add_middleware(RedisHeartbeat(interval_seconds=settings.worker_redelivery_seconds / 6))
 dramatiq.set_broker(broker)
-engine = make_engine(settings.database_url, application_name="vstep-grading worker")
+# One connection per worker thread, so no thread waits for another's; set by
+# `vstep-grading worker` for the processes it starts.
+threads = int(os.environ.get(WORKER_THREADS_ENV, "4"))
+engine = make_engine(
+    settings.database_url,
+    pool_size=threads,
+    application_name="vstep-grading worker",
+    # Gradings retry a lost connection themselves (workers/grading.py): no ping per job.
+    pre_ping=False,
+)
 session_factory = make_session_factory(engine)
 actors = register_actors(
     broker,

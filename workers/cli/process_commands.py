@@ -6,6 +6,7 @@ the validation of the environment variable it overrides, as a usage error (exit 
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -23,6 +24,7 @@ from domain.errors import InfrastructureError, InvalidInput
 from workers.assembly import broker_from, relay_from, scheduler_duties_from
 from workers.broker import broker_ping
 from workers.duty_loop import DutyLoop
+from workers.grading import WORKER_THREADS_ENV
 from workers.logging import configure_logging
 from workers.relay_loop import run_relay
 from workers.routes import ROUTES
@@ -140,6 +142,7 @@ def worker(
     ]
     if queues:
         args += ["--queues", *queues]
+    os.environ[WORKER_THREADS_ENV] = str(threads)
     raise typer.Exit(dramatiq.cli.main(dramatiq.cli.make_argument_parser().parse_args(args)))
 
 
