@@ -8,7 +8,8 @@ times at which its consumer started and at which it found the queue drained.
 - PgQueuer, asyncpg driver: a ``PgQueuer`` on an asyncpg connection of its own; each job
   takes an asyncpg connection from a pool of ``concurrency`` and runs
   ``grade_by_hand_async``. At most ``concurrency`` jobs are picked at once
-  (``max_concurrent_tasks``, with the largest batch it allows: half of that).
+  (``max_concurrent_tasks``, with the largest batch it allows: half of that; for one job,
+  the entrypoint's ``concurrency_limit``).
 - Procrastinate, psycopg 3 async connector: an async task (its natural usage: the worker
   is asyncio; sync tasks run in threads, and its docs advise against concurrency with
   them) runs ``grade_by_hand_psycopg_async`` on a connection from a psycopg
@@ -78,13 +79,14 @@ async def run_pgqueuer(
                     worker_id=WORKER_ID,
                 )
 
-        # Registered by a plain call: the decorator is untyped for mypy.
-        pgq.entrypoint(ENTRYPOINT)(grade)
+        # Registered by a plain call: the decorator is untyped for mypy. The worker's cap
+        # must be at least twice its batch, so one job in flight is the entrypoint's limit.
+        pgq.entrypoint(ENTRYPOINT, concurrency_limit=1 if concurrency == 1 else 0)(grade)
         started = time.time()
         await asyncio.wait_for(
             pgq.qm.run(
                 batch_size=max(1, concurrency // 2),
-                max_concurrent_tasks=max(2, concurrency),
+                max_concurrent_tasks=concurrency if concurrency > 1 else None,
                 mode=QueueExecutionMode.drain,
             ),
             timeout,

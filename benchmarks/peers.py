@@ -242,14 +242,14 @@ def our_pipeline(
         started = time.time()
         relay_thread.start()
 
-        def all_completed() -> bool:
+        def all_settled() -> bool:
             check_alive(workers, log_path)
-            return completed(db) >= len(ids)
+            return settled(db) >= len(ids)
 
         wait_for(
-            all_completed,
+            all_settled,
             timeout=timeout_for(len(ids)),
-            what=f"{name}: {len(ids)} submissions completed",
+            what=f"{name}: {len(ids)} submissions settled",
             poll_seconds=POLL_SECONDS,
         )
         drained = time.time()
@@ -266,11 +266,15 @@ def our_pipeline(
         env.drop_database(db)
 
 
-def completed(db: Database) -> int:
+def settled(db: Database) -> int:
+    """Submissions in a final state (or waiting for a person): ``finished`` checks which."""
     with db.engine.connect() as conn:
         return int(
             conn.execute(
-                sa.text("SELECT count(*) FROM submissions WHERE status = 'completed'")
+                sa.text(
+                    "SELECT count(*) FROM submissions "
+                    "WHERE status IN ('completed', 'failed', 'review_pending')"
+                )
             ).scalar_one()
         )
 
