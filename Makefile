@@ -26,6 +26,7 @@ run: install
 	$(BIN)/vstep-grading dev
 
 bench: install
+	$(BIN)/python -m benchmarks.grading_effect
 	$(BIN)/python -m benchmarks.relay
 	$(BIN)/python -m benchmarks.pipeline
 

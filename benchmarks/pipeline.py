@@ -1,18 +1,18 @@
 """Objective submissions end to end: intake -> outbox -> relay -> Redis -> grading workers.
 
-    .venv/bin/python -m benchmarks.pipeline [--submissions 10000]
+    .venv/bin/python -m benchmarks.pipeline [--submissions 5000] [--settings 1x4 1x16 2x8]
 
-Against, in the same run, a plain loop doing the same database work with no broker and no
-relay: intake (the same ``submit_in_new_transaction``) then ``GradingService.grade`` in
-process, one submission after the other. Each side gets a fresh database and the same
-workload (learners, questions and answers from one seed).
+For each setting (worker processes x threads), a fresh database: producers commit the
+workload through our intake while the relay and `vstep-grading worker` run. Against, in
+the same run, the floor: the same database writes by hand with psycopg in a plain loop,
+intake (``benchmarks.hand_intake``) then grading (``benchmarks.hand_grading``), one
+transaction each, one submission after the other.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -22,8 +22,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+import psycopg
 import redis
 import sqlalchemy as sa
 
@@ -43,24 +43,27 @@ from benchmarks.common import (
     run_main,
     wait_for,
 )
+from benchmarks.hand_grading import grade_by_hand
+from benchmarks.hand_intake import intake_by_hand
+from benchmarks.workload import (
+    Fixtures,
+    Planned,
+    create_fixtures,
+    plan_workload,
+)
 from db.intake import submit_for_grading
-from db.models import OutboxRow
 from db.session import make_engine, make_session_factory
-from devtools.demo_data import DemoQuestion, create_demo_content, demo_answer
-from domain.messages import parse_grading_request
-from workers.actors import RetryPolicy
+from domain.answers import validate_answer
 from workers.broker import make_broker
-from workers.grading import Delivery, GradingService, Outcome
 from workers.relay import Relay, RelaySettings
 from workers.relay_loop import run_relay
 
-DEFAULT_SUBMISSIONS = 10_000
+DEFAULT_SUBMISSIONS = 5_000
 DEFAULT_LEARNERS = 500
 DEFAULT_PRODUCER_THREADS = 4
 DEFAULT_INTAKE_BATCH = 1
-# The Procfile's worker line.
-DEFAULT_WORKER_PROCESSES = 2
-DEFAULT_WORKER_THREADS = 8
+# processes x threads of `vstep-grading worker`; 2x8 is the Procfile's line.
+DEFAULT_SETTINGS = ("1x4", "1x16", "2x8")
 WORKLOAD_SEED = 20240601
 # Statuses a submission ends in.
 SETTLED = ("completed", "failed", "review_pending")
@@ -76,21 +79,6 @@ LOG_TAIL_CHARS = 2000
 
 
 @dataclass(frozen=True)
-class Planned:
-    """One submission of the workload, by index into the learners and questions."""
-
-    learner: int
-    question: int
-    answer: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Fixtures:
-    learners: list[uuid.UUID]
-    questions: list[DemoQuestion]
-
-
-@dataclass(frozen=True)
 class Outcomes:
     """What the database says happened, the same query for both sides."""
 
@@ -99,9 +87,9 @@ class Outcomes:
     span_seconds: float
     # created_at -> completed_at of each completed submission.
     latencies: list[float]
-    # created_at -> outbox.published_at (empty for the baseline, which publishes nothing).
+    # created_at -> outbox.published_at.
     to_published: list[float]
-    # Wall time of the intake alone (the producers, or the baseline's intake calls).
+    # Wall time of the producers' intake.
     intake_seconds: float
 
     @property
@@ -117,18 +105,30 @@ def main() -> None:
     args = parse_args()
     with bench_environment() as env:
         print_header("pipeline benchmark", env)
-        rng = random.Random(WORKLOAD_SEED)
-        abilities = [rng.uniform(0.35, 0.95) for _ in range(args.learners)]
+        floor = run_floor(env, args)
+        results = []
+        for processes, threads in args.settings:
+            db, fixtures = prepare(env, f"pipeline_{processes}x{threads}", args)
+            plan = workload(fixtures, args)
+            results.append(
+                (
+                    (processes, threads),
+                    run_pipeline(env, db, fixtures, plan, args, processes, threads),
+                )
+            )
+            env.drop_database(db)
+        print_results(floor, results, args)
 
-        db, fixtures = prepare(env, "baseline", args)
-        plan = plan_workload(rng, abilities, fixtures.questions, args.submissions)
-        baseline = run_baseline(db, fixtures, plan, args.intake_batch)
-        env.drop_database(db)
 
-        db, fixtures = prepare(env, "pipeline", args)
-        pipeline = run_pipeline(env, db, fixtures, plan, args)
-        env.drop_database(db)
-        print_results(baseline, pipeline, args)
+def parse_setting(text: str) -> tuple[int, int]:
+    processes, _, threads = text.partition("x")
+    try:
+        setting = int(processes), int(threads)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not PROCESSESxTHREADS") from None
+    if min(setting) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: both counts must be positive")
+    return setting
 
 
 def parse_args() -> argparse.Namespace:
@@ -145,19 +145,17 @@ def parse_args() -> argparse.Namespace:
         "--intake-batch",
         type=int,
         default=DEFAULT_INTAKE_BATCH,
-        help="submissions per intake transaction (both sides)",
+        help="submissions per intake transaction",
     )
-    parser.add_argument("--worker-processes", type=int, default=DEFAULT_WORKER_PROCESSES)
-    parser.add_argument("--worker-threads", type=int, default=DEFAULT_WORKER_THREADS)
+    parser.add_argument(
+        "--settings",
+        nargs="+",
+        type=parse_setting,
+        default=[parse_setting(text) for text in DEFAULT_SETTINGS],
+        help="worker processes x threads to run, e.g. 1x4 1x16 2x8",
+    )
     args = parser.parse_args()
-    counts = (
-        args.submissions,
-        args.learners,
-        args.producer_threads,
-        args.intake_batch,
-        args.worker_processes,
-        args.worker_threads,
-    )
+    counts = (args.submissions, args.learners, args.producer_threads, args.intake_batch)
     if min(counts) < 1:
         parser.error("every count must be positive")
     return args
@@ -167,27 +165,21 @@ def prepare(env: BenchEnv, tag: str, args: argparse.Namespace) -> tuple[Database
     progress(f"{tag}: creating and migrating a database, {args.learners} learners")
     db = env.create_database(tag, pool_size=args.producer_threads + 1)
     with db.session_factory.begin() as session:
-        learners, questions = create_demo_content(session, learners=args.learners)
-    return db, Fixtures([learner_id for learner_id, _ in learners], questions)
+        fixtures = create_fixtures(session, learners=args.learners)
+    return db, fixtures
 
 
-def plan_workload(
-    rng: random.Random, abilities: Sequence[float], questions: Sequence[DemoQuestion], count: int
-) -> list[Planned]:
-    """Who answers what, and how: both sides submit exactly these answers."""
-    plan = []
-    for _ in range(count):
-        learner = rng.randrange(len(abilities))
-        question = rng.randrange(len(questions))
-        answer = demo_answer(rng, questions[question], abilities[learner])
-        plan.append(Planned(learner, question, answer))
-    return plan
+def workload(fixtures: Fixtures, args: argparse.Namespace) -> list[Planned]:
+    """Who answers what, and how: every side gets exactly these answers."""
+    return plan_workload(
+        WORKLOAD_SEED, learners=args.learners, questions=fixtures.questions, count=args.submissions
+    )
 
 
 def submit_batch(db: Database, fixtures: Fixtures, items: Sequence[Planned]) -> list[uuid.UUID]:
     """Intake of ``items`` in one transaction (submit_for_grading each); their outbox ids."""
     outbox_ids = []
-    with db.session_factory.begin() as session:
+    with db.engine.begin() as session:
         for item in items:
             result = submit_for_grading(
                 session,
@@ -206,38 +198,41 @@ def chunks(items: Sequence[Planned], size: int) -> list[Sequence[Planned]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
-# --- baseline -----------------------------------------------------------------------------
+# --- floor -------------------------------------------------------------------------------
 
 
-def run_baseline(
-    db: Database, fixtures: Fixtures, plan: Sequence[Planned], intake_batch: int
-) -> Outcomes:
-    """Intake then grading, in process, one batch after the other: no relay, no broker."""
-    service = GradingService(db.session_factory)
-    max_retries = RetryPolicy().max_retries
-    intake_seconds = 0.0
-    progress(f"baseline: {len(plan):,} submissions, intake then grade, one after the other")
-    for batch in chunks(plan, intake_batch):
-        started = time.perf_counter()
-        outbox_ids = submit_batch(db, fixtures, batch)
-        intake_seconds += time.perf_counter() - started
-        # The requests workers would get: built from the outbox payloads the relay would send.
-        with db.session_factory() as session:
-            rows = session.execute(
-                sa.select(OutboxRow.id, OutboxRow.payload).where(OutboxRow.id.in_(outbox_ids))
-            )
-            payloads = {outbox_id: payload for outbox_id, payload in rows}
-        for outbox_id in outbox_ids:
-            delivery = Delivery(
-                message_id=str(outbox_id),
-                failures=0,
-                max_retries=max_retries,
-                worker_id="bench-baseline",
-            )
-            outcome = service.grade(parse_grading_request(payloads[outbox_id]), delivery).outcome
-            if outcome is not Outcome.COMPLETED:
-                raise BenchmarkError(f"baseline grading of {outbox_id} ended {outcome.value}")
-    return outcomes(db, intake_seconds)
+@dataclass(frozen=True)
+class Floor:
+    graded: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return per_second(self.graded, self.seconds)
+
+
+def run_floor(env: BenchEnv, args: argparse.Namespace) -> Floor:
+    """Intake then grading by hand, one submission after the other, on one connection."""
+    db, fixtures = prepare(env, "floor", args)
+    try:
+        plan = workload(fixtures, args)
+        progress(f"floor: {len(plan):,} submissions, intake then grading by hand, one by one")
+        with psycopg.connect(db.libpq_url) as conn:
+            started = time.perf_counter()
+            for item in plan:
+                question = fixtures.questions[item.question]
+                submission_id = intake_by_hand(
+                    conn,
+                    user_id=fixtures.learners[item.learner],
+                    question_id=question.id,
+                    answer=validate_answer(question.format, item.answer),
+                    status="queued",
+                )
+                grade_by_hand(conn, submission_id)
+            seconds = time.perf_counter() - started
+        return Floor(len(plan), seconds)
+    finally:
+        env.drop_database(db)
 
 
 # --- pipeline -----------------------------------------------------------------------------
@@ -249,10 +244,13 @@ def run_pipeline(
     fixtures: Fixtures,
     plan: Sequence[Planned],
     args: argparse.Namespace,
+    processes: int,
+    threads: int,
 ) -> Outcomes:
     env.flush_namespace()
-    log_path = env.state_dir / "workers.log"
-    workers = start_workers(env, db, args, log_path)
+    log_path = env.state_dir / f"workers-{processes}x{threads}.log"
+    setting = argparse.Namespace(worker_processes=processes, worker_threads=threads)
+    workers = start_workers(env, db, setting, log_path)
     # The relay's own engine and broker, as its own process would have.
     relay_engine = make_engine(db.url, pool_size=2, application_name="vstep-bench relay")
     broker = make_broker(env.redis_url, namespace=env.namespace)
@@ -268,9 +266,12 @@ def run_pipeline(
         daemon=True,
     )
     try:
-        wait_workers_ready(env, workers, args.worker_processes, log_path)
+        wait_workers_ready(env, workers, processes, log_path)
         relay_thread.start()
-        progress(f"pipeline: {len(plan):,} submissions from {args.producer_threads} intake threads")
+        progress(
+            f"pipeline {processes}x{threads}: {len(plan):,} submissions from "
+            f"{args.producer_threads} intake threads"
+        )
         intake_seconds = produce(db, fixtures, plan, args.producer_threads, args.intake_batch)
         progress(f"pipeline: intake done in {intake_seconds:.1f} s, waiting for the grades")
         wait_settled(db, len(plan), workers, log_path)
@@ -452,55 +453,69 @@ def outcomes(db: Database, intake_seconds: float) -> Outcomes:
     )
 
 
-def print_results(baseline: Outcomes, pipeline: Outcomes, args: argparse.Namespace) -> None:
+def print_results(
+    floor: Floor, results: Sequence[tuple[tuple[int, int], Outcomes]], args: argparse.Namespace
+) -> None:
     n = args.submissions
     print(
-        f"workload: {n:,} objective submissions (6 formats) from {args.learners} learners; "
-        f"intake: submit_for_grading, {args.intake_batch} per transaction on both sides"
+        f"workload: {n:,} objective submissions (6 formats) from {args.learners} learners, "
+        "the same on every side"
     )
     print(
-        "baseline: one thread, intake then GradingService.grade per submission (no relay, "
-        "no broker)"
+        "floor: intake then grading by hand (benchmarks.hand_intake, benchmarks.hand_grading; "
+        "psycopg), one submission after the other on one connection, no relay"
     )
     print(
-        f"pipeline: {args.producer_threads} intake threads + run_relay thread (batch "
-        f"{RelaySettings().batch_size}, LISTEN/NOTIFY, poll {RelaySettings().poll_seconds:g} s) "
-        f"+ `vstep-grading worker --processes {args.worker_processes} "
-        f"--threads {args.worker_threads}`",
+        f"pipeline: {args.producer_threads} intake threads (submit_for_grading, "
+        f"{args.intake_batch} per transaction) + run_relay thread (batch "
+        f"{RelaySettings().batch_size}, LISTEN/NOTIFY) + `vstep-grading worker "
+        "--processes P --threads T`",
         end="\n\n",
     )
-    rows = []
-    for name, result in (("plain loop (baseline)", baseline), ("pipeline", pipeline)):
+    rows = [
+        [
+            "floor (by hand, 1 connection)",
+            f"{floor.graded:,}",
+            f"{floor.seconds:.1f} s",
+            fmt_rate(floor.rate),
+            "-",
+            "-",
+            "-",
+            fmt_ratio(1.0),
+        ]
+    ]
+    for (processes, threads), result in results:
         rows.append(
             [
-                name,
+                f"pipeline {processes}x{threads}",
                 f"{result.completed:,}",
                 f"{result.span_seconds:.1f} s",
                 fmt_rate(result.rate),
                 fmt_ms(percentile(result.latencies, 0.50)),
                 fmt_ms(percentile(result.latencies, 0.99)),
                 fmt_rate(per_second(n, result.intake_seconds)),
+                fmt_ratio(result.rate / floor.rate),
             ]
         )
     print_table(
         "Graded submissions per second, first intake -> last completed_at (higher is better); "
         "latency created_at -> completed_at",
-        ["run", "completed", "time", "graded/s", "p50", "p99", "intake/s"],
+        ["run", "completed", "time", "graded/s", "p50", "p99", "intake/s", "vs floor"],
         rows,
     )
-    if pipeline.to_published:
-        print(
-            "pipeline created_at -> outbox.published_at: "
-            f"p50 {fmt_ms(percentile(pipeline.to_published, 0.50))}, "
-            f"p99 {fmt_ms(percentile(pipeline.to_published, 0.99))}"
-        )
-    for name, result in (("baseline", baseline), ("pipeline", pipeline)):
+    for (processes, threads), result in results:
+        if result.to_published:
+            print(
+                f"pipeline {processes}x{threads} created_at -> outbox.published_at: "
+                f"p50 {fmt_ms(percentile(result.to_published, 0.50))}, "
+                f"p99 {fmt_ms(percentile(result.to_published, 0.99))}"
+            )
         if result.completed != n:
-            print(f"{name}: not every submission completed: {result.statuses}")
-    print(
-        f"ratio pipeline/baseline (graded/s): {fmt_ratio(pipeline.rate / baseline.rate)}",
-        flush=True,
-    )
+            print(
+                f"pipeline {processes}x{threads}: not every submission completed: {result.statuses}"
+            )
+    best = max(result.rate for _, result in results)
+    print(f"ratio best pipeline/floor (graded/s): {fmt_ratio(best / floor.rate)}", flush=True)
 
 
 if __name__ == "__main__":

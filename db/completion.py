@@ -15,21 +15,19 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from db.progress import (
     goals_update_sql,
     progress_lock,
     progress_update_params,
     progress_update_sql,
 )
-from db.statements import column_value, execute, jsonb
+from db.statements import Tx, column_value, execute, jsonb
 from db.submissions import Step, Walk
 from domain.enums import Skill, SubmissionStatus
 
 
 def submission_complete(
-    session: Session,
+    session: Tx,
     *,
     id: uuid.UUID,
     user_id: uuid.UUID,

@@ -11,9 +11,9 @@ import uuid
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from db.models import OutboxRow, Submission, SubmissionEvent
+from db.statements import Tx
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST, GradingRequest
 
 AGGREGATE_TYPE = "submission"
@@ -21,7 +21,7 @@ EVENT_SUBMITTED = "submitted"
 
 
 def outbox_add_grading_request(
-    session: Session, *, request: GradingRequest, outbox_id: uuid.UUID | None = None
+    session: Tx, *, request: GradingRequest, outbox_id: uuid.UUID | None = None
 ) -> uuid.UUID:
     """Insert the grading.request row for ``request``; its id (the message id to come)."""
     return session.execute(
@@ -38,7 +38,7 @@ def outbox_add_grading_request(
     ).scalar_one()
 
 
-def grading_request_of(session: Session, *, submission_id: uuid.UUID) -> GradingRequest:
+def grading_request_of(session: Tx, *, submission_id: uuid.UUID) -> GradingRequest:
     """The request as the submission row has it now, with the trace id intake gave it.
 
     A submission written outside the contract may lack a deadline or a request id; its
@@ -77,7 +77,7 @@ def grading_request_of(session: Session, *, submission_id: uuid.UUID) -> Grading
 
 
 def submission_redispatch(
-    session: Session,
+    session: Tx,
     *,
     submission_id: uuid.UUID,
     outbox_id: uuid.UUID | None = None,

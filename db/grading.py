@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from db.statements import execute
+from db.statements import Tx, execute
 from domain.enums import QuestionFormat, Skill, SubmissionStatus
 
 
@@ -47,7 +45,7 @@ _LOCK_FOR_GRADING = """
 """
 
 
-def submission_lock_for_grading(session: Session, *, id: uuid.UUID) -> GradingInput | None:
+def submission_lock_for_grading(session: Tx, *, id: uuid.UUID) -> GradingInput | None:
     """Lock the submission row (duplicate deliveries wait here, then see the new state).
 
     A soft-deleted submission is returned too, so the worker can say why it left it alone.

@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from db.statements import execute
+from db.statements import Tx, execute
 from domain import progress as rules
 from domain.enums import QuestionLevel, Skill, StreakDirection, VstepBand
 from domain.progress import RECENT_WINDOW, Progress
@@ -29,19 +27,34 @@ from domain.progress import RECENT_WINDOW, Progress
 # not in them. The row's version says so: the locked row is the newest version, while
 # the sub-select sees the snapshot's. A difference sends the caller to read again.
 _LOCK = f"""
-    SELECT p.id, p.current_level, p.scaffold_level, p.streak_count, p.streak_direction,
-           p.attempt_count,
-           p.xmin::text = (SELECT seen.xmin::text FROM user_progress seen WHERE seen.id = p.id)
-               AS fresh,
+    WITH created AS (
+        -- A learner's first score of the skill: the row is made here, locked by its insert.
+        -- The level is a placeholder that the completing update replaces.
+        INSERT INTO user_progress (user_id, skill, current_level)
+        VALUES (%(user_id)s, %(skill)s, 'A1')
+        ON CONFLICT (user_id, skill) DO NOTHING
+        RETURNING id, current_level, scaffold_level, streak_count, streak_direction,
+                  attempt_count, true AS fresh
+    ),
+    locked AS (
+        SELECT p.id, p.current_level, p.scaffold_level, p.streak_count, p.streak_direction,
+               p.attempt_count,
+               p.xmin::text = (
+                   SELECT seen.xmin::text FROM user_progress seen WHERE seen.id = p.id
+               ) AS fresh
+        FROM user_progress p
+        WHERE p.user_id = %(user_id)s AND p.skill = %(skill)s
+        FOR UPDATE OF p
+    ),
+    progress AS (SELECT * FROM created UNION ALL SELECT * FROM locked)
+    SELECT progress.*,
            ARRAY(
                SELECT s.score FROM user_skill_scores s
-               WHERE s.user_id = p.user_id AND s.skill = p.skill
+               WHERE s.user_id = %(user_id)s AND s.skill = %(skill)s
                ORDER BY s.created_at DESC, s.id DESC LIMIT {RECENT_WINDOW}
            ) AS recent,
            {{goal_scores}} AS goal_scores
-    FROM user_progress p
-    WHERE p.user_id = %(user_id)s AND p.skill = %(skill)s
-    FOR UPDATE OF p
+    FROM progress
 """
 _GOAL_SCORES = f"""
     CASE WHEN EXISTS (SELECT 1 FROM user_goals g WHERE g.user_id = %(user_id)s) THEN (
@@ -67,11 +80,6 @@ _REREAD = f"""
            ) AS recent,
            {_GOAL_SCORES} AS goal_scores
 """
-_CREATE = """
-    INSERT INTO user_progress (user_id, skill, current_level)
-    VALUES (%(user_id)s, %(skill)s, %(level)s)
-    ON CONFLICT (user_id, skill) DO NOTHING
-"""
 
 
 @dataclass(frozen=True)
@@ -95,13 +103,13 @@ class LockedProgress:
         return updated, band
 
 
-def progress_lock(session: Session, *, user_id: uuid.UUID, skill: Skill) -> LockedProgress:
+def progress_lock(session: Tx, *, user_id: uuid.UUID, skill: Skill) -> LockedProgress:
     """Lock (creating it if need be) the learner's row for ``skill``, with its scores."""
     params = {"user_id": user_id, "skill": skill.value}
     row = execute(session, _LOCK_AND_READ, params).fetchone()
     if row is None:
-        # The first score of this skill. The level is a placeholder: the update sets it.
-        execute(session, _CREATE, {**params, "level": QuestionLevel.A1.value})
+        # Another transaction made the row while this one waited to insert it: neither
+        # half saw it. A new statement does.
         row = execute(session, _LOCK_AND_READ, params).fetchone()
         assert row is not None, "user_progress row vanished under its lock"
     recent, goal_scores = row.recent, row.goal_scores

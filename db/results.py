@@ -25,6 +25,7 @@ from db.completion import submission_complete
 from db.dispatch import submission_redispatch
 from db.event_facts import count_of
 from db.models import ProcessedCallback, Submission, SubmissionDetail, SubmissionEvent
+from db.statements import Tx
 from db.submissions import Step, submission_event_append, submission_transition
 from domain.enums import Skill, SubmissionStatus, VstepBand
 from domain.failures import TIMEOUT
@@ -126,7 +127,7 @@ def callback_claim(
 
 
 def advance_to_processing(
-    session: Session, *, id: uuid.UUID, status: SubmissionStatus, data: Mapping[str, Any]
+    session: Tx, *, id: uuid.UUID, status: SubmissionStatus, data: Mapping[str, Any]
 ) -> bool:
     """Walk the allowed path into processing; False when there is none (final, in review)."""
     path = PATH_TO_PROCESSING.get(status)
@@ -138,7 +139,7 @@ def advance_to_processing(
 
 
 def result_apply(
-    session: Session,
+    session: Tx,
     *,
     submission: LockedSubmission,
     decision: Decision,
@@ -146,10 +147,12 @@ def result_apply(
     now: datetime,
     source: Mapping[str, Any],
     retry_at: datetime | None = None,
+    processing: Mapping[str, Any] | None = None,
 ) -> None:
     """Carry out ``decision`` in the caller's transaction. ``source`` says where the result
     came from (eventId, messageId, workerId ...) and goes on every event written;
-    ``retry_at`` is when a retried request may go to the grader again (its backoff)."""
+    ``retry_at`` is when a retried request may go to the grader again (its backoff);
+    ``processing`` is the data of the events into processing, when not ``source``."""
     sid, status = submission.id, submission.state.status
     where = dict(source)
     if decision.timed_out:
@@ -167,7 +170,7 @@ def result_apply(
     elif action is Action.COMPLETE:
         assert isinstance(incoming, AiResult)
         steps = [
-            *steps_to_processing(status, where),
+            *steps_to_processing(status, processing or where),
             Step(_S.COMPLETED, _ai_event(incoming, decision, where)),
         ]
         _complete(
@@ -269,7 +272,7 @@ def result_apply(
 
 
 def _complete(
-    session: Session,
+    session: Tx,
     submission: LockedSubmission,
     decision: Decision,
     now: datetime,
@@ -345,13 +348,13 @@ def ai_result_document(result: AiResult, decision: Decision, now: datetime) -> d
 
 
 def _store_ai_result(
-    session: Session, sid: uuid.UUID, result: AiResult, decision: Decision, now: datetime
+    session: Tx, sid: uuid.UUID, result: AiResult, decision: Decision, now: datetime
 ) -> None:
     _set_result(session, sid, ai_result_document(result, decision, now))
 
 
 def _review_document(
-    session: Session, sid: uuid.UUID, review: HumanReview, decision: Decision, now: datetime
+    session: Tx, sid: uuid.UUID, review: HumanReview, decision: Decision, now: datetime
 ) -> dict[str, Any]:
     """The result document of a review: the AI's, the reviewer's and the final one."""
     previous = session.execute(
@@ -385,7 +388,7 @@ def _review_document(
 
 
 def _store_late(
-    session: Session,
+    session: Tx,
     sid: uuid.UUID,
     incoming: Incoming,
     decision: Decision,
@@ -411,7 +414,7 @@ def _store_late(
     )
 
 
-def _set_result(session: Session, sid: uuid.UUID, document: dict[str, Any]) -> None:
+def _set_result(session: Tx, sid: uuid.UUID, document: dict[str, Any]) -> None:
     session.execute(
         sa.update(SubmissionDetail)
         .where(SubmissionDetail.submission_id == sid)

@@ -19,15 +19,20 @@ from typing import Any
 import psycopg
 from psycopg.rows import namedtuple_row
 from psycopg.types.json import Jsonb
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from db.errors import translate
 
+# A transaction to write in: a Session's, or a Core connection's where no ORM is needed
+# (a Session costs more Python per transaction than the grading's statements do).
+Tx = Session | Connection
 
-def execute(session: Session, sql: str, params: Mapping[str, Any]) -> psycopg.Cursor[Any]:
-    """Run ``sql`` (psycopg's ``%(name)s`` placeholders) in the session's transaction;
+
+def execute(tx: Tx, sql: str, params: Mapping[str, Any]) -> psycopg.Cursor[Any]:
+    """Run ``sql`` (psycopg's ``%(name)s`` placeholders) in the transaction of ``tx``;
     the cursor's rows are named tuples."""
-    connection = session.connection()
+    connection = tx.connection() if isinstance(tx, Session) else tx
     driver: psycopg.Connection[Any] = connection.connection.driver_connection  # type: ignore[assignment]
     try:
         return driver.cursor(row_factory=namedtuple_row).execute(sql, params)

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from db.models import Submission, SubmissionEvent
-from db.statements import column_value, execute, jsonb
+from db.statements import Tx, column_value, execute, jsonb
 from domain.enums import SubmissionStatus
 from domain.states import allowed_sources, can_transition
 
@@ -50,7 +50,7 @@ TRANSITION_EVENT: Mapping[SubmissionStatus, str] = {
 
 
 def submission_event_append(
-    session: Session, *, submission_id: uuid.UUID, kind: str, data: Mapping[str, Any] | None = None
+    session: Tx, *, submission_id: uuid.UUID, kind: str, data: Mapping[str, Any] | None = None
 ) -> None:
     execute(
         session,
@@ -70,7 +70,7 @@ class Step:
 
 
 def submission_transition(
-    session: Session,
+    session: Tx,
     *,
     id: uuid.UUID,
     to: SubmissionStatus,
@@ -83,7 +83,7 @@ def submission_transition(
 
 
 def submission_walk(
-    session: Session,
+    session: Tx,
     *,
     id: uuid.UUID,
     steps: Sequence[Step],

@@ -17,18 +17,21 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import partial
 
 import structlog
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.clock import database_ping
 from db.grading import GradingInput, submission_lock_for_grading
 from db.results import PATH_TO_PROCESSING, LockedSubmission, result_apply, steps_to_processing
 from db.results import advance_to_processing as advance_path
+from db.statements import Tx
 from db.submissions import Step, submission_event_append, submission_transition, submission_walk
 from domain.enums import OBJECTIVE_FORMATS, SubmissionStatus
 from domain.errors import InfrastructureError, InvalidInput, TransientError
@@ -114,6 +117,11 @@ class GradingService:
         ai_grader: AiGraderClient | None = None,
     ) -> None:
         self.session_factory = session_factory
+        # Gradings write through a Core connection, each thread keeping its own: they need
+        # no ORM, and a Session, or a pool checkout per grading, costs more Python than the
+        # grading's own statements.
+        self.engine: Engine = session_factory.kw["bind"]
+        self._held = threading.local()
         self.outage_wait_seconds = outage_wait_seconds
         self.ai_grader = ai_grader
         self.outage = _SharedOutage(log)
@@ -144,6 +152,23 @@ class GradingService:
             metrics.GRADING_RESULTS.labels(outcome=graded.outcome.value).inc()
             return graded
 
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A transaction on this thread's connection, committed on success.
+
+        A connection that failed is dropped (the pool replaces it on the next grading).
+        """
+        connection: Connection | None = getattr(self._held, "connection", None)
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self._held.connection = self.engine.connect()
+        try:
+            with connection.begin():
+                yield connection
+        except InfrastructureError:
+            self._held.connection = None
+            connection.invalidate()
+            raise
+
     def _wait_for_database(self, give_up: float) -> None:
         while True:
             try:
@@ -170,7 +195,7 @@ class GradingService:
         # (never from inside a transaction that holds the row lock).
         to_send: list[GraderRequest] = []
         try:
-            with self.session_factory.begin() as session:
+            with self.transaction() as session:
                 outcome = self._grade_locked(
                     session, request, delivery, context, after_commit, to_send
                 )
@@ -202,7 +227,7 @@ class GradingService:
 
     def _grade_locked(
         self,
-        session: Session,
+        session: Tx,
         request: GradingRequest,
         delivery: Delivery,
         context: structlog.typing.FilteringBoundLogger,
@@ -247,11 +272,8 @@ class GradingService:
         if submission.status not in PATH_TO_PROCESSING:
             context.info("grading_skipped", status=submission.status.value, reason="duplicate")
             return Outcome.SKIPPED
-        where = {
-            "workerId": delivery.worker_id,
-            "messageId": delivery.message_id,
-            "attempt": delivery.attempt,
-        }
+        where = {"workerId": delivery.worker_id, "messageId": delivery.message_id}
+        processing = {**where, "attempt": delivery.attempt}
         try:
             graded = grade_objective(
                 submission.question_format,
@@ -270,7 +292,10 @@ class GradingService:
             submission_walk(
                 session,
                 id=submission.id,
-                steps=[*steps_to_processing(submission.status, where), Step(_S.FAILED, failed)],
+                steps=[
+                    *steps_to_processing(submission.status, processing),
+                    Step(_S.FAILED, failed),
+                ],
             )
             after_commit.append(
                 partial(context.error, "submission_failed", reason=BAD_INPUT, error=str(exc))
@@ -312,6 +337,7 @@ class GradingService:
             incoming=result,
             now=now,
             source=where,
+            processing=processing,
         )
         if decision.verdict is Verdict.LATE:
             after_commit.append(partial(context.warning, "grading_result_late"))
@@ -331,7 +357,7 @@ class GradingService:
 
     def _dispatch(
         self,
-        session: Session,
+        session: Tx,
         submission: GradingInput,
         delivery: Delivery,
         context: structlog.typing.FilteringBoundLogger,
@@ -388,7 +414,7 @@ class GradingService:
         grading again later, and nothing is logged as recorded that was not.
         """
         error = f"{type(exc).__name__}: {exc}"[:1000]
-        with self.session_factory.begin() as session:
+        with self.transaction() as session:
             submission = submission_lock_for_grading(session, id=request.submission_id)
             if submission is None or submission.request_id != request.request_id:
                 return
@@ -432,7 +458,7 @@ class GradingService:
 
 
 def _skip(
-    session: Session,
+    session: Tx,
     submission: GradingInput,
     delivery: Delivery,
     context: structlog.typing.FilteringBoundLogger,
@@ -451,7 +477,7 @@ def _skip(
     return Outcome.SKIPPED
 
 
-def advance_to_processing(session: Session, submission: GradingInput, delivery: Delivery) -> bool:
+def advance_to_processing(session: Tx, submission: GradingInput, delivery: Delivery) -> bool:
     """Into processing along the allowed path (db/results.py); False for a duplicate."""
     return advance_path(
         session,

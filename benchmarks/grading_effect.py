@@ -1,0 +1,234 @@
+"""Our objective grading in a plain loop, against the floor: the same writes by hand.
+
+    .venv/bin/python -m benchmarks.grading_effect [--submissions 3000] [--rounds 3]
+
+Both sides grade queued submissions one after the other, one transaction each, on one
+connection: ours is ``GradingService.grade`` as a worker thread calls it (the request
+parsed from its outbox payload, the lock, the decision, the one result path, logging,
+metrics); the floor is ``benchmarks.hand_grading.grade_by_hand``, the same rows written
+by hand with psycopg (tests/integration/test_hand_grading.py checks they are the same).
+Each side has a fresh database seeded with the same workload; the rounds alternate
+between the sides, so a burst of load on the shared machine hits both alike.
+
+Two more rows say what logging and validation cost per grading: ours with the log at
+``info`` (one JSON line per grading, written to /dev/null), and the payload's validation
+(``parse_grading_request``) alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import psycopg
+import sqlalchemy as sa
+import structlog
+
+from benchmarks.common import (
+    BenchEnv,
+    BenchmarkError,
+    Database,
+    bench_environment,
+    fmt_rate,
+    fmt_ratio,
+    per_second,
+    print_header,
+    print_table,
+    progress,
+    run_main,
+)
+from benchmarks.hand_grading import grade_by_hand
+from benchmarks.workload import Fixtures, analyze, create_fixtures, plan_workload, seed_submissions
+from domain.messages import GradingRequest, parse_grading_request
+from workers.actors import RetryPolicy
+from workers.grading import Delivery, GradingService, Outcome
+from workers.logging import configure_logging
+
+DEFAULT_SUBMISSIONS = 3000
+DEFAULT_ROUNDS = 3
+DEFAULT_LEARNERS = 500
+WORKLOAD_SEED = 20261130
+
+
+@dataclass
+class Side:
+    name: str
+    db: Database
+    ids: list[uuid.UUID]
+    grade: Callable[[uuid.UUID], None]
+    # Our side's log level; the floor logs nothing.
+    level: str = "warning"
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    graded: int = 0
+
+    @property
+    def rate(self) -> float:
+        return per_second(self.graded, self.seconds)
+
+
+def main() -> None:
+    args = parse_args()
+    with bench_environment() as env:
+        print_header("grading effect benchmark", env)
+        ours = prepare(env, "ours", args)
+        floor = prepare(env, "floor", args)
+        ours_info = prepare(env, "ours_info", args)
+        sides = [
+            our_side("ours (log warning)", ours, level="warning"),
+            hand_side("floor (by hand, psycopg)", floor),
+            our_side("ours (log info)", ours_info, level="info"),
+        ]
+        try:
+            for round_number in range(args.rounds):
+                for side in sides:
+                    run_round(side, round_number, args.rounds)
+        finally:
+            configure_logging("json", "warning")
+        check_completed(sides)
+        validation = validation_cost(ours[0])
+        print_results(sides, validation, args)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.grading_effect", description=__doc__
+    )
+    parser.add_argument("--submissions", type=int, default=DEFAULT_SUBMISSIONS)
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
+    parser.add_argument("--learners", type=int, default=DEFAULT_LEARNERS)
+    args = parser.parse_args()
+    if min(args.submissions, args.rounds, args.learners) < 1:
+        parser.error("every count must be positive")
+    return args
+
+
+def prepare(env: BenchEnv, tag: str, args: argparse.Namespace) -> tuple[Database, list[uuid.UUID]]:
+    progress(f"{tag}: a fresh database, {args.submissions:,} queued submissions")
+    db = env.create_database(tag, pool_size=1)
+    with db.session_factory.begin() as session:
+        fixtures: Fixtures = create_fixtures(session, learners=args.learners)
+    plan = plan_workload(
+        WORKLOAD_SEED,
+        learners=args.learners,
+        questions=fixtures.questions,
+        count=args.submissions,
+    )
+    ids = seed_submissions(db.engine, fixtures, plan, queued=True)
+    analyze(db.engine)
+    return db, ids
+
+
+def requests_of(db: Database) -> dict[uuid.UUID, tuple[str, GradingRequest]]:
+    """The grading request of each submission, from its outbox payload, as a worker gets it."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, submission_id, payload FROM outbox")).all()
+    return {
+        submission_id: (str(outbox_id), parse_grading_request(payload))
+        for outbox_id, submission_id, payload in rows
+    }
+
+
+def our_side(name: str, prepared: tuple[Database, list[uuid.UUID]], *, level: str) -> Side:
+    db, ids = prepared
+    service = GradingService(db.session_factory)
+    payloads = requests_of(db)
+    max_retries = RetryPolicy().max_retries
+
+    def grade(submission_id: uuid.UUID) -> None:
+        message_id, request = payloads[submission_id]
+        # As the actor does: the payload is validated on every delivery.
+        request = parse_grading_request(request.to_payload())
+        delivery = Delivery(message_id, failures=0, max_retries=max_retries, worker_id="bench")
+        outcome = service.grade(request, delivery).outcome
+        if outcome is not Outcome.COMPLETED:
+            raise BenchmarkError(f"{name}: grading {submission_id} ended {outcome.value}")
+
+    return Side(name, db, ids, grade, level=level)
+
+
+def hand_side(name: str, prepared: tuple[Database, list[uuid.UUID]]) -> Side:
+    db, ids = prepared
+    conn = psycopg.connect(db.libpq_url)
+
+    def grade(submission_id: uuid.UUID) -> None:
+        grade_by_hand(conn, submission_id)
+
+    return Side(name, db, ids, grade)
+
+
+def run_round(side: Side, round_number: int, rounds: int) -> None:
+    share = len(side.ids) // rounds
+    start = round_number * share
+    end = len(side.ids) if round_number == rounds - 1 else start + share
+    batch: Sequence[uuid.UUID] = side.ids[start:end]
+    with open(os.devnull, "w") as sink:
+        if side.level == "info":
+            configure_logging("json", "info")
+            structlog.configure(logger_factory=structlog.WriteLoggerFactory(file=sink))
+        else:
+            configure_logging("json", "warning")
+        progress(f"round {round_number + 1}/{rounds}: {side.name}, {len(batch):,} gradings")
+        started, cpu = time.perf_counter(), time.process_time()
+        for submission_id in batch:
+            side.grade(submission_id)
+        side.seconds += time.perf_counter() - started
+        side.cpu_seconds += time.process_time() - cpu
+        side.graded += len(batch)
+        configure_logging("json", "warning")
+
+
+def check_completed(sides: Sequence[Side]) -> None:
+    for side in sides:
+        with side.db.engine.connect() as conn:
+            done = conn.execute(
+                sa.text("SELECT count(*) FROM submissions WHERE status = 'completed'")
+            ).scalar_one()
+        if done != len(side.ids):
+            raise BenchmarkError(f"{side.name}: {done} of {len(side.ids)} completed")
+
+
+def validation_cost(db: Database) -> float:
+    """Seconds per ``parse_grading_request`` of a real payload."""
+    with db.engine.connect() as conn:
+        payloads = [row[0] for row in conn.execute(sa.text("SELECT payload FROM outbox"))]
+    started = time.perf_counter()
+    for payload in payloads:
+        parse_grading_request(payload)
+    return (time.perf_counter() - started) / len(payloads)
+
+
+def print_results(sides: Sequence[Side], validation: float, args: argparse.Namespace) -> None:
+    ours, floor, ours_info = sides
+    print(
+        f"workload: {args.submissions:,} queued objective submissions per side (6 formats) "
+        f"from {args.learners} learners, {args.rounds} alternating rounds, one connection"
+    )
+    rows = [
+        [
+            side.name,
+            f"{side.graded:,}",
+            fmt_rate(side.rate),
+            f"{side.seconds / side.graded * 1000:.2f} ms",
+            f"{side.cpu_seconds / side.graded * 1000:.2f} ms",
+            fmt_ratio(side.rate / floor.rate),
+        ]
+        for side in sides
+    ]
+    print_table(
+        "Gradings per second in a plain loop, one transaction each (higher is better)",
+        ["run", "graded", "graded/s", "wall/grading", "python cpu/grading", "vs floor"],
+        rows,
+    )
+    logging_cost = (ours_info.seconds / ours_info.graded) - (ours.seconds / ours.graded)
+    print(f"logging at info costs {logging_cost * 1e6:+.0f} us per grading (wall, vs warning)")
+    print(f"validating a grading.request payload: {validation * 1e6:.0f} us per message")
+    print(f"ratio ours/floor (graded/s): {fmt_ratio(ours.rate / floor.rate)}", flush=True)
+
+
+if __name__ == "__main__":
+    run_main(main)
