@@ -17,14 +17,13 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import partial
 
 import structlog
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.clock import database_ping
@@ -117,11 +116,9 @@ class GradingService:
         ai_grader: AiGraderClient | None = None,
     ) -> None:
         self.session_factory = session_factory
-        # Gradings write through a Core connection, each thread keeping its own: they need
-        # no ORM, and a Session, or a pool checkout per grading, costs more Python than the
-        # grading's own statements.
+        # Gradings write through a Core connection: they need no ORM, and a Session costs
+        # more Python per transaction than the grading's own statements.
         self.engine: Engine = session_factory.kw["bind"]
-        self._held = threading.local()
         self.outage_wait_seconds = outage_wait_seconds
         self.ai_grader = ai_grader
         self.outage = _SharedOutage(log)
@@ -152,23 +149,6 @@ class GradingService:
             metrics.GRADING_RESULTS.labels(outcome=graded.outcome.value).inc()
             return graded
 
-    @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """A transaction on this thread's connection, committed on success.
-
-        A connection that failed is dropped (the pool replaces it on the next grading).
-        """
-        connection: Connection | None = getattr(self._held, "connection", None)
-        if connection is None or connection.closed or connection.invalidated:
-            connection = self._held.connection = self.engine.connect()
-        try:
-            with connection.begin():
-                yield connection
-        except InfrastructureError:
-            self._held.connection = None
-            connection.invalidate()
-            raise
-
     def _wait_for_database(self, give_up: float) -> None:
         while True:
             try:
@@ -195,7 +175,7 @@ class GradingService:
         # (never from inside a transaction that holds the row lock).
         to_send: list[GraderRequest] = []
         try:
-            with self.transaction() as session:
+            with self.engine.begin() as session:
                 outcome = self._grade_locked(
                     session, request, delivery, context, after_commit, to_send
                 )
@@ -414,7 +394,7 @@ class GradingService:
         grading again later, and nothing is logged as recorded that was not.
         """
         error = f"{type(exc).__name__}: {exc}"[:1000]
-        with self.transaction() as session:
+        with self.engine.begin() as session:
             submission = submission_lock_for_grading(session, id=request.submission_id)
             if submission is None or submission.request_id != request.request_id:
                 return
