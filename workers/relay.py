@@ -1,11 +1,11 @@
 """The outbox relay: move outbox rows to the broker, each row at least once, marked once.
 
-One pass (``run_once``) rescues rows whose relay died, claims a batch, publishes it,
-then in ONE transaction marks what was published, moves those submissions
-pending -> queued, and puts back (or fails) what was not. Only ``BrokerUnavailable``
-is retried; a row whose message cannot be built, or that the broker refuses for any
-other reason, is poison and fails at once, together with its submission (BAD_INPUT) in
-the same transaction. The duty loop (``workers/duty_loop.py``) runs it.
+One pass (``run_once``) rescues rows whose relay died, claims a batch, publishes it as
+one batch, then in ONE transaction marks what was published, moves those submissions
+pending -> queued, and puts back (or fails) what was not. Only ``BrokerUnavailable`` is
+retried; a row whose message cannot be built, or that the broker refuses for any other
+reason, is poison and fails at once, together with its submission (BAD_INPUT) in the
+same transaction. The duty loop (``workers/duty_loop.py``) runs it.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from domain.errors import BrokerUnavailable, InvalidInput
 from domain.failures import BAD_INPUT
 from domain.messages import GradingRequest, check_request_matches
 from workers import metrics
-from workers.broker import broker_check, enqueue
+from workers.broker import Outgoing, broker_check, enqueue_batch
 from workers.routes import ROUTES
 from workers.settings import Settings
 
@@ -81,6 +81,12 @@ def delay_ms(payload: dict[str, object]) -> int | None:
         return None
     remaining = (when - datetime.now(UTC)).total_seconds()
     return int(remaining * 1000) if remaining > 0 else None
+
+
+def poison_error(exc: Exception) -> str:
+    """The error_message of a row that can never be published."""
+    error = str(exc) if isinstance(exc, InvalidInput) else f"{type(exc).__name__}: {exc}"
+    return error[:2000]
 
 
 def new_relay_id() -> str:
@@ -157,28 +163,37 @@ class Relay:
         return len(rescued)
 
     def publish(self, rows: list[ClaimedRow]) -> tuple[list[ClaimedRow], list[PublishFailure]]:
-        published: list[ClaimedRow] = []
+        """Publish the rows whose message can be built, as one batch.
+
+        A row whose message cannot be built, or that the broker refuses by itself, is poison.
+        A broker outage fails nothing for good: every row of the batch backs off, even those
+        that may have reached the broker before it went away (a later copy is deduped).
+        """
         failures: list[PublishFailure] = []
-        broker_error: str | None = None
+        buildable: list[ClaimedRow] = []
+        batch: list[Outgoing] = []
         for row in rows:
-            if broker_error is not None:
-                # The broker just refused one row; the rest would only hammer it.
-                failures.append(PublishFailure(row.id, broker_error, permanent=False))
-                continue
             try:
                 message = self.message_for(row)
-                enqueue(self.broker, message, delay_ms=delay_ms(row.payload))
-            except BrokerUnavailable as exc:
-                broker_error = f"publish failed: {exc}"[:2000]
-                failures.append(PublishFailure(row.id, broker_error, permanent=False))
-                continue
             except Exception as exc:  # poison: trying again would fail the same way
-                error = (
-                    str(exc) if isinstance(exc, InvalidInput) else f"{type(exc).__name__}: {exc}"
-                )
-                failures.append(PublishFailure(row.id, error[:2000], permanent=True))
+                failures.append(PublishFailure(row.id, poison_error(exc), permanent=True))
                 continue
-            published.append(row)
+            buildable.append(row)
+            batch.append((message, delay_ms(row.payload)))
+        if not batch:
+            return [], failures
+        try:
+            refusals = enqueue_batch(self.broker, batch)
+        except BrokerUnavailable as exc:
+            error = f"publish failed: {exc}"[:2000]
+            failures.extend(PublishFailure(row.id, error, permanent=False) for row in buildable)
+            return [], failures
+        published: list[ClaimedRow] = []
+        for row, refusal in zip(buildable, refusals, strict=True):
+            if refusal is None:
+                published.append(row)
+            else:
+                failures.append(PublishFailure(row.id, poison_error(refusal), permanent=True))
         return published, failures
 
     @staticmethod
