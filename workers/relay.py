@@ -1,11 +1,12 @@
 """The outbox relay: move outbox rows to the broker, each row at least once, marked once.
 
 One pass (``run_once``) rescues rows whose relay died, claims a batch, publishes it as
-one batch, then in ONE transaction marks what was published, moves those submissions
-pending -> queued, and puts back (or fails) what was not. Only ``BrokerUnavailable`` is
-retried; a row whose message cannot be built, or that the broker refuses for any other
-reason, is poison and fails at once, together with its submission (BAD_INPUT) in the
-same transaction. The duty loop (``workers/duty_loop.py``) runs it.
+one batch, then in ONE statement marks what was published and moves those submissions
+pending -> queued with their 'queued' events, and puts back (or fails) what was not.
+Only ``BrokerUnavailable`` is retried; a row whose message cannot be built, or that the
+broker refuses for any other reason, is poison and fails at once, together with its
+submission (BAD_INPUT) in the same transaction. The duty loop (``workers/duty_loop.py``)
+runs it.
 """
 
 from __future__ import annotations
@@ -26,15 +27,11 @@ from db.outbox import (
     PublishFailure,
     SubmissionFacts,
     outbox_claim_batch,
-    outbox_mark_published,
+    outbox_mark_published_and_queue,
     outbox_release_failed,
     outbox_rescue_expired,
 )
-from db.submissions import (
-    submission_event_append,
-    submission_transition,
-    submission_transition_many,
-)
+from db.submissions import submission_event_append, submission_transition
 from domain.enums import OutboxStatus, SubmissionStatus
 from domain.errors import BrokerUnavailable, InvalidInput
 from domain.failures import BAD_INPUT
@@ -239,22 +236,8 @@ class Relay:
         errors = {failure.id: failure.error for failure in failures}
         poison = {failure.id for failure in failures if failure.permanent}
         with self.session_factory.begin() as session:
-            marked = outbox_mark_published(
+            marked = outbox_mark_published_and_queue(
                 session, relay_id=self.relay_id, ids=[row.id for row in published], now=now
-            )
-            submission_transition_many(
-                session,
-                ids=[submission_id for _, submission_id in marked],
-                to=SubmissionStatus.QUEUED,
-                data_by_id={
-                    submission_id: {
-                        "outboxId": str(outbox_id),
-                        "messageId": str(outbox_id),
-                        "relayId": self.relay_id,
-                        "traceId": by_id[outbox_id].payload.get("traceId"),
-                    }
-                    for outbox_id, submission_id in marked
-                },
             )
             released = outbox_release_failed(
                 session,
