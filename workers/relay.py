@@ -1,12 +1,12 @@
 """The outbox relay: move outbox rows to the broker, each row at least once, marked once.
 
-One pass (``run_once``) rescues rows whose relay died, claims a batch, publishes it as
-one batch, then in ONE statement marks what was published and moves those submissions
-pending -> queued with their 'queued' events, and puts back (or fails) what was not.
-Only ``BrokerUnavailable`` is retried; a row whose message cannot be built, or that the
-broker refuses for any other reason, is poison and fails at once, together with its
-submission (BAD_INPUT) in the same transaction. The duty loop (``workers/duty_loop.py``)
-runs it.
+One pass (``run_once``) rescues rows whose relay died (every few seconds, not on every
+pass), claims a batch, publishes it as one batch, then in ONE statement marks what was
+published and moves those submissions pending -> queued with their 'queued' events, and
+puts back (or fails) what was not. Only ``BrokerUnavailable`` is retried; a row whose
+message cannot be built, or that the broker refuses for any other reason, is poison and
+fails at once, together with its submission (BAD_INPUT) in the same transaction. The
+duty loop (``workers/duty_loop.py``) runs it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dramatiq
 import structlog
@@ -44,6 +44,10 @@ from workers.settings import Settings
 log = structlog.get_logger("vstep.relay")
 
 
+# The longest a pass goes without looking for expired leases (seconds).
+RESCUE_INTERVAL_SECONDS = 5.0
+
+
 @dataclass(frozen=True)
 class RelaySettings:
     batch_size: int = 200
@@ -52,6 +56,14 @@ class RelaySettings:
     poll_seconds: float = 1.0
     backoff_base_seconds: float = 1.0
     backoff_cap_seconds: float = 300.0
+    # How often a pass also takes back expired leases: a dead relay's rows wait out the lease
+    # anyway, so looking on every pass (a transaction of its own) buys nothing under load.
+    rescue_interval_seconds: float = RESCUE_INTERVAL_SECONDS
+
+    @property
+    def rescue_every(self) -> timedelta:
+        """At most half the lease, so a short lease is not stretched by the interval."""
+        return timedelta(seconds=min(self.rescue_interval_seconds, self.lease_seconds / 2))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RelaySettings:
@@ -112,6 +124,8 @@ class Relay:
         # Set when the broker refused a row: until it answers again, no row is claimed,
         # so an outage spends nobody's OUTBOX_MAX_ATTEMPTS.
         self.broker_down = False
+        # When this relay last looked for expired leases (the pass's clock), None: never.
+        self.rescued_at: datetime | None = None
 
     @property
     def interval_seconds(self) -> float:
@@ -127,7 +141,7 @@ class Relay:
         Raises BrokerUnavailable after recording the pass when the broker refused a row,
         so the loop backs off and reports the outage once.
         """
-        self.rescue_expired(now)
+        self.rescue_if_due(now)
         if self.broker_down:
             broker_check(self.broker)
             self.broker_down = False
@@ -149,6 +163,19 @@ class Relay:
             self.broker_down = True
             raise BrokerUnavailable(outage)
         return len(claimed)
+
+    def rescue_if_due(self, now: datetime | None = None) -> int:
+        """Rescue expired leases when ``rescue_every`` has passed since the last look."""
+        # This host's clock is fine here: it only spaces this relay's own looks, and the
+        # rescue itself compares leases with the database's clock.
+        clock = now or datetime.now(UTC)
+        last = self.rescued_at
+        # A clock that went back counts as due: the interval is a bound, never a promise.
+        if last is not None and last <= clock < last + self.settings.rescue_every:
+            return 0
+        rescued = self.rescue_expired(now)
+        self.rescued_at = clock
+        return rescued
 
     def rescue_expired(self, now: datetime | None = None) -> int:
         with self.session_factory.begin() as session:
