@@ -31,6 +31,7 @@ from db.outbox import (
     outbox_release_failed,
     outbox_rescue_expired,
 )
+from db.session import transaction
 from db.submissions import submission_event_append, submission_transition
 from domain.enums import OutboxStatus, SubmissionStatus
 from domain.errors import BrokerUnavailable, InvalidInput
@@ -104,7 +105,15 @@ def new_relay_id() -> str:
 
 
 class Relay:
-    """The relay as a duty: ``run_once`` is one pass, run by the duty loop."""
+    """The relay as a duty: ``run_once`` is one pass, run by the duty loop.
+
+    Its transactions (rescue, claim, mark and release) commit without waiting for the WAL
+    flush. Each one is redone when a database crash undoes it: an undone claim leaves its
+    rows pending, an undone mark leaves them processing until the lease runs out; either
+    way they are published again, and consumers dedup on the message id. What must be
+    durable, the outbox row itself, is committed by the producer; and the broker keeps its
+    messages no more durably than this (Redis, as usually run, fsyncs once a second at best).
+    """
 
     name = "relay"
 
@@ -145,7 +154,7 @@ class Relay:
         if self.broker_down:
             broker_check(self.broker)
             self.broker_down = False
-        with self.session_factory.begin() as session:
+        with transaction(self.session_factory, durable=False) as session:
             claimed = outbox_claim_batch(
                 session,
                 relay_id=self.relay_id,
@@ -178,7 +187,7 @@ class Relay:
         return rescued
 
     def rescue_expired(self, now: datetime | None = None) -> int:
-        with self.session_factory.begin() as session:
+        with transaction(self.session_factory, durable=False) as session:
             rescued = outbox_rescue_expired(
                 session, lease_seconds=self.settings.lease_seconds, now=now
             )
@@ -262,7 +271,7 @@ class Relay:
         by_id = {row.id: row for row in claimed}
         errors = {failure.id: failure.error for failure in failures}
         poison = {failure.id for failure in failures if failure.permanent}
-        with self.session_factory.begin() as session:
+        with transaction(self.session_factory, durable=False) as session:
             marked = outbox_mark_published_and_queue(
                 session, relay_id=self.relay_id, ids=[row.id for row in published], now=now
             )
