@@ -142,7 +142,13 @@ class Relay:
 
     @property
     def batch_size(self) -> int:
-        return self.settings.batch_size
+        """One: the duty loop passes again at once after any pass that found a row.
+
+        While this relay is busy, producers skip their NOTIFY (migration 0005), so a row
+        found says more may have come meanwhile unannounced. Only a pass that finds
+        nothing lets the relay go idle, which makes producers notify again.
+        """
+        return 1
 
     def run_once(self, now: datetime | None = None) -> int:
         """One pass; returns the number of rows claimed (a full batch means: go again).
