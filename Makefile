@@ -27,6 +27,7 @@ run: install
 
 bench: install
 	$(BIN)/python -m benchmarks.relay
+	$(BIN)/python -m benchmarks.intake_notify
 	$(BIN)/python -m benchmarks.pipeline
 
 clean:
