@@ -289,8 +289,11 @@ def _rabbitmq_enqueue_batch(
         tx.channel.tx_commit()
         # The returns arrived before the commit-ok; this hands them to the callback.
         broker.connection.process_data_events(time_limit=0)
-    except (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError):
-        del broker.connection  # the next batch opens fresh ones, as the broker's enqueue does
+    except Exception:
+        # Fresh connection and channels for the next batch, as the broker's enqueue does
+        # after a connection or channel error; nor may a transaction left open by anything
+        # else be committed with the next batch.
+        del broker.connection
         raise
     if tx.returned:
         # A queue deleted behind the broker's back: declared again on the next batch.
