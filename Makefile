@@ -28,6 +28,7 @@ run: install
 bench: install
 	$(BIN)/python -m benchmarks.grading_effect
 	$(BIN)/python -m benchmarks.relay
+	$(BIN)/python -m benchmarks.intake_notify
 	$(BIN)/python -m benchmarks.pipeline
 
 # Other job queues on the same grading writes: needs the optional 'peers' extra.

@@ -14,13 +14,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from db.clock import clock_or_now
-from db.models import OutboxRow, Question, Submission
+from db.models import OutboxRow, Question, Submission, SubmissionEvent
 from db.models.base import OUTBOX_STATUS
-from domain.enums import OutboxStatus, Skill
-from domain.states import outbox_can_transition
+from db.submissions import EVENT_TIME, TRANSITION_EVENT
+from domain.enums import OutboxStatus, Skill, SubmissionStatus
+from domain.states import allowed_sources, outbox_can_transition
 
 _P = OutboxStatus
 
@@ -159,21 +161,87 @@ def outbox_claim_batch(
     return rows
 
 
-def outbox_mark_published(
-    session: Session, *, relay_id: str, ids: Sequence[uuid.UUID], now: datetime | None = None
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Mark rows published where this relay still holds them; (outbox id, submission id)."""
-    if not ids:
-        return []
-    result = session.execute(
+def _mark_published_and_queue_statement() -> sa.Select[Any]:
+    """The statement of ``outbox_mark_published_and_queue``, built once: parameters ``ids``
+    (uuid[]), ``relay_id`` and ``now`` (NULL: the database's clock)."""
+    queued = SubmissionStatus.QUEUED
+    relay_id = sa.bindparam("relay_id", type_=sa.String)
+    marked = (
         sa.update(OutboxRow)
         .where(
-            OutboxRow.id.in_(ids),
+            # = ANY(array): one parameter and one plan, whatever the batch size.
+            OutboxRow.id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Uuid))),
             _MARK,
             OutboxRow.locked_by == relay_id,
         )
-        .values(status=_P.PUBLISHED, published_at=clock_or_now(now), error_message=None)
-        .returning(OutboxRow.id, OutboxRow.submission_id)
+        .values(
+            status=_P.PUBLISHED,
+            published_at=sa.func.coalesce(
+                sa.bindparam("now", type_=sa.DateTime(timezone=True)), sa.func.now()
+            ),
+            error_message=None,
+        )
+        .returning(
+            OutboxRow.id,
+            OutboxRow.submission_id,
+            # The jsonb value as the payload holds it (a string, a number or null).
+            OutboxRow.payload["traceId"].label("trace_id"),
+        )
+        .cte("marked")
+    )
+    moved = (
+        sa.update(Submission)
+        .where(
+            Submission.id == marked.c.submission_id,
+            Submission.status.in_(allowed_sources(queued)),
+        )
+        .values(status=queued, updated_at=sa.func.now())
+        .returning(Submission.id, marked.c.id.label("outbox_id"), marked.c.trace_id)
+        .cte("moved")
+    )
+    outbox_id_text = sa.cast(moved.c.outbox_id, sa.Text)
+    events = (
+        sa.insert(SubmissionEvent)
+        .from_select(
+            ["submission_id", "kind", "data", "occurred_at"],
+            sa.select(
+                moved.c.id,
+                sa.literal(TRANSITION_EVENT[queued]),
+                sa.func.jsonb_build_object(
+                    "outboxId",
+                    outbox_id_text,
+                    "messageId",
+                    outbox_id_text,
+                    "relayId",
+                    sa.cast(relay_id, sa.Text),
+                    "traceId",
+                    moved.c.trace_id,
+                ),
+                EVENT_TIME,
+            ),
+        )
+        .cte("events")
+    )
+    return sa.select(marked.c.id, marked.c.submission_id).add_cte(moved).add_cte(events)
+
+
+_MARK_PUBLISHED_AND_QUEUE = _mark_published_and_queue_statement()
+
+
+def outbox_mark_published_and_queue(
+    session: Session, *, relay_id: str, ids: Sequence[uuid.UUID], now: datetime | None = None
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """In ONE statement: mark rows published where this relay still holds them, move their
+    submissions pending -> queued and append to each one moved its 'queued' event.
+
+    The guards of a mark (processing -> published, ``locked_by`` still this relay) and of
+    the transition (``allowed_sources(QUEUED)``), and the event data the relay always
+    wrote, in one round trip. Returns (outbox id, submission id) of the rows marked.
+    """
+    if not ids:
+        return []
+    result = session.execute(
+        _MARK_PUBLISHED_AND_QUEUE, {"ids": list(ids), "relay_id": relay_id, "now": now}
     )
     return [(row[0], row[1]) for row in result]
 

@@ -43,8 +43,20 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+# For this transaction alone: COMMIT returns before its WAL record reaches the disk.
+_NO_FLUSH_WAIT = sa.text("SET LOCAL synchronous_commit = off")
+
+
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commits on success, rolls back on any error."""
+def transaction(factory: sessionmaker[Session], *, durable: bool = True) -> Iterator[Session]:
+    """One unit of work: commits on success, rolls back on any error.
+
+    ``durable=False``: the commit returns without waiting for its WAL flush (PostgreSQL's
+    ``synchronous_commit = off``, for this transaction alone). A crash within the next
+    fraction of a second may undo it, never half of it, and a later durable commit of any
+    session flushes it too. Only for work that is redone when undone.
+    """
     with factory.begin() as session:
+        if not durable:
+            session.execute(_NO_FLUSH_WAIT)
         yield session

@@ -1,11 +1,12 @@
 """The outbox relay: move outbox rows to the broker, each row at least once, marked once.
 
-One pass (``run_once``) rescues rows whose relay died, claims a batch, publishes it,
-then in ONE transaction marks what was published, moves those submissions
-pending -> queued, and puts back (or fails) what was not. Only ``BrokerUnavailable``
-is retried; a row whose message cannot be built, or that the broker refuses for any
-other reason, is poison and fails at once, together with its submission (BAD_INPUT) in
-the same transaction. The duty loop (``workers/duty_loop.py``) runs it.
+One pass (``run_once``) rescues rows whose relay died (every few seconds, not on every
+pass), claims a batch, publishes it as one batch, then in ONE statement marks what was
+published and moves those submissions pending -> queued with their 'queued' events, and
+puts back (or fails) what was not. Only ``BrokerUnavailable`` is retried; a row whose
+message cannot be built, or that the broker refuses for any other reason, is poison and
+fails at once, together with its submission (BAD_INPUT) in the same transaction. The
+duty loop (``workers/duty_loop.py``) runs it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dramatiq
 import structlog
@@ -26,25 +27,26 @@ from db.outbox import (
     PublishFailure,
     SubmissionFacts,
     outbox_claim_batch,
-    outbox_mark_published,
+    outbox_mark_published_and_queue,
     outbox_release_failed,
     outbox_rescue_expired,
 )
-from db.submissions import (
-    submission_event_append,
-    submission_transition,
-    submission_transition_many,
-)
+from db.session import transaction
+from db.submissions import submission_event_append, submission_transition
 from domain.enums import OutboxStatus, SubmissionStatus
 from domain.errors import BrokerUnavailable, InvalidInput
 from domain.failures import BAD_INPUT
 from domain.messages import GradingRequest, check_request_matches
 from workers import metrics
-from workers.broker import broker_check, enqueue
+from workers.broker import Outgoing, broker_check, enqueue_batch
 from workers.routes import ROUTES
 from workers.settings import Settings
 
 log = structlog.get_logger("vstep.relay")
+
+
+# The longest a pass goes without looking for expired leases (seconds).
+RESCUE_INTERVAL_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,14 @@ class RelaySettings:
     poll_seconds: float = 1.0
     backoff_base_seconds: float = 1.0
     backoff_cap_seconds: float = 300.0
+    # How often a pass also takes back expired leases: a dead relay's rows wait out the lease
+    # anyway, so looking on every pass (a transaction of its own) buys nothing under load.
+    rescue_interval_seconds: float = RESCUE_INTERVAL_SECONDS
+
+    @property
+    def rescue_every(self) -> timedelta:
+        """At most half the lease, so a short lease is not stretched by the interval."""
+        return timedelta(seconds=min(self.rescue_interval_seconds, self.lease_seconds / 2))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RelaySettings:
@@ -83,13 +93,27 @@ def delay_ms(payload: dict[str, object]) -> int | None:
     return int(remaining * 1000) if remaining > 0 else None
 
 
+def poison_error(exc: Exception) -> str:
+    """The error_message of a row that can never be published."""
+    error = str(exc) if isinstance(exc, InvalidInput) else f"{type(exc).__name__}: {exc}"
+    return error[:2000]
+
+
 def new_relay_id() -> str:
     """Host, pid and a random suffix: unique even when a pid is reused."""
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Relay:
-    """The relay as a duty: ``run_once`` is one pass, run by the duty loop."""
+    """The relay as a duty: ``run_once`` is one pass, run by the duty loop.
+
+    Its transactions (rescue, claim, mark and release) commit without waiting for the WAL
+    flush. Each one is redone when a database crash undoes it: an undone claim leaves its
+    rows pending, an undone mark leaves them processing until the lease runs out; either
+    way they are published again, and consumers dedup on the message id. What must be
+    durable, the outbox row itself, is committed by the producer; and the broker keeps its
+    messages no more durably than this (Redis, as usually run, fsyncs once a second at best).
+    """
 
     name = "relay"
 
@@ -109,6 +133,8 @@ class Relay:
         # Set when the broker refused a row: until it answers again, no row is claimed,
         # so an outage spends nobody's OUTBOX_MAX_ATTEMPTS.
         self.broker_down = False
+        # When this relay last looked for expired leases (the pass's clock), None: never.
+        self.rescued_at: datetime | None = None
 
     @property
     def interval_seconds(self) -> float:
@@ -116,7 +142,13 @@ class Relay:
 
     @property
     def batch_size(self) -> int:
-        return self.settings.batch_size
+        """One: the duty loop passes again at once after any pass that found a row.
+
+        While this relay is busy, producers skip their NOTIFY (migration 0005), so a row
+        found says more may have come meanwhile unannounced. Only a pass that finds
+        nothing lets the relay go idle, which makes producers notify again.
+        """
+        return 1
 
     def run_once(self, now: datetime | None = None) -> int:
         """One pass; returns the number of rows claimed (a full batch means: go again).
@@ -124,11 +156,11 @@ class Relay:
         Raises BrokerUnavailable after recording the pass when the broker refused a row,
         so the loop backs off and reports the outage once.
         """
-        self.rescue_expired(now)
+        self.rescue_if_due(now)
         if self.broker_down:
             broker_check(self.broker)
             self.broker_down = False
-        with self.session_factory.begin() as session:
+        with transaction(self.session_factory, durable=False) as session:
             claimed = outbox_claim_batch(
                 session,
                 relay_id=self.relay_id,
@@ -147,8 +179,21 @@ class Relay:
             raise BrokerUnavailable(outage)
         return len(claimed)
 
+    def rescue_if_due(self, now: datetime | None = None) -> int:
+        """Rescue expired leases when ``rescue_every`` has passed since the last look."""
+        # This host's clock is fine here: it only spaces this relay's own looks, and the
+        # rescue itself compares leases with the database's clock.
+        clock = now or datetime.now(UTC)
+        last = self.rescued_at
+        # A clock that went back counts as due: the interval is a bound, never a promise.
+        if last is not None and last <= clock < last + self.settings.rescue_every:
+            return 0
+        rescued = self.rescue_expired(now)
+        self.rescued_at = clock
+        return rescued
+
     def rescue_expired(self, now: datetime | None = None) -> int:
-        with self.session_factory.begin() as session:
+        with transaction(self.session_factory, durable=False) as session:
             rescued = outbox_rescue_expired(
                 session, lease_seconds=self.settings.lease_seconds, now=now
             )
@@ -157,28 +202,37 @@ class Relay:
         return len(rescued)
 
     def publish(self, rows: list[ClaimedRow]) -> tuple[list[ClaimedRow], list[PublishFailure]]:
-        published: list[ClaimedRow] = []
+        """Publish the rows whose message can be built, as one batch.
+
+        A row whose message cannot be built, or that the broker refuses by itself, is poison.
+        A broker outage fails nothing for good: every row of the batch backs off, even those
+        that may have reached the broker before it went away (a later copy is deduped).
+        """
         failures: list[PublishFailure] = []
-        broker_error: str | None = None
+        buildable: list[ClaimedRow] = []
+        batch: list[Outgoing] = []
         for row in rows:
-            if broker_error is not None:
-                # The broker just refused one row; the rest would only hammer it.
-                failures.append(PublishFailure(row.id, broker_error, permanent=False))
-                continue
             try:
                 message = self.message_for(row)
-                enqueue(self.broker, message, delay_ms=delay_ms(row.payload))
-            except BrokerUnavailable as exc:
-                broker_error = f"publish failed: {exc}"[:2000]
-                failures.append(PublishFailure(row.id, broker_error, permanent=False))
-                continue
             except Exception as exc:  # poison: trying again would fail the same way
-                error = (
-                    str(exc) if isinstance(exc, InvalidInput) else f"{type(exc).__name__}: {exc}"
-                )
-                failures.append(PublishFailure(row.id, error[:2000], permanent=True))
+                failures.append(PublishFailure(row.id, poison_error(exc), permanent=True))
                 continue
-            published.append(row)
+            buildable.append(row)
+            batch.append((message, delay_ms(row.payload)))
+        if not batch:
+            return [], failures
+        try:
+            refusals = enqueue_batch(self.broker, batch)
+        except BrokerUnavailable as exc:
+            error = f"publish failed: {exc}"[:2000]
+            failures.extend(PublishFailure(row.id, error, permanent=False) for row in buildable)
+            return [], failures
+        published: list[ClaimedRow] = []
+        for row, refusal in zip(buildable, refusals, strict=True):
+            if refusal is None:
+                published.append(row)
+            else:
+                failures.append(PublishFailure(row.id, poison_error(refusal), permanent=True))
         return published, failures
 
     @staticmethod
@@ -223,23 +277,9 @@ class Relay:
         by_id = {row.id: row for row in claimed}
         errors = {failure.id: failure.error for failure in failures}
         poison = {failure.id for failure in failures if failure.permanent}
-        with self.session_factory.begin() as session:
-            marked = outbox_mark_published(
+        with transaction(self.session_factory, durable=False) as session:
+            marked = outbox_mark_published_and_queue(
                 session, relay_id=self.relay_id, ids=[row.id for row in published], now=now
-            )
-            submission_transition_many(
-                session,
-                ids=[submission_id for _, submission_id in marked],
-                to=SubmissionStatus.QUEUED,
-                data_by_id={
-                    submission_id: {
-                        "outboxId": str(outbox_id),
-                        "messageId": str(outbox_id),
-                        "relayId": self.relay_id,
-                        "traceId": by_id[outbox_id].payload.get("traceId"),
-                    }
-                    for outbox_id, submission_id in marked
-                },
             )
             released = outbox_release_failed(
                 session,

@@ -13,7 +13,7 @@ import psycopg
 
 from tests.acceptance.cli import VSTEP
 
-HEAD = "0004_user_skill_scores_once"
+HEAD = "0005_outbox_notify_when_idle"
 
 
 def run_without_terminal(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
@@ -70,7 +70,7 @@ def test_one_step_down_without_a_terminal_needs_yes_and_does_not_cry_wolf(db_url
 def test_downgrade_with_yes_runs_without_asking(db_url: str) -> None:
     one_step = run_without_terminal("-1", "--yes", database_url=db_url)
     assert one_step.returncode == 0, one_step.stderr
-    assert revision_and_tables(db_url) == ("0003_outbox_notify", 16)
+    assert revision_and_tables(db_url) == ("0004_user_skill_scores_once", 16)
     to_base = run_without_terminal("base", "--yes", database_url=db_url)
     assert to_base.returncode == 0, to_base.stderr
     assert revision_and_tables(db_url) == (None, 0)
