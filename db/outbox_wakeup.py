@@ -41,17 +41,18 @@ def outbox_idle_register(conn: Connection, *, wait_seconds: float) -> Registrati
     """Take the idle lock on ``conn`` (autocommit), waiting at most ``wait_seconds`` for
     producers that hold it shared; then LISTEN, so no NOTIFY sent from now on is missed."""
     classid, objid = IDLE_LOCK_KEYS
+    # pg_locks is read only when the try failed: who holds the lock decides what next.
     taken, other_relay = conn.execute(
         """
-        SELECT pg_try_advisory_lock(%(classid)s, %(objid)s),
-               EXISTS (
+        SELECT taken, CASE WHEN taken THEN false ELSE EXISTS (
                    SELECT 1 FROM pg_locks
                    WHERE locktype = 'advisory' AND objsubid = 2
                      AND classid = %(classid)s AND objid = %(objid)s
                      AND database = (SELECT oid FROM pg_database
                                      WHERE datname = current_database())
                      AND mode = 'ExclusiveLock' AND granted
-                     AND pid <> pg_backend_pid())
+                     AND pid <> pg_backend_pid()) END
+        FROM (SELECT pg_try_advisory_lock(%(classid)s, %(objid)s) AS taken) AS try
         """,
         {"classid": classid, "objid": objid},
     ).fetchone() or (False, False)
