@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from db.clock import clock_or_now
-from db.models import OutboxRow, Question, Submission, SubmissionEvent
+from db.models import OutboxRow
 from db.models.base import OUTBOX_STATUS
-from db.submissions import EVENT_TIME, TRANSITION_EVENT
+from db.statements import Tx, execute
+from db.submissions import TRANSITION_EVENT
 from domain.enums import OutboxStatus, Skill, SubmissionStatus
 from domain.states import allowed_sources, outbox_can_transition
 
@@ -38,8 +38,6 @@ def outbox_guard(source: OutboxStatus, target: OutboxStatus) -> sa.ColumnElement
     return OutboxRow.status == source
 
 
-_CLAIM = outbox_guard(_P.PENDING, _P.PROCESSING)
-_MARK = outbox_guard(_P.PROCESSING, _P.PUBLISHED)
 # A release goes back to pending or on to failed; both leave from processing.
 _RELEASE = outbox_guard(_P.PROCESSING, _P.PENDING)
 assert outbox_can_transition(_P.PROCESSING, _P.FAILED)
@@ -72,9 +70,9 @@ class ClaimedRow:
     submission: SubmissionFacts
 
     @classmethod
-    def from_row(cls, row: sa.Row[Any]) -> ClaimedRow:
-        """From a row with the outbox columns and the submission's request_id, user_id,
-        skill and question_skill."""
+    def from_row(cls, row: Any) -> ClaimedRow:
+        """From a row (named fields) with the outbox columns and the submission's
+        request_id, user_id, skill and question_skill."""
         return cls(
             id=row.id,
             submission_id=row.submission_id,
@@ -85,8 +83,8 @@ class ClaimedRow:
             submission=SubmissionFacts(
                 request_id=row.request_id,
                 user_id=row.user_id,
-                skill=row.skill,
-                question_skill=row.question_skill,
+                skill=Skill(row.skill),
+                question_skill=Skill(row.question_skill),
             ),
         )
 
@@ -99,8 +97,34 @@ class PublishFailure:
     permanent: bool
 
 
+# The claim and the mark run on every pass, for every row: fixed SQL texts (psycopg
+# prepares them), since SQLAlchemy building the statements and wrapping their rows
+# cost more than PostgreSQL running them. Both keep the guards of the state map above.
+_CLAIM_SQL = f"""
+    UPDATE outbox o
+    SET status = '{_P.PROCESSING.value}', locked_at = coalesce(%(now)s, now()),
+        locked_by = %(relay_id)s, attempts = o.attempts + 1
+    FROM submissions s JOIN questions q ON q.id = s.question_id
+    WHERE o.id IN (
+            SELECT c.id FROM outbox c
+            WHERE c.status = '{_P.PENDING.value}'
+              AND (c.locked_at IS NULL
+                   OR c.locked_at + make_interval(secs => least(
+                          %(cap)s, %(base)s * power(2, greatest(c.attempts - 1, 0))))
+                      <= coalesce(%(now)s, now()))
+            ORDER BY c.created_at
+            LIMIT %(limit)s
+            FOR UPDATE SKIP LOCKED
+        )
+      AND s.id = o.submission_id
+    RETURNING o.id, o.submission_id, o.message_type, o.payload, o.attempts, o.created_at,
+              s.request_id, s.user_id, s.skill, q.skill AS question_skill
+"""
+assert outbox_can_transition(_P.PENDING, _P.PROCESSING)
+
+
 def outbox_claim_batch(
-    session: Session,
+    session: Tx,
     *,
     relay_id: str,
     limit: int,
@@ -113,123 +137,58 @@ def outbox_claim_batch(
     A row that failed to publish waits ``min(cap, base * 2^(attempts-1))`` seconds after
     its last try (``locked_at``) before it is claimed again.
     """
-    clock = clock_or_now(now)
-    backoff_seconds = sa.func.least(
-        backoff_cap_seconds,
-        backoff_base_seconds * sa.func.power(2, sa.func.greatest(OutboxRow.attempts - 1, 0)),
+    result = execute(
+        session,
+        _CLAIM_SQL,
+        {
+            "now": now,
+            "relay_id": relay_id,
+            "limit": limit,
+            "base": float(backoff_base_seconds),
+            "cap": float(backoff_cap_seconds),
+        },
     )
-    due = sa.or_(
-        OutboxRow.locked_at.is_(None),
-        OutboxRow.locked_at + seconds(backoff_seconds) <= clock,
-    )
-    candidates = (
-        sa.select(OutboxRow.id)
-        .where(_CLAIM, due)
-        .order_by(OutboxRow.created_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    result = session.execute(
-        sa.update(OutboxRow)
-        .where(
-            OutboxRow.id.in_(candidates),
-            Submission.id == OutboxRow.submission_id,
-            Question.id == Submission.question_id,
-        )
-        .values(
-            status=_P.PROCESSING,
-            locked_at=clock,
-            locked_by=relay_id,
-            attempts=OutboxRow.attempts + 1,
-        )
-        .returning(
-            OutboxRow.id,
-            OutboxRow.submission_id,
-            OutboxRow.message_type,
-            OutboxRow.payload,
-            OutboxRow.attempts,
-            OutboxRow.created_at,
-            Submission.request_id,
-            Submission.user_id,
-            Submission.skill,
-            Question.skill.label("question_skill"),
-        )
-    )
-    rows = [ClaimedRow.from_row(row) for row in result]
+    rows = [ClaimedRow.from_row(row) for row in result.fetchall()]
     rows.sort(key=lambda row: row.created_at)
     return rows
 
 
-def _mark_published_and_queue_statement() -> sa.Select[Any]:
-    """The statement of ``outbox_mark_published_and_queue``, built once: parameters ``ids``
-    (uuid[]), ``relay_id`` and ``now`` (NULL: the database's clock)."""
-    queued = SubmissionStatus.QUEUED
-    relay_id = sa.bindparam("relay_id", type_=sa.String)
-    marked = (
-        sa.update(OutboxRow)
-        .where(
-            # = ANY(array): one parameter and one plan, whatever the batch size.
-            OutboxRow.id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Uuid))),
-            _MARK,
-            OutboxRow.locked_by == relay_id,
-        )
-        .values(
-            status=_P.PUBLISHED,
-            published_at=sa.func.coalesce(
-                sa.bindparam("now", type_=sa.DateTime(timezone=True)), sa.func.now()
-            ),
-            error_message=None,
-        )
-        .returning(
-            OutboxRow.id,
-            OutboxRow.submission_id,
-            # The jsonb value as the payload holds it (a string, a number or null).
-            OutboxRow.payload["traceId"].label("trace_id"),
-        )
-        .cte("marked")
+_QUEUED_SOURCES = ", ".join(
+    f"'{source.value}'" for source in sorted(allowed_sources(SubmissionStatus.QUEUED))
+)
+_MARK_AND_QUEUE_SQL = f"""
+    WITH marked AS (
+        UPDATE outbox
+        SET status = '{_P.PUBLISHED.value}', published_at = coalesce(%(now)s, now()),
+            error_message = NULL
+        -- = ANY(array): one parameter and one plan, whatever the batch size.
+        WHERE id = ANY(%(ids)s) AND status = '{_P.PROCESSING.value}'
+          AND locked_by = %(relay_id)s
+        -- The jsonb value as the payload holds it (a string, a number or null).
+        RETURNING id, submission_id, payload -> 'traceId' AS trace_id
+    ),
+    moved AS (
+        UPDATE submissions s SET status = '{SubmissionStatus.QUEUED.value}', updated_at = now()
+        FROM marked
+        WHERE s.id = marked.submission_id
+          AND s.status IN ({_QUEUED_SOURCES})
+        RETURNING s.id, marked.id AS outbox_id, marked.trace_id
+    ),
+    events AS (
+        INSERT INTO submission_events (submission_id, kind, data, occurred_at)
+        SELECT id, '{TRANSITION_EVENT[SubmissionStatus.QUEUED]}',
+               jsonb_build_object('outboxId', outbox_id::text, 'messageId', outbox_id::text,
+                                  'relayId', CAST(%(relay_id)s AS text), 'traceId', trace_id),
+               clock_timestamp()
+        FROM moved
     )
-    moved = (
-        sa.update(Submission)
-        .where(
-            Submission.id == marked.c.submission_id,
-            Submission.status.in_(allowed_sources(queued)),
-        )
-        .values(status=queued, updated_at=sa.func.now())
-        .returning(Submission.id, marked.c.id.label("outbox_id"), marked.c.trace_id)
-        .cte("moved")
-    )
-    outbox_id_text = sa.cast(moved.c.outbox_id, sa.Text)
-    events = (
-        sa.insert(SubmissionEvent)
-        .from_select(
-            ["submission_id", "kind", "data", "occurred_at"],
-            sa.select(
-                moved.c.id,
-                sa.literal(TRANSITION_EVENT[queued]),
-                sa.func.jsonb_build_object(
-                    "outboxId",
-                    outbox_id_text,
-                    "messageId",
-                    outbox_id_text,
-                    "relayId",
-                    sa.cast(relay_id, sa.Text),
-                    "traceId",
-                    moved.c.trace_id,
-                ),
-                EVENT_TIME,
-            ),
-        )
-        .cte("events")
-    )
-    return sa.select(marked.c.id, marked.c.submission_id).add_cte(moved).add_cte(events)
-
-
-_MARK_PUBLISHED_AND_QUEUE = _mark_published_and_queue_statement()
+    SELECT id, submission_id FROM marked
+"""
+assert outbox_can_transition(_P.PROCESSING, _P.PUBLISHED)
 
 
 def outbox_mark_published_and_queue(
-    session: Session, *, relay_id: str, ids: Sequence[uuid.UUID], now: datetime | None = None
+    session: Tx, *, relay_id: str, ids: Sequence[uuid.UUID], now: datetime | None = None
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """In ONE statement: mark rows published where this relay still holds them, move their
     submissions pending -> queued and append to each one moved its 'queued' event.
@@ -240,10 +199,10 @@ def outbox_mark_published_and_queue(
     """
     if not ids:
         return []
-    result = session.execute(
-        _MARK_PUBLISHED_AND_QUEUE, {"ids": list(ids), "relay_id": relay_id, "now": now}
+    result = execute(
+        session, _MARK_AND_QUEUE_SQL, {"ids": list(ids), "relay_id": relay_id, "now": now}
     )
-    return [(row[0], row[1]) for row in result]
+    return [(row.id, row.submission_id) for row in result.fetchall()]
 
 
 def outbox_release_failed(
