@@ -169,39 +169,6 @@ def _walk_sql(
         )"""
 
 
-def submission_transition_many(
-    session: Session,
-    *,
-    ids: Sequence[uuid.UUID],
-    to: SubmissionStatus,
-    data_by_id: Mapping[uuid.UUID, Mapping[str, Any]],
-) -> list[uuid.UUID]:
-    """Move many submissions at once (the relay's pending -> queued); returns those moved."""
-    if not ids:
-        return []
-    moved = list(
-        session.execute(
-            sa.update(Submission)
-            .where(Submission.id.in_(ids), Submission.status.in_(allowed_sources(to)))
-            .values(status=to, updated_at=sa.func.now())
-            .returning(Submission.id)
-        ).scalars()
-    )
-    if moved:
-        session.execute(
-            sa.insert(SubmissionEvent).values(occurred_at=EVENT_TIME),
-            [
-                {
-                    "submission_id": sid,
-                    "kind": TRANSITION_EVENT[to],
-                    "data": dict(data_by_id.get(sid, {})),
-                }
-                for sid in moved
-            ],
-        )
-    return moved
-
-
 def submission_events_recent(
     session: Session, *, submission_id: uuid.UUID, limit: int | None = 50
 ) -> list[SubmissionEvent]:
