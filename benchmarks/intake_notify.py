@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from psycopg.types.json import Json
 
 from benchmarks.common import (
+    RELAY_JOIN_SECONDS,
     BenchEnv,
     BenchmarkError,
     Database,
@@ -49,6 +50,7 @@ from benchmarks.common import (
     print_header,
     print_table,
     progress,
+    relay_thread,
     run_main,
     wait_for,
 )
@@ -56,9 +58,7 @@ from db.intake import submit_in_new_transaction
 from db.migrate import downgrade, upgrade
 from db.session import make_engine, make_session_factory
 from devtools.demo_data import DemoQuestion, create_demo_content, demo_answer
-from workers.broker import make_broker
-from workers.relay import Relay, RelaySettings
-from workers.relay_loop import OUTBOX_CHANNEL, run_relay
+from workers.relay_loop import OUTBOX_CHANNEL
 
 DEFAULT_PRODUCERS = 8
 DEFAULT_SECONDS = 10.0
@@ -72,7 +72,6 @@ PUBLISH_TIMEOUT_SECONDS = 120.0
 PRODUCERS_READY_SECONDS = 120.0
 # Between the order to run and its start: every producer has read the order by then.
 START_DELAY_SECONDS = 0.5
-RELAY_JOIN_SECONDS = 30.0
 # How often the counting listener looks at its stop flag.
 LISTEN_STEP_SECONDS = 0.1
 PRODUCER_KINDS = ("python", "sql")
@@ -155,42 +154,26 @@ def measure(
     ]
     for process in producers:
         process.start()
-    relay_engine = make_engine(db.url, pool_size=2, application_name="vstep-bench relay")
-    broker = make_broker(env.redis_url, namespace=env.namespace)
-    relay = Relay(
-        session_factory=make_session_factory(relay_engine), broker=broker, settings=RelaySettings()
-    )
-    stop = threading.Event()
-    relay_thread = threading.Thread(
-        target=run_relay,
-        args=(relay,),
-        kwargs={"database_url": db.libpq_url, "stop": stop},
-        name="relay",
-        daemon=True,
-    )
     runs: list[Run] = []
     try:
-        progress(f"starting {args.producers} producer processes")
-        for event in ready:
-            if not event.wait(PRODUCERS_READY_SECONDS):
-                raise BenchmarkError("a producer process did not start")
-        relay_thread.start()
-        for round_number in range(args.rounds):
-            for kind in args.kinds:
-                for mode in MODES:
-                    progress(f"round {round_number + 1}: {kind} producers, {mode.label}")
-                    runs.append(one_run(env, db, args, kind, mode, orders, counts))
+        with relay_thread(env, db) as relay:
+            progress(f"starting {args.producers} producer processes")
+            for event in ready:
+                if not event.wait(PRODUCERS_READY_SECONDS):
+                    raise BenchmarkError("a producer process did not start")
+            relay.start()
+            for round_number in range(args.rounds):
+                for kind in args.kinds:
+                    for mode in MODES:
+                        progress(f"round {round_number + 1}: {kind} producers, {mode.label}")
+                        runs.append(one_run(env, db, args, kind, mode, orders, counts))
     finally:
         for _ in producers:
             orders.put(None)
-        stop.set()
-        relay_thread.join(RELAY_JOIN_SECONDS)
         for process in producers:
             process.join(RELAY_JOIN_SECONDS)
             if process.is_alive():
                 process.kill()
-        broker.close()
-        relay_engine.dispose()
     return runs
 
 

@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import re
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
@@ -46,17 +45,15 @@ from benchmarks.common import (
     print_header,
     print_table,
     progress,
+    relay_thread,
     run_main,
     wait_for,
 )
 from benchmarks.hand_grading import grade_by_hand
 from benchmarks.peer_queues import Drained, missing_libraries
+from benchmarks.pipeline import check_alive, start_workers, stop_workers, wait_workers_ready
 from benchmarks.workload import Planned, analyze, create_fixtures, plan_workload, seed_submissions
-from db.session import make_engine, make_session_factory
 from devtools.demo_data import QUESTIONS, DemoQuestion
-from workers.broker import make_broker
-from workers.relay import Relay, RelaySettings
-from workers.relay_loop import run_relay
 
 DEFAULT_SUBMISSIONS = 5_000
 DEFAULT_LEARNERS = 500
@@ -68,7 +65,6 @@ WORKLOAD_SEED = 20240601
 MIN_RATE_PER_SECOND = 5.0
 ALLOWANCE_SECONDS = 120.0
 POLL_SECONDS = 0.25
-RELAY_JOIN_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -214,52 +210,32 @@ def peer_run(
 def our_pipeline(
     env: BenchEnv, plan: Sequence[Planned], args: argparse.Namespace, processes: int, threads: int
 ) -> Run:
-    # Imported here: benchmarks.pipeline is being changed elsewhere; only these are needed.
-    from benchmarks.pipeline import check_alive, start_workers, stop_workers, wait_workers_ready
-
     name = f"ours: relay + worker {processes}x{threads}"
     db, ids = prepare(env, f"ours{processes}x{threads}", plan, args, queued=False)
     env.flush_namespace()  # no heartbeat of an earlier run's workers may count as ready
     log_path = env.state_dir / f"workers-{processes}x{threads}.log"
     settings = argparse.Namespace(worker_processes=processes, worker_threads=threads)
     workers = start_workers(env, db, settings, log_path)
-    relay_engine = make_engine(db.url, pool_size=2, application_name="vstep-bench relay")
-    broker = make_broker(env.redis_url, namespace=env.namespace)
-    relay = Relay(
-        session_factory=make_session_factory(relay_engine), broker=broker, settings=RelaySettings()
-    )
-    stop = threading.Event()
-    relay_thread = threading.Thread(
-        target=run_relay,
-        args=(relay,),
-        kwargs={"database_url": db.libpq_url, "stop": stop},
-        name="relay",
-        daemon=True,
-    )
+
+    def all_settled() -> bool:
+        check_alive(workers, log_path)
+        return settled(db) >= len(ids)
+
     try:
-        wait_workers_ready(env, workers, processes, log_path)
-        progress(f"{name}: {len(ids):,} submissions")
-        started = time.time()
-        relay_thread.start()
-
-        def all_settled() -> bool:
-            check_alive(workers, log_path)
-            return settled(db) >= len(ids)
-
-        wait_for(
-            all_settled,
-            timeout=timeout_for(len(ids)),
-            what=f"{name}: {len(ids)} submissions settled",
-            poll_seconds=POLL_SECONDS,
-        )
-        drained = time.time()
+        with relay_thread(env, db) as relay:
+            wait_workers_ready(env, workers, processes, log_path)
+            progress(f"{name}: {len(ids):,} submissions")
+            started = time.time()
+            relay.start()
+            wait_for(
+                all_settled,
+                timeout=timeout_for(len(ids)),
+                what=f"{name}: {len(ids)} submissions settled",
+                poll_seconds=POLL_SECONDS,
+            )
+            drained = time.time()
     finally:
-        stop.set()
-        if relay_thread.is_alive():
-            relay_thread.join(RELAY_JOIN_SECONDS)
         stop_workers(workers)
-        broker.close()
-        relay_engine.dispose()
     try:
         return finished(db, name, processes * threads, started, drained)
     finally:

@@ -28,6 +28,7 @@ import redis
 import sqlalchemy as sa
 
 from benchmarks.common import (
+    RELAY_JOIN_SECONDS,
     BenchEnv,
     BenchmarkError,
     Database,
@@ -40,6 +41,7 @@ from benchmarks.common import (
     print_header,
     print_table,
     progress,
+    relay_thread,
     run_main,
     wait_for,
 )
@@ -52,11 +54,8 @@ from benchmarks.workload import (
     plan_workload,
 )
 from db.intake import submit_for_grading
-from db.session import make_engine, make_session_factory
 from domain.answers import validate_answer
-from workers.broker import make_broker
-from workers.relay import Relay, RelaySettings
-from workers.relay_loop import run_relay
+from workers.relay import RelaySettings
 
 DEFAULT_SUBMISSIONS = 5_000
 DEFAULT_LEARNERS = 500
@@ -69,7 +68,6 @@ WORKLOAD_SEED = 20240601
 SETTLED = ("completed", "failed", "review_pending")
 WORKERS_READY_SECONDS = 60.0
 WORKERS_STOP_SECONDS = 30.0
-RELAY_JOIN_SECONDS = 30.0
 # Waiting for the last grade: the slowest rate worth reporting, plus a fixed allowance.
 SETTLE_MIN_RATE_PER_SECOND = 10.0
 SETTLE_ALLOWANCE_SECONDS = 120.0
@@ -251,37 +249,19 @@ def run_pipeline(
     log_path = env.state_dir / f"workers-{processes}x{threads}.log"
     setting = argparse.Namespace(worker_processes=processes, worker_threads=threads)
     workers = start_workers(env, db, setting, log_path)
-    # The relay's own engine and broker, as its own process would have.
-    relay_engine = make_engine(db.url, pool_size=2, application_name="vstep-bench relay")
-    broker = make_broker(env.redis_url, namespace=env.namespace)
-    relay = Relay(
-        session_factory=make_session_factory(relay_engine), broker=broker, settings=RelaySettings()
-    )
-    stop = threading.Event()
-    relay_thread = threading.Thread(
-        target=run_relay,
-        args=(relay,),
-        kwargs={"database_url": db.libpq_url, "stop": stop},
-        name="relay",
-        daemon=True,
-    )
     try:
-        wait_workers_ready(env, workers, processes, log_path)
-        relay_thread.start()
-        progress(
-            f"pipeline {processes}x{threads}: {len(plan):,} submissions from "
-            f"{args.producer_threads} intake threads"
-        )
-        intake_seconds = produce(db, fixtures, plan, args.producer_threads, args.intake_batch)
-        progress(f"pipeline: intake done in {intake_seconds:.1f} s, waiting for the grades")
-        wait_settled(db, len(plan), workers, log_path)
+        with relay_thread(env, db) as relay:
+            wait_workers_ready(env, workers, processes, log_path)
+            relay.start()
+            progress(
+                f"pipeline {processes}x{threads}: {len(plan):,} submissions from "
+                f"{args.producer_threads} intake threads"
+            )
+            intake_seconds = produce(db, fixtures, plan, args.producer_threads, args.intake_batch)
+            progress(f"pipeline: intake done in {intake_seconds:.1f} s, waiting for the grades")
+            wait_settled(db, len(plan), workers, log_path)
     finally:
-        stop.set()
-        if relay_thread.is_alive():
-            relay_thread.join(RELAY_JOIN_SECONDS)
         stop_workers(workers)
-        broker.close()
-        relay_engine.dispose()
     return outcomes(db, intake_seconds)
 
 
