@@ -204,6 +204,24 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores of this machine have spent busy since boot (Linux ``/proc/stat``).
+
+    Every process counts: PostgreSQL's backends, Redis, the workers, the benchmark itself.
+    The difference over a run, per submission, says what one costs the whole machine, and
+    cores / that cost is the most the machine could do, however the work is spread.
+    NaN where ``/proc/stat`` is not there.
+    """
+    try:
+        first = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return math.nan
+    # user nice system idle iowait irq softirq steal: everything but idle and iowait.
+    ticks = [int(value) for value in first[1:9]]
+    busy = sum(ticks) - ticks[3] - ticks[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 def per_second(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else math.inf
 

@@ -39,8 +39,10 @@ from benchmarks.common import (
     BenchmarkError,
     Database,
     bench_environment,
+    fmt_ms,
     fmt_rate,
     fmt_ratio,
+    machine_busy_seconds,
     per_second,
     print_header,
     print_table,
@@ -77,6 +79,8 @@ class Run:
     # Wall clock when the runner saw the work drained.
     drained: float
     count: int
+    # Busy CPU seconds of the whole machine (every process, PostgreSQL's too) in the run.
+    busy_seconds: float
 
     @property
     def seconds(self) -> float:
@@ -175,11 +179,14 @@ def hand_loop(env: BenchEnv, plan: Sequence[Planned], args: argparse.Namespace) 
     try:
         progress(f"hand loop: {len(ids):,} submissions, one connection")
         with psycopg.connect(db.libpq_url) as conn:
+            busy = machine_busy_seconds()
             started = time.time()
             for sid in ids:
                 grade_by_hand(conn, sid)
             drained = time.time()
-        return finished(db, "hand loop (psycopg, 1 connection, no queue)", 1, started, drained)
+            busy = machine_busy_seconds() - busy
+        name = "hand loop (psycopg, 1 connection, no queue)"
+        return finished(db, name, 1, started, drained, busy)
     finally:
         env.drop_database(db)
 
@@ -196,13 +203,15 @@ def peer_run(
     db, ids = prepare(env, tag, plan, args, queued=True)
     try:
         progress(f"{name}: {len(ids):,} jobs, {concurrency} in flight")
+        busy = machine_busy_seconds()
         try:
             times = asyncio.run(
                 runner(db.libpq_url, ids, concurrency=concurrency, timeout=timeout_for(len(ids)))
             )
         except TimeoutError as exc:
             raise BenchmarkError(f"{name} at {concurrency}: not drained in time") from exc
-        return finished(db, name, concurrency, times.started, times.drained)
+        busy = machine_busy_seconds() - busy
+        return finished(db, name, concurrency, times.started, times.drained, busy)
     finally:
         env.drop_database(db)
 
@@ -225,6 +234,7 @@ def our_pipeline(
         with relay_thread(env, db) as relay:
             wait_workers_ready(env, workers, processes, log_path)
             progress(f"{name}: {len(ids):,} submissions")
+            busy = machine_busy_seconds()
             started = time.time()
             relay.start()
             wait_for(
@@ -234,10 +244,11 @@ def our_pipeline(
                 poll_seconds=POLL_SECONDS,
             )
             drained = time.time()
+            busy = machine_busy_seconds() - busy
     finally:
         stop_workers(workers)
     try:
-        return finished(db, name, processes * threads, started, drained)
+        return finished(db, name, processes * threads, started, drained, busy)
     finally:
         env.drop_database(db)
 
@@ -255,7 +266,9 @@ def settled(db: Database) -> int:
         )
 
 
-def finished(db: Database, name: str, in_flight: int, started: float, drained: float) -> Run:
+def finished(
+    db: Database, name: str, in_flight: int, started: float, drained: float, busy: float
+) -> Run:
     """The run's figures, once every submission is checked completed with a score."""
     with db.engine.connect() as conn:
         total, graded, last = conn.execute(
@@ -267,7 +280,7 @@ def finished(db: Database, name: str, in_flight: int, started: float, drained: f
         ).one()
     if graded != total:
         raise BenchmarkError(f"{name} at {in_flight}: {graded} of {total} completed with a score")
-    return Run(name, in_flight, started, float(last), drained, int(total))
+    return Run(name, in_flight, started, float(last), drained, int(total), busy)
 
 
 def print_results(runs: Sequence[Run], args: argparse.Namespace) -> None:
@@ -280,8 +293,9 @@ def print_results(runs: Sequence[Run], args: argparse.Namespace) -> None:
         end="\n\n",
     )
     print_table(
-        "Submissions graded per second, start -> last completed_at (higher is better)",
-        ["run", "in flight", "jobs/s", "time", "drained after", "/ our best"],
+        "Submissions graded per second, start -> last completed_at (higher is better); "
+        "CPU/job: busy CPU time of the whole machine (every process) per submission",
+        ["run", "in flight", "jobs/s", "time", "drained after", "CPU/job", "/ our best"],
         [
             [
                 run.name,
@@ -289,6 +303,7 @@ def print_results(runs: Sequence[Run], args: argparse.Namespace) -> None:
                 fmt_rate(run.rate),
                 f"{run.seconds:.1f} s",
                 f"{run.drained - run.started:.1f} s",
+                fmt_ms(run.busy_seconds / run.count),
                 fmt_ratio(run.rate / best) if best else "-",
             ]
             for run in runs

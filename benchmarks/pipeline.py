@@ -36,6 +36,7 @@ from benchmarks.common import (
     fmt_ms,
     fmt_rate,
     fmt_ratio,
+    machine_busy_seconds,
     per_second,
     percentile,
     print_header,
@@ -89,6 +90,8 @@ class Outcomes:
     to_published: list[float]
     # Wall time of the producers' intake.
     intake_seconds: float
+    # Busy CPU seconds of the whole machine from the first intake to the last grade.
+    busy_seconds: float
 
     @property
     def completed(self) -> int:
@@ -203,6 +206,7 @@ def chunks(items: Sequence[Planned], size: int) -> list[Sequence[Planned]]:
 class Floor:
     graded: int
     seconds: float
+    busy_seconds: float
 
     @property
     def rate(self) -> float:
@@ -216,6 +220,7 @@ def run_floor(env: BenchEnv, args: argparse.Namespace) -> Floor:
         plan = workload(fixtures, args)
         progress(f"floor: {len(plan):,} submissions, intake then grading by hand, one by one")
         with psycopg.connect(db.libpq_url) as conn:
+            busy = machine_busy_seconds()
             started = time.perf_counter()
             for item in plan:
                 question = fixtures.questions[item.question]
@@ -228,7 +233,8 @@ def run_floor(env: BenchEnv, args: argparse.Namespace) -> Floor:
                 )
                 grade_by_hand(conn, submission_id)
             seconds = time.perf_counter() - started
-        return Floor(len(plan), seconds)
+            busy = machine_busy_seconds() - busy
+        return Floor(len(plan), seconds, busy)
     finally:
         env.drop_database(db)
 
@@ -253,6 +259,7 @@ def run_pipeline(
         with relay_thread(env, db) as relay:
             wait_workers_ready(env, workers, processes, log_path)
             relay.start()
+            busy = machine_busy_seconds()
             progress(
                 f"pipeline {processes}x{threads}: {len(plan):,} submissions from "
                 f"{args.producer_threads} intake threads"
@@ -260,9 +267,10 @@ def run_pipeline(
             intake_seconds = produce(db, fixtures, plan, args.producer_threads, args.intake_batch)
             progress(f"pipeline: intake done in {intake_seconds:.1f} s, waiting for the grades")
             wait_settled(db, len(plan), workers, log_path)
+            busy = machine_busy_seconds() - busy
     finally:
         stop_workers(workers)
-    return outcomes(db, intake_seconds)
+    return outcomes(db, intake_seconds, busy)
 
 
 def start_workers(
@@ -402,7 +410,21 @@ def wait_settled(
 # --- figures ------------------------------------------------------------------------------
 
 
-def outcomes(db: Database, intake_seconds: float) -> Outcomes:
+def print_ceiling(floor: Floor, results: Sequence[Outcomes]) -> None:
+    """What the cores allow: no spreading of the work beats cores / CPU per submission."""
+    cores = os.cpu_count() or 1
+    floor_cpu = floor.busy_seconds / floor.graded
+    cheapest = min(result.busy_seconds / max(result.completed, 1) for result in results)
+    ceiling = cores / cheapest
+    print(
+        f"cores: the floor kept {floor_cpu * floor.rate:.2f} of {cores} cores busy "
+        f"({fmt_ms(floor_cpu)} of CPU per submission); at the pipeline's cheapest "
+        f"{fmt_ms(cheapest)} per submission, {cores} cores grade at most "
+        f"{fmt_rate(ceiling)}: {fmt_ratio(ceiling / floor.rate)} the floor"
+    )
+
+
+def outcomes(db: Database, intake_seconds: float, busy_seconds: float) -> Outcomes:
     with db.engine.connect() as conn:
         statuses = {
             str(status): int(n)
@@ -430,6 +452,7 @@ def outcomes(db: Database, intake_seconds: float) -> Outcomes:
         latencies=[float(latency) for latency, _ in rows],
         to_published=[float(published) for _, published in rows if published is not None],
         intake_seconds=intake_seconds,
+        busy_seconds=busy_seconds,
     )
 
 
@@ -461,6 +484,7 @@ def print_results(
             "-",
             "-",
             "-",
+            fmt_ms(floor.busy_seconds / floor.graded),
             fmt_ratio(1.0),
         ]
     ]
@@ -474,13 +498,15 @@ def print_results(
                 fmt_ms(percentile(result.latencies, 0.50)),
                 fmt_ms(percentile(result.latencies, 0.99)),
                 fmt_rate(per_second(n, result.intake_seconds)),
+                fmt_ms(result.busy_seconds / max(result.completed, 1)),
                 fmt_ratio(result.rate / floor.rate),
             ]
         )
     print_table(
         "Graded submissions per second, first intake -> last completed_at (higher is better); "
-        "latency created_at -> completed_at",
-        ["run", "completed", "time", "graded/s", "p50", "p99", "intake/s", "vs floor"],
+        "latency created_at -> completed_at; CPU/sub: busy CPU time of the whole machine "
+        "(every process, PostgreSQL's included) per submission",
+        ["run", "completed", "time", "graded/s", "p50", "p99", "intake/s", "CPU/sub", "vs floor"],
         rows,
     )
     for (processes, threads), result in results:
@@ -494,6 +520,7 @@ def print_results(
             print(
                 f"pipeline {processes}x{threads}: not every submission completed: {result.statuses}"
             )
+    print_ceiling(floor, [result for _, result in results])
     best = max(result.rate for _, result in results)
     print(f"ratio best pipeline/floor (graded/s): {fmt_ratio(best / floor.rate)}", flush=True)
 
