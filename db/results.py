@@ -185,7 +185,11 @@ def result_apply(
             id=sid,
             to=_S.REVIEW_PENDING,
             values=_scores(decision, confidence=incoming.confidence),
-            data={**_ai_event(incoming, decision, where), "priority": _priority(decision)},
+            data={
+                **_ai_event(incoming, decision, where),
+                "priority": _priority(decision),
+                **({"reason": decision.reason} if decision.reason else {}),
+            },
         )
         if decision.spot_check:
             submission_event_append(
@@ -340,6 +344,7 @@ def ai_result_document(result: AiResult, decision: Decision, now: datetime) -> d
         "confidenceFactors": result.confidence_factors,
         "reviewPending": decision.action is Action.REVIEW,
         "reviewPriority": _priority(decision),
+        "reviewReason": decision.reason if decision.action is Action.REVIEW else None,
         "gradingMode": decision.grading_mode,
         "auditFlag": decision.audit_flag,
         "grader": result.grader,

@@ -58,7 +58,8 @@ class Action(StrEnum):
 class AiResult:
     """A machine grader's result for writing or speaking (or the objective grader's)."""
 
-    overall_score: Decimal
+    # None: nothing could be scored (a speaking answer without a transcript).
+    overall_score: Decimal | None
     band: VstepBand | None
     confidence: int
     criteria_scores: dict[str, Any] = field(default_factory=dict)
@@ -67,6 +68,10 @@ class AiResult:
     grader: str = "external"
     # Objective grading's own details (correctCount, items ...), kept in the result.
     details: dict[str, Any] = field(default_factory=dict)
+    # A person must look whatever the confidence says, and why (pronunciation unjudged).
+    review_reason: str | None = None
+    # A clear sign of cheating (a near copy together with broken rules), and what it is.
+    cheating_signal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -228,17 +233,32 @@ def _decide_result(
     if past_deadline:
         return _late(result.overall_score, result.band, timed_out=True)
     action, priority, audit = route_by_confidence(result.confidence)
-    if action is Action.COMPLETE and spot_check:
-        action, priority = Action.REVIEW, ReviewPriority.MEDIUM
+    reason, checked = "", False
+    if result.cheating_signal is not None:
+        # Whatever the score and the confidence.
+        action, priority, audit = Action.REVIEW, ReviewPriority.CRITICAL, True
+        reason = result.cheating_signal
+    elif result.overall_score is None:
+        # Nothing was scored, so there is no confidence to read the table with.
+        action, priority, audit = Action.REVIEW, ReviewPriority.HIGH, False
+        reason = result.review_reason or "no score"
+    elif result.review_reason is not None:
+        if action is Action.COMPLETE:
+            action, priority, audit = Action.REVIEW, ReviewPriority.MEDIUM, False
+        reason = result.review_reason
+    elif action is Action.COMPLETE and spot_check:
+        action, priority, checked = Action.REVIEW, ReviewPriority.MEDIUM, True
+        reason = "spot check"
     return Decision(
         Verdict.APPLIED,
         action,
+        reason,
         score=result.overall_score,
         band=result.band,
         grading_mode=GradingMode.AUTO,
         review_priority=priority,
         audit_flag=audit,
-        spot_check=spot_check and action is Action.REVIEW,
+        spot_check=checked,
     )
 
 
@@ -266,7 +286,7 @@ def _decide_review(state: SubmissionState, review: HumanReview, *, past_deadline
     )
 
 
-def _late(score: Decimal, band: VstepBand | None, *, timed_out: bool = False) -> Decision:
+def _late(score: Decimal | None, band: VstepBand | None, *, timed_out: bool = False) -> Decision:
     return Decision(
         Verdict.LATE,
         Action.STORE_LATE,

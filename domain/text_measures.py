@@ -1,0 +1,353 @@
+"""What can be measured in a learner's text, with nothing but word lists shipped in packages.
+
+The built-in grader (domain/writing_grader.py, domain/speaking_grader.py) turns these
+measures into criteria scores, and domain/confidence.py into confidence factors. Every
+measure is a plain count or share, so a comment can say what earned a score.
+
+The word lists load once per process from inside their packages (no network):
+- cefrpy: the CEFR level (A1..C2) of an English word, for the mix of vocabulary levels;
+- pyspellchecker: an English word-frequency dictionary, for words it does not know;
+- pyphen: hyphenation patterns, for syllables per word.
+Everything else (tokens, linking words, the grammar patterns) is ours, below.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from itertools import pairwise
+from typing import Any
+
+_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+# A sentence ends at . ! or ? followed by white space (or the end of the text).
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n(?=\s*\S)")
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Function words: left out of content-word measures (coverage, density, similarity).
+STOPWORDS = _word_set(
+    "a about above after again against all also am an and any are as at be because "
+    "been before being below between both but by can could did do does doing down "
+    "during each few for from further had has have having he her here hers herself "
+    "him himself his how i if in into is it its itself just let me more most my "
+    "myself no nor not now of off on once only or other our ours ourselves out over "
+    "own same she should so some such than that the their theirs them themselves then "
+    "there these they this those through to too under until up very was we were what "
+    "when where which while who whom why will with would you your yours yourself "
+    "yourselves shall may might must us many much one ones get got make made like "
+    "well way thing things lot lots really also yes "
+)
+
+# Linking words and phrases that tie ideas together (cohesion), by what they do.
+LINKERS: tuple[str, ...] = (
+    "first", "firstly", "second", "secondly", "third", "thirdly", "finally", "lastly",
+    "next", "then", "moreover", "furthermore", "in addition", "additionally", "besides",
+    "also", "however", "nevertheless", "nonetheless", "on the other hand", "whereas",
+    "although", "though", "even though", "despite", "in spite of", "instead",
+    "therefore", "thus", "consequently", "as a result", "hence", "because", "since",
+    "so that", "for example", "for instance", "such as", "in particular", "especially",
+    "in conclusion", "to conclude", "to sum up", "in summary", "overall", "in short",
+    "in my opinion", "i believe", "i think", "from my point of view", "as far as i am concerned",
+    "similarly", "likewise", "in contrast", "on the contrary", "meanwhile", "afterwards",
+)  # fmt: skip
+
+# Words that open a subordinate or relative clause: a sign of complex sentences.
+SUBORDINATORS = _word_set(
+    "because although though while whereas if unless when whenever since which who "
+    "whom whose where that after before until so "
+)
+
+# Filled pauses and fillers of spoken English (a transcript's hesitations).
+HESITATIONS = frozenset(["um", "umm", "uh", "uhh", "er", "erm", "ah", "ahh", "hmm", "mm", "eh"])
+
+_THIRD_PERSON = frozenset({"he", "she", "it"})
+_PLURAL_PERSON = frozenset({"i", "you", "we", "they"})
+# Plural nouns that learners pair with a singular verb.
+_PLURAL_NOUNS = _word_set("people children students parents teenagers families friends men women")
+# Common verbs in their base form: after he, she or it they need an -s.
+_BASE_VERBS = _word_set(
+    "make go want need like help live think know say come get give take use work change "
+    "cause become seem look feel play study spend"
+)
+_MODALS = frozenset(["can", "could", "will", "would", "shall", "should", "must", "may", "might"])
+# Words spelled with a leading vowel letter that sound like a consonant, and the reverse.
+_AN_EXCEPTIONS = ("uni", "use", "usu", "eu", "one", "once", "ur")
+_A_EXCEPTIONS = ("hour", "honest", "honour", "honor", "heir")
+
+
+@dataclass(frozen=True)
+class GrammarIssue:
+    rule: str
+    example: str
+
+
+@dataclass(frozen=True)
+class TextMeasures:
+    words: tuple[str, ...]
+    # Lower-cased words, the same order.
+    lower: tuple[str, ...]
+    sentences: tuple[str, ...]
+    paragraphs: int
+    # Sentence lengths in words.
+    sentence_lengths: tuple[int, ...]
+    content_words: tuple[str, ...]
+    # Moving-average type-token ratio over windows of 50 words (length-independent).
+    diversity: float
+    # Content words with a known CEFR level, counted per level A1..C2.
+    levels: dict[str, int]
+    misspelled: tuple[str, ...]
+    linkers: tuple[str, ...]
+    grammar_issues: tuple[GrammarIssue, ...]
+    # Sentences with a subordinate or relative clause.
+    complex_sentences: int
+    syllables_per_word: float
+    hesitations: int
+    repetitions: int
+
+    @property
+    def word_count(self) -> int:
+        return len(self.words)
+
+    @property
+    def sentence_count(self) -> int:
+        return len(self.sentences)
+
+    @property
+    def mean_sentence_length(self) -> float:
+        return statistics.fmean(self.sentence_lengths) if self.sentence_lengths else 0.0
+
+    @property
+    def leveled(self) -> int:
+        return sum(self.levels.values())
+
+    def share_at_or_above(self, level: str) -> float:
+        """Share of the leveled content words at ``level`` or above (B1, B2 ...)."""
+        if not self.leveled:
+            return 0.0
+        index = CEFR_LEVELS.index(level)
+        return sum(self.levels[name] for name in CEFR_LEVELS[index:]) / self.leveled
+
+    @property
+    def spelling_error_rate(self) -> float:
+        """Misspelled words per 100 words."""
+        return 100 * len(self.misspelled) / self.word_count if self.words else 0.0
+
+    @property
+    def grammar_error_rate(self) -> float:
+        return 100 * len(self.grammar_issues) / self.word_count if self.words else 0.0
+
+    @property
+    def content_density(self) -> float:
+        return len(self.content_words) / self.word_count if self.words else 0.0
+
+
+CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
+DIVERSITY_WINDOW = 50
+
+
+@cache
+def _cefr() -> Any:
+    from cefrpy import CEFRAnalyzer
+
+    return CEFRAnalyzer()
+
+
+@cache
+def _speller() -> Any:
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en", distance=1)
+
+
+@cache
+def _hyphenator() -> Any:
+    import pyphen
+
+    return pyphen.Pyphen(lang="en_US")
+
+
+def words_of(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def content_words_of(text: str) -> list[str]:
+    return [word for word in (w.lower() for w in words_of(text)) if word not in STOPWORDS]
+
+
+def split_sentences(text: str) -> list[str]:
+    flat = " ".join(text.split())
+    return [part.strip() for part in _SENTENCE_END.split(flat) if words_of(part)]
+
+
+def count_paragraphs(text: str) -> int:
+    return sum(1 for part in _PARAGRAPH_BREAK.split(text.strip()) if words_of(part))
+
+
+def measure(text: str, *, spoken: bool = False) -> TextMeasures:
+    """Every measure of ``text``; ``spoken`` for a transcript (no case or punctuation rules)."""
+    words = tuple(words_of(text))
+    lower = tuple(word.lower() for word in words)
+    sentences = tuple(split_sentences(text))
+    content = tuple(word for word in lower if word not in STOPWORDS)
+    return TextMeasures(
+        words=words,
+        lower=lower,
+        sentences=sentences,
+        paragraphs=count_paragraphs(text),
+        sentence_lengths=tuple(len(words_of(sentence)) for sentence in sentences),
+        content_words=content,
+        diversity=_diversity(lower),
+        levels=_levels(content),
+        misspelled=_misspelled(words, sentences),
+        linkers=_linkers(lower),
+        grammar_issues=tuple(_grammar_issues(text, lower, sentences, spoken=spoken)),
+        complex_sentences=sum(
+            1 for sentence in sentences if SUBORDINATORS & {w.lower() for w in words_of(sentence)}
+        ),
+        syllables_per_word=_syllables_per_word(lower),
+        hesitations=sum(1 for word in lower if word in HESITATIONS),
+        repetitions=sum(
+            1 for first, second in pairwise(lower) if first == second and first not in HESITATIONS
+        ),
+    )
+
+
+def _diversity(lower: Sequence[str]) -> float:
+    if not lower:
+        return 0.0
+    if len(lower) <= DIVERSITY_WINDOW:
+        return len(set(lower)) / len(lower)
+    ratios = [
+        len(set(lower[start : start + DIVERSITY_WINDOW])) / DIVERSITY_WINDOW
+        for start in range(0, len(lower) - DIVERSITY_WINDOW + 1, 5)
+    ]
+    return statistics.fmean(ratios)
+
+
+def _levels(content: Iterable[str]) -> dict[str, int]:
+    analyzer = _cefr()
+    counts = dict.fromkeys(CEFR_LEVELS, 0)
+    for word in content:
+        if "'" in word or len(word) < 2:
+            continue
+        level = analyzer.get_average_word_level_CEFR(word)
+        if level is not None:
+            counts[level.name] += 1
+    return counts
+
+
+def _misspelled(words: Sequence[str], sentences: Sequence[str]) -> tuple[str, ...]:
+    """Words the dictionary does not know, names (capitalised inside a sentence) left out."""
+    starts = {words_of(sentence)[0] for sentence in sentences if words_of(sentence)}
+    candidates = [
+        word
+        for word in words
+        if "'" not in word and (word[0].islower() or word in starts) and len(word) > 1
+    ]
+    unknown = _speller().unknown([word.lower() for word in candidates])
+    seen: dict[str, None] = {}
+    for word in candidates:
+        if word.lower() in unknown:
+            seen.setdefault(word.lower())
+    return tuple(seen)
+
+
+def _linkers(lower: Sequence[str]) -> tuple[str, ...]:
+    joined = " " + " ".join(lower) + " "
+    return tuple(linker for linker in LINKERS if f" {linker} " in joined)
+
+
+def _grammar_issues(
+    text: str, lower: Sequence[str], sentences: Sequence[str], *, spoken: bool
+) -> list[GrammarIssue]:
+    """Errors simple patterns can find for sure; a finder of many, not of all."""
+    issues: list[GrammarIssue] = []
+    pairs = list(pairwise(lower))
+    for first, second in pairs:
+        if (
+            (first in _THIRD_PERSON and second in {"have", "do", "are", "were", "don't"})
+            or (first in _PLURAL_PERSON and second in {"has", "does", "is", "doesn't"})
+            or (first in {"we", "they", "you"} and second == "was")
+            or (first in _THIRD_PERSON and second in _BASE_VERBS)
+            or (first in _PLURAL_NOUNS and second in {"is", "was", "has", "does", "doesn't"})
+        ):
+            issues.append(GrammarIssue("subject-verb agreement", f"{first} {second}"))
+        elif first in _MODALS and second == "to":
+            issues.append(GrammarIssue("modal verb followed by 'to'", f"{first} {second}"))
+        elif first in _MODALS and second.endswith("ing") and len(second) > 5:
+            issues.append(GrammarIssue("modal verb followed by -ing", f"{first} {second}"))
+        elif first in {"more", "most"} and second in {"better", "best", "worse", "worst"}:
+            issues.append(GrammarIssue("double comparative", f"{first} {second}"))
+        elif first == "a" and second[0] in "aeiou" and not second.startswith(_AN_EXCEPTIONS):
+            issues.append(GrammarIssue("'a' before a vowel sound", f"{first} {second}"))
+        elif first == "an" and second[0] not in "aeiou" and not second.startswith(_A_EXCEPTIONS):
+            issues.append(GrammarIssue("'an' before a consonant sound", f"{first} {second}"))
+        elif first == second and first.isalpha() and first not in HESITATIONS and not spoken:
+            issues.append(GrammarIssue("repeated word", f"{first} {second}"))
+    if not spoken:
+        for word in words_of(text):
+            if word == "i":
+                issues.append(GrammarIssue("lower-case 'I'", "i"))
+        for sentence in sentences:
+            if sentence[0].islower():
+                issues.append(GrammarIssue("sentence starts in lower case", _clip(sentence)))
+            if len(words_of(sentence)) > RUN_ON_WORDS:
+                issues.append(GrammarIssue("run-on sentence", _clip(sentence)))
+    return issues
+
+
+RUN_ON_WORDS = 45
+
+
+def _clip(sentence: str, words: int = 6) -> str:
+    parts = sentence.split()
+    return " ".join(parts[:words]) + (" ..." if len(parts) > words else "")
+
+
+def _syllables_per_word(lower: Sequence[str]) -> float:
+    if not lower:
+        return 0.0
+    hyphenator = _hyphenator()
+    total = sum(len(hyphenator.positions(word)) + 1 for word in lower)
+    return total / len(lower)
+
+
+def coverage(text_content: Iterable[str], reference: str) -> float:
+    """Share of the reference's content words (a prompt, keywords) that the text uses.
+
+    Words match on their first five letters, so "pollute" meets "pollution".
+    """
+    wanted = {word[:5] for word in content_words_of(reference) if len(word) > 2}
+    if not wanted:
+        return 1.0
+    have = {word[:5] for word in text_content}
+    return len(wanted & have) / len(wanted)
+
+
+def shingles(text: str, size: int = 3) -> Counter[tuple[str, ...]]:
+    """Counts of the text's runs of ``size`` lower-cased words."""
+    lower = [word.lower() for word in words_of(text)]
+    if len(lower) < size:
+        return Counter([tuple(lower)]) if lower else Counter()
+    return Counter(tuple(lower[i : i + size]) for i in range(len(lower) - size + 1))
+
+
+def cosine(left: Counter[tuple[str, ...]], right: Counter[tuple[str, ...]]) -> float:
+    if not left or not right:
+        return 0.0
+    if len(left) > len(right):
+        left, right = right, left
+    dot = sum(count * right[key] for key, count in left.items() if key in right)
+    norms = math.sqrt(sum(c * c for c in left.values())) * math.sqrt(
+        sum(c * c for c in right.values())
+    )
+    return dot / norms if norms else 0.0
