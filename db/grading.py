@@ -17,6 +17,7 @@ class GradingInput:
 
     id: uuid.UUID
     user_id: uuid.UUID
+    question_id: uuid.UUID
     skill: Skill
     status: SubmissionStatus
     request_id: uuid.UUID | None
@@ -35,7 +36,7 @@ class GradingInput:
 # The database clock comes with the lock: completed_at is compared with the deadline,
 # which the database stamped, and reading it costs no round trip of its own.
 _LOCK_FOR_GRADING = """
-    SELECT s.id, s.user_id, s.skill, s.status, s.request_id, s.attempt, s.created_at,
+    SELECT s.id, s.user_id, s.question_id, s.skill, s.status, s.request_id, s.attempt, s.created_at,
            s.deleted_at, s.deadline, d.answer, q.format, q.content, q.answer_key, now()
     FROM submissions s
     JOIN questions q ON q.id = s.question_id
@@ -56,6 +57,7 @@ def submission_lock_for_grading(session: Tx, *, id: uuid.UUID) -> GradingInput |
     return GradingInput(
         id=row.id,
         user_id=row.user_id,
+        question_id=row.question_id,
         skill=Skill(row.skill),
         status=SubmissionStatus(row.status),
         request_id=row.request_id,
@@ -69,3 +71,34 @@ def submission_lock_for_grading(session: Tx, *, id: uuid.UUID) -> GradingInput |
         answer_key=row.answer_key,
         now=row.now.astimezone(UTC),
     )
+
+
+# Other learners' latest answers to one question: what the built-in grader compares an
+# answer with to find copies. The newest first, so a copy of a recent answer is found.
+_PEER_ANSWERS = """
+    SELECT s.id, coalesce(d.answer ->> 'text', d.answer ->> 'transcript') AS text
+    FROM submissions s
+    JOIN submission_details d ON d.submission_id = s.id
+    WHERE s.question_id = %(question_id)s
+      AND s.user_id <> %(user_id)s
+      AND s.deleted_at IS NULL
+      AND coalesce(d.answer ->> 'text', d.answer ->> 'transcript', '') <> ''
+    ORDER BY s.created_at DESC, s.id
+    LIMIT %(limit)s
+"""
+
+
+@dataclass(frozen=True)
+class PeerAnswer:
+    submission_id: uuid.UUID
+    text: str
+
+
+def peer_answers(
+    session: Tx, *, question_id: uuid.UUID, user_id: uuid.UUID, limit: int
+) -> list[PeerAnswer]:
+    """Up to ``limit`` answers of other learners to the question, the newest first."""
+    rows = execute(
+        session, _PEER_ANSWERS, {"question_id": question_id, "user_id": user_id, "limit": limit}
+    ).fetchall()
+    return [PeerAnswer(row.id, row.text) for row in rows]

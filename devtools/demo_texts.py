@@ -6,6 +6,7 @@ off-topic, prompt-copy and template-copy answers are the ones a grader must send
 person.
 """
 
+# ruff: noqa: E501  (prose: paragraphs stay on one line, as a learner types them)
 from __future__ import annotations
 
 from typing import Any

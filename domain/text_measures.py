@@ -175,6 +175,13 @@ def _hyphenator() -> Any:
     return pyphen.Pyphen(lang="en_US")
 
 
+def warm_up() -> None:
+    """Load the word lists now (about 0.3 s), so the first text graded is not the slow one."""
+    _cefr()
+    _speller()
+    _hyphenator()
+
+
 def words_of(text: str) -> list[str]:
     return _WORD.findall(text)
 

@@ -6,12 +6,15 @@ build the same objects with settings of their own.
 
 from __future__ import annotations
 
+import random
+
 import dramatiq
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 
 from db.clock import database_ping
 from domain.errors import InvalidInput
+from domain.text_measures import warm_up
 from workers.actors import RetryPolicy
 from workers.ai_grader import AiGraderClient
 from workers.broker import broker_check, make_broker
@@ -64,10 +67,16 @@ def grading_service_from(
         if settings.ai_grader_url
         else None
     )
+    if grader is None:
+        # The built-in grader's word lists load now, not during the first submission.
+        warm_up()
     return GradingService(
         session_factory,
         outage_wait_seconds=settings.worker_outage_wait_seconds,
         ai_grader=grader,
+        spot_check_rate=settings.spot_check_rate,
+        rand=random.Random(settings.spot_check_seed),
+        peer_answers_compared=settings.peer_answers_compared,
     )
 
 

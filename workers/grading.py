@@ -14,6 +14,7 @@ Two kinds of trouble are kept apart by their class:
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 import uuid
@@ -27,11 +28,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.clock import database_ping
-from db.grading import GradingInput, submission_lock_for_grading
+from db.grading import GradingInput, peer_answers, submission_lock_for_grading
 from db.results import PATH_TO_PROCESSING, LockedSubmission, result_apply, steps_to_processing
 from db.results import advance_to_processing as advance_path
 from db.statements import Tx
 from db.submissions import Step, submission_event_append, submission_transition, submission_walk
+from domain.builtin_grader import grade_builtin
+from domain.confidence import Reference
 from domain.enums import OBJECTIVE_FORMATS, SubmissionStatus
 from domain.errors import InfrastructureError, InvalidInput, TransientError
 from domain.failures import BAD_INPUT, INTERNAL_ERROR, MAX_RETRIES
@@ -49,6 +52,9 @@ _S = SubmissionStatus
 # How long a grading thread waits for the database to come back before it hands its
 # message back to the broker (which costs no retry either).
 OUTAGE_WAIT_SECONDS = 60.0
+# How many of other learners' answers to the same question an answer is compared with.
+PEER_ANSWERS_COMPARED = 50
+PEER_ANSWER = "answer of another learner"
 # How many threads each worker process runs: its database pool has as many connections.
 WORKER_THREADS_ENV = "VSTEP_WORKER_THREADS"
 
@@ -58,9 +64,10 @@ class Outcome(StrEnum):
     FAILED = "failed"
     # A transient grading failure was recorded; the message is to be retried with backoff.
     RETRY = "retry"
+    # Graded, and waiting for a person (low confidence, a spot check, a cheating signal).
+    REVIEW = "review_pending"
     SKIPPED = "skipped"
     NOT_FOUND = "not_found"
-    UNSUPPORTED = "unsupported"
     # Handed to the external AI grader; its result comes back as a callback.
     DISPATCHED = "dispatched"
 
@@ -114,6 +121,9 @@ class GradingService:
         *,
         outage_wait_seconds: float = OUTAGE_WAIT_SECONDS,
         ai_grader: AiGraderClient | None = None,
+        spot_check_rate: float = 0.0,
+        rand: random.Random | None = None,
+        peer_answers_compared: int = PEER_ANSWERS_COMPARED,
     ) -> None:
         self.session_factory = session_factory
         # Gradings write through a Core connection: they need no ORM, and a Session costs
@@ -121,6 +131,9 @@ class GradingService:
         self.engine: Engine = session_factory.kw["bind"]
         self.outage_wait_seconds = outage_wait_seconds
         self.ai_grader = ai_grader
+        self.spot_check_rate = spot_check_rate
+        self.rand = rand or random.Random()
+        self.peer_answers_compared = peer_answers_compared
         self.outage = _SharedOutage(log)
 
     def grade(self, request: GradingRequest, delivery: Delivery) -> Graded:
@@ -229,38 +242,16 @@ class GradingService:
                 f"request {request.request_id} is not the current request {submission.request_id}",
                 kind="stale_request",
             )
-        if submission.question_format not in OBJECTIVE_FORMATS and self.ai_grader is not None:
+        objective = submission.question_format in OBJECTIVE_FORMATS
+        if not objective and self.ai_grader is not None:
             return self._dispatch(session, submission, delivery, context, to_send)
-        if submission.question_format not in OBJECTIVE_FORMATS:
-            # Writing and speaking need the AI grader, and none is configured: say so on
-            # the submission; the scheduler's stall and timeout duties end it.
-            submission_event_append(
-                session,
-                submission_id=submission.id,
-                kind="grading_deferred",
-                data={
-                    "reason": (
-                        f"no grader for {submission.question_format.value}: AI_GRADER_URL "
-                        "is not set"
-                    ),
-                    "messageId": delivery.message_id,
-                    "workerId": delivery.worker_id,
-                },
-            )
-            context.warning("grading_not_supported", format=submission.question_format.value)
-            return Outcome.UNSUPPORTED
         if submission.status not in PATH_TO_PROCESSING:
             context.info("grading_skipped", status=submission.status.value, reason="duplicate")
             return Outcome.SKIPPED
         where = {"workerId": delivery.worker_id, "messageId": delivery.message_id}
         processing = {**where, "attempt": delivery.attempt}
         try:
-            graded = grade_objective(
-                submission.question_format,
-                submission.question_content,
-                submission.answer_key,
-                submission.answer if submission.answer is not None else {},
-            )
+            result = self._machine_grade(session, submission)
         except InvalidInput as exc:
             failed = {
                 "failureReason": BAD_INPUT,
@@ -283,27 +274,25 @@ class GradingService:
             return Outcome.FAILED
         # The one result path, as every grader's result takes it, on the database's clock.
         now = submission.now
-        result = AiResult(
-            overall_score=graded.score,
-            band=graded.band,
-            # Objective grading is exact: nothing for a reviewer to doubt.
-            confidence=100,
-            grader="objective",
-            details=graded.to_result_json(now),
-        )
+        # Spot checks are for writing and speaking: an objective score is exact.
+        spot_check = not objective and self.rand.random() < self.spot_check_rate
         state = SubmissionState(
             status=submission.status,
             request_id=submission.request_id,
             deadline=submission.deadline,
             grading_mode=None,
         )
-        decision = decide(state, result, request_id=request.request_id, now=now)
+        decision = decide(
+            state, result, request_id=request.request_id, now=now, spot_check=spot_check
+        )
         if decision.action is not Action.COMPLETE:
             # Anything but a completion (a result past the deadline) is recorded from
             # processing, the state the timeline shows the grading in.
             advance_to_processing(session, submission, delivery)
             state = replace(state, status=_S.PROCESSING)
-            decision = decide(state, result, request_id=request.request_id, now=now)
+            decision = decide(
+                state, result, request_id=request.request_id, now=now, spot_check=spot_check
+            )
         result_apply(
             session,
             submission=LockedSubmission(
@@ -322,18 +311,63 @@ class GradingService:
         if decision.verdict is Verdict.LATE:
             after_commit.append(partial(context.warning, "grading_result_late"))
             return Outcome.FAILED
+        score = float(result.overall_score) if result.overall_score is not None else None
+        band = result.band.value if result.band else None
+        if decision.action is Action.REVIEW:
+            after_commit.append(
+                partial(
+                    context.info,
+                    "submission_review_pending",
+                    score=score,
+                    confidence=result.confidence,
+                    priority=decision.review_priority,
+                    reason=decision.reason or "confidence",
+                )
+            )
+            return Outcome.REVIEW
         latency = (now - submission.created_at).total_seconds()
         after_commit.append(partial(metrics.GRADING_LATENCY.observe, latency))
         after_commit.append(
             partial(
                 context.info,
                 "submission_completed",
-                score=float(graded.score),
-                band=graded.band.value if graded.band else None,
+                score=score,
+                band=band,
                 latency_seconds=round(latency, 3),
             )
         )
         return Outcome.COMPLETED
+
+    def _machine_grade(self, session: Tx, submission: GradingInput) -> AiResult:
+        """The objective grader's or the built-in grader's result; InvalidInput on a bad answer."""
+        answer = submission.answer if submission.answer is not None else {}
+        if submission.question_format in OBJECTIVE_FORMATS:
+            graded = grade_objective(
+                submission.question_format,
+                submission.question_content,
+                submission.answer_key,
+                answer,
+            )
+            return AiResult(
+                overall_score=graded.score,
+                band=graded.band,
+                # Objective grading is exact: nothing for a reviewer to doubt.
+                confidence=100,
+                grader="objective",
+                details=graded.to_result_json(submission.now),
+            )
+        peers = peer_answers(
+            session,
+            question_id=submission.question_id,
+            user_id=submission.user_id,
+            limit=self.peer_answers_compared,
+        )
+        return grade_builtin(
+            submission.question_format,
+            submission.question_content,
+            answer,
+            [Reference(PEER_ANSWER, peer.text, str(peer.submission_id)) for peer in peers],
+        )
 
     def _dispatch(
         self,

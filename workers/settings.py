@@ -84,9 +84,13 @@ class Settings(BaseSettings):
     public_url: str | None = None
     # Share of auto-completed writing/speaking results also sent to review (vstep.md).
     spot_check_rate: float = Field(default=0.05, ge=0, le=1)
+    # Seeds the spot-check draws (tests, reproducible demos); unset: a fresh seed per process.
+    spot_check_seed: int | None = None
+    # How many of other learners' latest answers to a question an answer is compared with.
+    peer_answers_compared: int = Field(default=50, ge=0, le=1000)
     # Progress callbacks closer together than this are dropped (a chatty grader).
     progress_throttle_seconds: float = Field(default=5.0, ge=0)
-    # The external AI grader for writing and speaking; unset: they wait, with an event.
+    # The external AI grader for writing and speaking; unset: the built-in grader grades.
     ai_grader_url: str | None = None
 
     @field_validator("database_url")

@@ -79,8 +79,8 @@ def test_messages_that_change_nothing_say_why_on_the_submission(
     make_relay: Callable[..., Relay],
     start_worker: Callable[..., dramatiq.Worker],
 ) -> None:
-    # given a writing submission (no grader for it yet), one whose request was replaced
-    # after it was relayed, and one soft-deleted after it was relayed
+    # given a writing submission (graded by the built-in grader), one whose request was
+    # replaced after it was relayed, and one soft-deleted after it was relayed
     writing = submit(session_factory, QuestionFormat.WRITING_TASK_1)
     stale = submit(session_factory, QuestionFormat.READING_MCQ)
     deleted = submit(session_factory, QuestionFormat.READING_MCQ)
@@ -95,21 +95,29 @@ def test_messages_that_change_nothing_say_why_on_the_submission(
         )
     # when a worker takes their messages
     start_worker()
+
+    def writing_status() -> str:
+        return str(scalar(engine, "SELECT status FROM submissions WHERE id = :id", id=writing))
+
     wait_until(
         lambda: (
-            len(event_counts(engine, "grading_deferred"))
-            + len(event_counts(engine, "stale_request"))
+            len(event_counts(engine, "stale_request"))
             + len(event_counts(engine, "grading_skipped"))
-            == 3
+            == 2
+            and writing_status() != "queued"
         ),
         timeout=20,
         message="not every message left an event",
     )
-    # then each stays as it was, with an event saying why
-    assert statuses(engine) == {"queued": 3}
-    assert (
-        "no grader for writing_task_1"
-        in last_event_data(engine, writing, "grading_deferred")["reason"]
+    # then the two left alone stay queued, each with an event saying why, and the writing
+    # one was graded by the built-in grader (no external grader is set)
+    assert statuses(engine) == {"queued": 2, writing_status(): 1}
+    assert writing_status() in ("completed", "review_pending")
+    grader = scalar(
+        engine,
+        "SELECT result ->> 'grader' FROM submission_details WHERE submission_id = :id",
+        id=writing,
     )
+    assert grader.startswith("vstep-builtin/")
     assert "is not the current request" in last_event_data(engine, stale, "stale_request")["reason"]
     assert last_event_data(engine, deleted, "grading_skipped")["reason"] == "submission is deleted"

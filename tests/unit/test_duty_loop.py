@@ -103,6 +103,5 @@ def test_a_slow_external_grader_is_left_to_its_deadline_not_failed_as_stalled() 
     assert action(held_by_broker=False, redispatch_count=2) is StallAction.REDISPATCH
     assert action(held_by_broker=False, redispatch_count=3) is StallAction.FAIL
     assert (
-        action(held_by_broker=False, redispatch_count=3, awaiting_grader=True)
-        is StallAction.WAIT
+        action(held_by_broker=False, redispatch_count=3, awaiting_grader=True) is StallAction.WAIT
     )
