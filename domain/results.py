@@ -8,6 +8,7 @@ randomness (spot checks) and the submission's state come in as arguments.
 
 from __future__ import annotations
 
+import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -147,6 +148,11 @@ AGREE_SCORE_DELTA = Decimal("0.5")
 AGREE_MAX_STEPS = 1
 AI_WEIGHT = Decimal("0.4")
 HUMAN_WEIGHT = Decimal("0.6")
+
+
+def spot_checked(rand: random.Random, rate: float) -> bool:
+    """One draw: is this auto-completed result also sent to review (SPOT_CHECK_RATE)?"""
+    return rand.random() < rate
 
 
 def route_by_confidence(confidence: int) -> tuple[Action, ReviewPriority | None, bool]:

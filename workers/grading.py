@@ -40,7 +40,7 @@ from domain.errors import InfrastructureError, InvalidInput, TransientError
 from domain.failures import BAD_INPUT, INTERNAL_ERROR, MAX_RETRIES
 from domain.messages import GradingRequest
 from domain.objective import grade_objective
-from domain.results import Action, AiResult, SubmissionState, Verdict, decide
+from domain.results import Action, AiResult, SubmissionState, Verdict, decide, spot_checked
 from domain.supervision import EVENT_GRADER_REQUESTED
 from workers import metrics
 from workers.ai_grader import AiGraderClient, GraderRefused, GraderRequest
@@ -275,7 +275,7 @@ class GradingService:
         # The one result path, as every grader's result takes it, on the database's clock.
         now = submission.now
         # Spot checks are for writing and speaking: an objective score is exact.
-        spot_check = not objective and self.rand.random() < self.spot_check_rate
+        spot_check = not objective and spot_checked(self.rand, self.spot_check_rate)
         state = SubmissionState(
             status=submission.status,
             request_id=submission.request_id,

@@ -22,7 +22,7 @@ from db.results import callback_claim, result_apply, result_lock
 from domain.callbacks import incoming_of
 from domain.errors import NotFound, StaleRequest
 from domain.messages import parse_grading_callback
-from domain.results import AiResult, SubmissionState, Verdict, decide
+from domain.results import AiResult, SubmissionState, Verdict, decide, spot_checked
 from domain.retries import backoff_seconds
 from workers import metrics
 
@@ -82,7 +82,7 @@ class CallbackService:
                 now=now,
                 spot_check=(
                     isinstance(incoming, AiResult)
-                    and self.rand.random() < self.settings.spot_check_rate
+                    and spot_checked(self.rand, self.settings.spot_check_rate)
                 ),
                 progress_throttle_seconds=self.settings.progress_throttle_seconds,
                 max_retries=self.settings.max_retries,

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     public_url: str | None = None
     # Share of auto-completed writing/speaking results also sent to review (vstep.md).
     spot_check_rate: float = Field(default=0.05, ge=0, le=1)
+    # A reviewer's claim on a submission lapses after this long; another may take it over.
+    review_claim_minutes: float = Field(default=30.0, gt=0)
     # Seeds the spot-check draws (tests, reproducible demos); unset: a fresh seed per process.
     spot_check_seed: int | None = None
     # How many of other learners' latest answers to a question an answer is compared with.

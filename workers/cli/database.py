@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from db.session import make_engine, make_session_factory
 from db.urls import parse_database_url, safe_url
@@ -24,16 +24,24 @@ Json = typer.Option(False, "--json", help="Print JSON for scripts instead of tab
 
 
 @contextmanager
-def cli_transaction(database_url: str | None, *, command: str) -> Iterator[Session]:
-    """One transaction on the configured database; database errors name the (masked) URL."""
+def cli_session_factory(
+    database_url: str | None, *, command: str
+) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the configured database; database errors name the (masked) URL."""
     url = parse_database_url(database_url or load_settings().database_url)
     engine = make_engine(url, pool_size=1, application_name=f"vstep-grading {command}")
     try:
-        with make_session_factory(engine).begin() as session:
-            yield session
+        yield make_session_factory(engine)
     except DatabaseUnavailable as exc:
         raise DatabaseUnavailable(f"database {safe_url(url)}: {exc}") from exc
     except DatabaseError as exc:
         raise DatabaseError(f"database {safe_url(url)}: {exc}", sqlstate=exc.sqlstate) from exc
     finally:
         engine.dispose()
+
+
+@contextmanager
+def cli_transaction(database_url: str | None, *, command: str) -> Iterator[Session]:
+    """One transaction on the configured database; database errors name the (masked) URL."""
+    with cli_session_factory(database_url, command=command) as factory, factory.begin() as session:
+        yield session

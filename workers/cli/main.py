@@ -12,6 +12,7 @@ from workers.cli import (
     db_commands,
     outbox_commands,
     process_commands,
+    review_commands,
     serve_command,
     submission_commands,
 )
@@ -31,6 +32,7 @@ app.add_typer(db_commands.app, name="db")
 app.add_typer(outbox_commands.app, name="outbox")
 app.add_typer(submission_commands.app, name="submission")
 app.add_typer(callback_commands.app, name="callback")
+app.add_typer(review_commands.app, name="review")
 app.command("relay")(process_commands.relay)
 app.command("worker")(process_commands.worker)
 app.command("scheduler")(process_commands.scheduler)

@@ -1,0 +1,251 @@
+"""`vstep-grading review list|show|claim|submit`: the reviewers' side of the review queue.
+
+Reading and claiming are named queries of ``db/review_queue.py``. A review's result is a
+``review`` callback (a fresh eventId) applied by ``CallbackService``, the one path every
+result takes: the merge with the AI result, the audit flag and the single finalization
+hold here exactly as for a reviewer's tool posting to ``/v1/callbacks``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+
+from db.review_queue import (
+    ClaimHeld,
+    NotInReview,
+    ReviewItem,
+    review_check_claim,
+    review_claim,
+    review_get,
+    review_list,
+)
+from domain.enums import ReviewPriority, VstepBand
+from domain.errors import ConstraintViolation, InvalidInput, NotFound
+from domain.results import Verdict
+from workers.assembly import callback_service_from
+from workers.cli.arguments import parse_uuid
+from workers.cli.database import DatabaseUrl, Json, cli_session_factory, cli_transaction
+from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail, print_json, print_table
+from workers.settings import load_settings
+
+app = typer.Typer(help="The review queue: list, show, claim and review.", no_args_is_help=True)
+PRIORITIES = ", ".join(priority.value for priority in ReviewPriority)
+BANDS = ", ".join(band.value for band in VstepBand)
+LIST_COLUMNS = (
+    "id",
+    "priority",
+    "skill",
+    "score",
+    "confidence",
+    "audit",
+    "claimed_by",
+    "claimed_at",
+    "waiting_since",
+)
+
+
+def _claim_minutes() -> float:
+    return load_settings().review_claim_minutes
+
+
+def _row(item: ReviewItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "priority": item.priority,
+        "skill": item.skill,
+        "score": item.score,
+        "confidence": item.confidence,
+        "audit": item.audit_flag,
+        "claimed_by": item.claimed_by if item.claim_live else None,
+        "claimed_at": item.claimed_at if item.claim_live else None,
+        "waiting_since": item.waiting_since,
+    }
+
+
+@app.command("list")
+def list_reviews(
+    priority: str | None = typer.Option(
+        None, "--priority", help=f"Only this review priority: {PRIORITIES}."
+    ),
+    unclaimed: bool = typer.Option(
+        False, "--unclaimed", help="Only those nobody holds a live claim on."
+    ),
+    limit: int = typer.Option(50, "--limit", help="At most this many."),
+    as_json: bool = Json,
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Submissions waiting for review: the most urgent first, then the oldest."""
+    wanted = _parse_priority(priority) if priority is not None else None
+    if limit < 1:
+        raise fail(f"--limit: must be at least 1, not {limit}", EXIT_USAGE)
+    minutes = _claim_minutes()
+    with cli_transaction(database_url, command="review") as session:
+        items = review_list(
+            session, priority=wanted, unclaimed=unclaimed, claim_minutes=minutes, limit=limit
+        )
+    if as_json:
+        print_json([_row(item) for item in items])
+    elif not items:
+        console.print("nothing waits for review")
+    else:
+        print_table(
+            f"waiting for review, most urgent first ({len(items)})",
+            LIST_COLUMNS,
+            [
+                [("yes" if v is True else "" if v is False else v) for v in _row(item).values()]
+                for item in items
+            ],
+        )
+
+
+@app.command()
+def show(
+    id: str = typer.Argument(..., metavar="ID", help="The submission id."),
+    as_json: bool = Json,
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """One submission in review: the question, the answer, the AI result and its factors,
+    and the timeline."""
+    submission_id = parse_uuid("ID", id, "a submission id")
+    minutes = _claim_minutes()
+    with cli_transaction(database_url, command="review") as session:
+        record = review_get(session, id=submission_id, claim_minutes=minutes)
+    if record is None:
+        raise fail(f"submission {submission_id} is not waiting for review", EXIT_USAGE)
+    events = [{"occurred_at": e.occurred_at, "kind": e.kind, "data": e.data} for e in record.events]
+    if as_json:
+        print_json(
+            {
+                **_row(record.item),
+                "request_id": record.request_id,
+                "question": record.question,
+                "answer": record.answer,
+                "result": record.result,
+                "events": events,
+            }
+        )
+        return
+    print_table(f"review {submission_id}", ("field", "value"), list(_row(record.item).items()))
+    console.print("question", style="bold")
+    console.print_json(json.dumps(record.question))
+    console.print("answer", style="bold")
+    console.print_json(json.dumps(record.answer))
+    console.print("AI result", style="bold")
+    console.print_json(json.dumps(record.result))
+    print_table(
+        f"timeline ({len(events)} events)",
+        ("occurred_at", "kind", "data"),
+        [
+            (e["occurred_at"], e["kind"], json.dumps(e["data"], separators=(",", ":")))
+            for e in events
+        ],
+    )
+
+
+@app.command()
+def claim(
+    id: str = typer.Argument(..., metavar="ID", help="The submission id."),
+    reviewer: str = typer.Option(..., "--reviewer", help="The reviewer's user id."),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Claim a submission for review; a claim older than REVIEW_CLAIM_MINUTES may be taken over."""
+    submission_id = parse_uuid("ID", id, "a submission id")
+    reviewer_id = parse_uuid("--reviewer", reviewer, "a user id")
+    minutes = _claim_minutes()
+    try:
+        with cli_transaction(database_url, command="review") as session:
+            claimed_at = review_claim(
+                session, id=submission_id, reviewer=reviewer_id, claim_minutes=minutes
+            )
+    except (ClaimHeld, NotInReview) as exc:
+        raise fail(str(exc), EXIT_FAILURE) from None
+    except ConstraintViolation:
+        raise fail(f"--reviewer: no user {reviewer_id}", EXIT_USAGE) from None
+    console.print(
+        f"claimed {submission_id} for {reviewer_id} at {claimed_at.isoformat()} "
+        f"(for {minutes:g} minutes)"
+    )
+
+
+@app.command()
+def submit(
+    id: str = typer.Argument(..., metavar="ID", help="The submission id."),
+    reviewer: str = typer.Option(..., "--reviewer", help="The reviewer's user id."),
+    score: str = typer.Option(..., "--score", help="The reviewer's overall score, 0-10."),
+    band: str | None = typer.Option(None, "--band", help=f"The band ({BANDS}), if given."),
+    criteria: str | None = typer.Option(
+        None, "--criteria", metavar="JSON", help='Criteria scores, e.g. {"grammar": 6.5}.'
+    ),
+    comment: str | None = typer.Option(None, "--comment", help="The reviewer's comment."),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Review a submission: a `review` callback through the one result path."""
+    submission_id = parse_uuid("ID", id, "a submission id")
+    reviewer_id = parse_uuid("--reviewer", reviewer, "a user id")
+    data: dict[str, Any] = {"reviewerId": str(reviewer_id), "overallScore": _number(score)}
+    if band is not None:
+        data["band"] = band
+    if criteria is not None:
+        data["criteriaScores"] = _criteria(criteria)
+    if comment is not None:
+        data["comment"] = comment
+    settings = load_settings()
+    with cli_session_factory(database_url, command="review") as factory:
+        with factory.begin() as session:
+            try:
+                review_check_claim(
+                    session,
+                    id=submission_id,
+                    reviewer=reviewer_id,
+                    claim_minutes=settings.review_claim_minutes,
+                )
+            except ClaimHeld as exc:
+                raise fail(str(exc), EXIT_FAILURE) from None
+            record = review_get(
+                session, id=submission_id, claim_minutes=settings.review_claim_minutes
+            )
+        if record is None:
+            raise NotFound(f"submission {submission_id} is not waiting for review")
+        callback = {
+            "eventId": str(uuid.uuid4()),
+            "requestId": str(record.request_id),
+            "submissionId": str(submission_id),
+            "kind": "review",
+            "occurredAt": datetime.now(UTC).isoformat(),
+            "data": data,
+        }
+        verdict = callback_service_from(settings, factory).apply(
+            callback, via="cli", source={"reviewerId": str(reviewer_id)}
+        )
+    if verdict is not Verdict.APPLIED:
+        raise fail(f"review of {submission_id} not applied: {verdict.value}", EXIT_FAILURE)
+    console.print(f"reviewed {submission_id}: {verdict.value} (event {callback['eventId']})")
+
+
+def _parse_priority(text: str) -> ReviewPriority:
+    try:
+        return ReviewPriority(text)
+    except ValueError:
+        raise fail(f"--priority: {text!r} is not a priority ({PRIORITIES})", EXIT_USAGE) from None
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInput("--score", f"{text!r} is not a number") from None
+
+
+def _criteria(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput("--criteria", f"not JSON: {exc.msg}") from None
+    if not isinstance(value, dict):
+        raise InvalidInput("--criteria", "must be a JSON object of criterion: score")
+    return value
