@@ -174,7 +174,15 @@ def result_apply(
             Step(_S.COMPLETED, _ai_event(incoming, decision, where)),
         ]
         _complete(
-            session, submission, decision, now, steps, ai_result_document(incoming, decision, now)
+            session,
+            submission,
+            decision,
+            now,
+            steps,
+            ai_result_document(incoming, decision, now),
+            # A writing or speaking result keeps its confidence on the row, as in review;
+            # objective grading is exact and leaves the column alone.
+            confidence=None if incoming.details else incoming.confidence,
         )
     elif action is Action.REVIEW:
         assert isinstance(incoming, AiResult)
@@ -284,8 +292,9 @@ def _complete(
     document: dict[str, Any],
     *,
     reviewer_id: uuid.UUID | None = None,
+    confidence: int | None = None,
 ) -> None:
-    values = {**_scores(decision), "completed_at": now}
+    values = {**_scores(decision, confidence=confidence), "completed_at": now}
     if reviewer_id is not None:
         values["reviewer_id"] = reviewer_id
     submission_complete(

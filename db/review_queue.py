@@ -80,7 +80,8 @@ class ReviewRecord:
 def _claim_live(minutes: float) -> sa.ColumnElement[bool]:
     return sa.and_(
         Submission.claimed_by.is_not(None),
-        Submission.claimed_at > sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, minutes),
+        Submission.claimed_at
+        > sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, float(minutes) * 60),
     )
 
 
