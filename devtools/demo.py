@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.intake import submit_in_new_transaction
 from db.models import Submission
 from devtools.demo_data import create_demo_content, demo_answer
+from devtools.demo_reviewer import DemoReviewer, review_until
 from domain.enums import Skill, SubmissionStatus
 
 # Statuses after which the demo stops waiting for a submission.
 SETTLED = {SubmissionStatus.COMPLETED, SubmissionStatus.FAILED, SubmissionStatus.REVIEW_PENDING}
+FINAL = {SubmissionStatus.COMPLETED.value, SubmissionStatus.FAILED.value}
 REFRESH_SECONDS = 0.25
 
 
@@ -36,10 +38,17 @@ class DemoReport:
     scores: Counter[Decimal] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    # Writing and speaking: how the confidence table routed them, and the reviews.
+    routing: Counter[str] = field(default_factory=Counter)
+    reviewed: int = 0
 
     @property
     def settled(self) -> int:
         return sum(n for status, n in self.statuses.items() if status in SETTLED)
+
+    @property
+    def final(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status in FINAL)
 
     def percentile(self, fraction: float) -> float | None:
         if not self.latencies:
@@ -63,7 +72,7 @@ def produce(
     in production passes it.
     """
     with factory.begin() as session:
-        users, questions = create_demo_content(session, learners=learners)
+        users, questions = create_demo_content(session, learners=learners, with_texts=True)
     rng = random.Random()
     pause = seconds / max(count, 1)
     for _ in range(count):
@@ -94,6 +103,39 @@ def observe(factory: sessionmaker[Session], user_ids: list[uuid.UUID], report: D
     report.statuses = Counter(status.value for status, _, _ in rows)
     report.scores = Counter(score for _, score, _ in rows if score is not None)
     report.latencies = [float(latency) for _, _, latency in rows if latency is not None]
+    report.routing = routing_counts(factory, user_ids)
+
+
+# Where each writing or speaking submission went, from the submissions and their events.
+_ROUTING = sa.text(
+    """
+    SELECT route, count(*) FROM (
+        SELECT CASE WHEN s.audit_flag THEN 'auto, audit flag' ELSE 'auto' END AS route
+        FROM submissions s
+        WHERE s.user_id = ANY(:users) AND s.grading_mode = 'auto'
+          AND s.skill IN ('writing', 'speaking')
+        UNION ALL
+        SELECT 'review, ' || coalesce(e.data ->> 'priority', '?')
+        FROM submission_events e JOIN submissions s ON s.id = e.submission_id
+        WHERE s.user_id = ANY(:users) AND e.kind = 'review_requested'
+        UNION ALL
+        SELECT 'of which spot checks'
+        FROM submission_events e JOIN submissions s ON s.id = e.submission_id
+        WHERE s.user_id = ANY(:users) AND e.kind = 'spot_check'
+        UNION ALL
+        SELECT 'reviewed: ' || s.grading_mode::text
+        FROM submissions s
+        WHERE s.user_id = ANY(:users) AND s.grading_mode IN ('hybrid', 'human')
+    ) routes GROUP BY route
+    """
+)
+
+
+def routing_counts(factory: sessionmaker[Session], user_ids: list[uuid.UUID]) -> Counter[str]:
+    with factory() as session:
+        return Counter(
+            {str(route): int(n) for route, n in session.execute(_ROUTING, {"users": user_ids})}
+        )
 
 
 def run_demo(
@@ -105,8 +147,10 @@ def run_demo(
     learners: int = 25,
     produce_seconds: float = 5.0,
     timeout_seconds: float = 300.0,
+    reviewer: DemoReviewer | None = None,
 ) -> DemoReport:
-    """Submit, show progress live until every submission settles, and return the figures."""
+    """Submit, show progress live until every submission settles (with a reviewer: until
+    every one is final), and return the figures."""
     report = DemoReport()
     users: list[uuid.UUID] = []
     started = time.monotonic()
@@ -125,19 +169,39 @@ def run_demo(
 
     thread = threading.Thread(target=producer, name="demo-producer", daemon=True)
     thread.start()
+    done = threading.Event()
+    reviewing = (
+        threading.Thread(
+            target=review_until, args=(reviewer, done.is_set), name="demo-reviewer", daemon=True
+        )
+        if reviewer is not None
+        else None
+    )
+    if reviewing is not None:
+        reviewing.start()
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn())
     submitted_task = progress.add_task("submitted", total=count)
     graded_task = progress.add_task("graded   ", total=count)
-    with Live(console=console, refresh_per_second=8) as live:
-        while time.monotonic() - started < timeout_seconds:
-            if users:
-                observe(factory, users, report)
-            progress.update(submitted_task, completed=report.submitted)
-            progress.update(graded_task, completed=report.settled)
-            live.update(Group(progress, status_table(report)))
-            if not thread.is_alive() and report.settled >= count:
-                break
-            time.sleep(REFRESH_SECONDS)
+    final_task = progress.add_task("final    ", total=count)
+    try:
+        with Live(console=console, refresh_per_second=8) as live:
+            while time.monotonic() - started < timeout_seconds:
+                if users:
+                    observe(factory, users, report)
+                progress.update(submitted_task, completed=report.submitted)
+                progress.update(graded_task, completed=report.settled)
+                progress.update(final_task, completed=report.final)
+                live.update(Group(progress, status_table(report)))
+                waited = report.final if reviewer is not None else report.settled
+                if not thread.is_alive() and waited >= count:
+                    break
+                time.sleep(REFRESH_SECONDS)
+    finally:
+        done.set()
+        if reviewing is not None:
+            reviewing.join()
+    if reviewer is not None:
+        report.reviewed = reviewer.reviewed
     report.seconds = time.monotonic() - started
     return report
 
@@ -170,4 +234,10 @@ def summary_tables(report: DemoReport) -> list[Table]:
     figures.add_row("graded per second", f"{report.settled / max(report.seconds, 1e-9):.1f}")
     figures.add_row("latency p50 (submitted -> final)", f"{p50:.3f} s" if p50 is not None else "-")
     figures.add_row("latency p99", f"{p99:.3f} s" if p99 is not None else "-")
-    return [scores, figures]
+    routes = Table(title="writing and speaking: routing and review", title_justify="left")
+    routes.add_column("route")
+    routes.add_column("submissions", justify="right")
+    for route in sorted(report.routing):
+        routes.add_row(route, str(report.routing[route]))
+    routes.add_row("reviews posted by the demo reviewer (signed HTTP)", str(report.reviewed))
+    return [scores, routes, figures]

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from db.models import Question, User
+from devtools.demo_texts import demo_text_answer, demo_texts_questions
 from domain.enums import FORMAT_SKILL, QuestionFormat, QuestionLevel
 
 _F = QuestionFormat
@@ -152,12 +153,15 @@ class DemoQuestion:
     id: uuid.UUID
     format: QuestionFormat
     key: dict[str, str]
+    # A writing or speaking question's name in devtools/demo_texts.py.
+    text_name: str | None = None
 
 
 def create_demo_content(
-    session: Session, *, learners: int
+    session: Session, *, learners: int, with_texts: bool = False
 ) -> tuple[list[tuple[uuid.UUID, float]], list[DemoQuestion]]:
-    """Learners (id, ability 0..1) and one question per objective format."""
+    """Learners (id, ability 0..1), one question per objective format, and the writing and
+    speaking questions of devtools/demo_texts.py when ``with_texts``."""
     run = uuid.uuid4().hex[:6]
     rng = random.Random(run)
     users = []
@@ -186,11 +190,20 @@ def create_demo_content(
             .returning(Question.id)
         ).scalar_one()
         questions.append(DemoQuestion(question_id, fmt, key))
+    for name, (fmt, content) in (demo_texts_questions() if with_texts else {}).items():
+        question_id = session.execute(
+            sa.insert(Question)
+            .values(skill=FORMAT_SKILL[fmt], level=QuestionLevel.B2, format=fmt, content=content)
+            .returning(Question.id)
+        ).scalar_one()
+        questions.append(DemoQuestion(question_id, fmt, {}, text_name=name))
     return users, questions
 
 
 def demo_answer(rng: random.Random, question: DemoQuestion, ability: float) -> dict[str, Any]:
     """An answer a learner of this ability might give: sloppy case and spaces included."""
+    if question.text_name is not None:
+        return demo_text_answer(rng, question.text_name, ability)
     answers: dict[str, str] = {}
     for number, right in question.key.items():
         roll = rng.random()

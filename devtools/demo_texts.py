@@ -9,7 +9,10 @@ person.
 # ruff: noqa: E501  (prose: paragraphs stay on one line, as a learner types them)
 from __future__ import annotations
 
+import random
 from typing import Any
+
+from domain.enums import QuestionFormat
 
 ESSAY_PROMPT = (
     "Some people think that young people should be required to do unpaid community "
@@ -184,11 +187,46 @@ SPEAKING_LADDER: list[tuple[str, str, int]] = [
 ]
 
 
-def demo_texts_questions() -> dict[str, dict[str, Any]]:
-    """Question content of each demo writing and speaking question, by a short name."""
+def demo_texts_questions() -> dict[str, tuple[QuestionFormat, dict[str, Any]]]:
+    """Format and content of each demo writing and speaking question, by a short name."""
     return {
-        "essay": WRITING_TASK_2,
-        "letter": WRITING_TASK_1,
-        "talk": SPEAKING_PART_3,
-        "trip": SPEAKING_PART_2,
+        "essay": (QuestionFormat.WRITING_TASK_2, WRITING_TASK_2),
+        "letter": (QuestionFormat.WRITING_TASK_1, WRITING_TASK_1),
+        "talk": (QuestionFormat.SPEAKING_PART_3, SPEAKING_PART_3),
     }
+
+
+def demo_text_answer(rng: random.Random, name: str, ability: float) -> dict[str, Any]:
+    """An answer to the demo question ``name`` by a learner of this ability (0..1).
+
+    The better the learner, the higher up the ladder the text comes from; now and then a
+    learner hands in an off-topic essay, copies the prompt or the template, or records
+    without a transcript, so every route of the confidence table shows in the demo.
+    """
+    slip = rng.random()
+    if name == "essay":
+        if slip < 0.06:
+            return {"text": ESSAY_OFF_TOPIC}
+        if slip < 0.10:
+            return {"text": ESSAY_PROMPT_COPY}
+        return {"text": _rung(rng, [text for _, text in ESSAY_LADDER], ability)}
+    if name == "letter":
+        if slip < 0.08:
+            return {"text": LETTER_TEMPLATE_COPY}
+        return {"text": _rung(rng, [text for _, text in LETTER_LADDER], ability)}
+    audio = f"https://cdn.demo.vstep.example/answers/{rng.randrange(10**9)}.mp3"
+    if slip < 0.08:
+        return {"audioUrl": audio, "durationSeconds": rng.randint(40, 110)}
+    transcripts = [(text, seconds) for _, text, seconds in SPEAKING_LADDER]
+    text, seconds = transcripts[_index(rng, len(transcripts), ability)]
+    return {"audioUrl": audio, "durationSeconds": seconds, "transcript": text}
+
+
+def _index(rng: random.Random, rungs: int, ability: float) -> int:
+    # ability 1.0 lands on the top rung, 0.0 on the bottom one, with a little luck either way.
+    position = (1 - ability) * (rungs - 1) + rng.uniform(-0.6, 0.6)
+    return min(rungs - 1, max(0, round(position)))
+
+
+def _rung(rng: random.Random, ladder: list[str], ability: float) -> str:
+    return ladder[_index(rng, len(ladder), ability)]

@@ -11,17 +11,23 @@ import secrets
 import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import psycopg
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
 
 from db import migrate
+from db.models import User
 from db.session import make_engine, make_session_factory
 from db.urls import libpq_url, parse_database_url, safe_url
 from devtools.demo import run_demo, summary_tables
+from devtools.demo_reviewer import DemoReviewer
 from devtools.devenv import Services, require_embedded, resolve_services
+from domain.enums import UserRole
 from workers.cli.output import console
-from workers.settings import load_settings
+from workers.settings import Settings, load_settings
 
 DEV_DATABASE = "vstep_grading"
 PROCFILE = Path("Procfile")
@@ -101,11 +107,14 @@ def run_dev(*, state_dir: Path, demo: int, exit_when_done: bool) -> None:
         )
         if demo > 0:
             engine = make_engine(database_url, application_name="vstep-grading demo")
+            factory = make_session_factory(engine)
+            reviewer = demo_reviewer(factory, settings, secret=env["CALLBACK_SECRET"])
             try:
                 report = run_demo(
-                    make_session_factory(engine), console, count=demo, sla=settings.sla()
+                    factory, console, count=demo, sla=settings.sla(), reviewer=reviewer
                 )
             finally:
+                reviewer.close()
                 engine.dispose()
             for table in summary_tables(report):
                 # A blank line first: with soft wrapping a title would run on from the
@@ -121,3 +130,27 @@ def run_dev(*, state_dir: Path, demo: int, exit_when_done: bool) -> None:
         if system is not None:
             stop_procfile(system)
         services.stop()
+
+
+def demo_reviewer(
+    factory: sessionmaker[Session], settings: Settings, *, secret: str
+) -> DemoReviewer:
+    """A reviewer account of the demo's, posting to this system's own serve."""
+    with factory.begin() as session:
+        reviewer_id = session.execute(
+            sa.insert(User)
+            .values(
+                email=f"reviewer.{uuid.uuid4().hex[:8]}@demo.vstep.example",
+                password_hash="demo-account-no-login",
+                full_name="Demo Reviewer",
+                role=UserRole.INSTRUCTOR,
+            )
+            .returning(User.id)
+        ).scalar_one()
+    return DemoReviewer(
+        factory,
+        callbacks_url=settings.callback_url(),
+        secret=secret.encode(),
+        reviewer_id=reviewer_id,
+        claim_minutes=settings.review_claim_minutes,
+    )
