@@ -328,15 +328,51 @@ def _syllables_per_word(lower: Sequence[str]) -> float:
     return total / len(lower)
 
 
-def coverage(text_content: Iterable[str], reference: str) -> float:
-    """Share of the reference's content words (a prompt, keywords) that the text uses.
+# Words of the task's instructions rather than its topic: a text is not on the topic
+# for repeating them, nor off it for leaving them out.
+TASK_WORDS = _word_set(
+    "discuss both views view give own opinion opinions reason reasons answer include "
+    "relevant example examples knowledge experience write essay letter email words least "
+    "agree disagree extent think believe people others number recent years countries "
+    "country today nowadays world advantages disadvantages describe explain say want talk "
+    "tell whether why"
+)
+_SUFFIXES = (
+    "ations",
+    "ation",
+    "ments",
+    "ment",
+    "ings",
+    "ing",
+    "ers",
+    "er",
+    "ies",
+    "es",
+    "ed",
+    "ly",
+    "s",
+)
 
-    Words match on their first five letters, so "pollute" meets "pollution".
-    """
-    wanted = {word[:5] for word in content_words_of(reference) if len(word) > 2}
+
+def stem(word: str) -> str:
+    """A crude stem for matching word families: "workers", "working" and "work" meet."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            break
+    return word[:6]
+
+
+def coverage(text_content: Iterable[str], reference: str) -> float:
+    """Share of the reference's topic words (a prompt, keywords) the text uses, by stem."""
+    wanted = {
+        stem(word)
+        for word in content_words_of(reference)
+        if len(word) > 2 and word not in TASK_WORDS
+    }
     if not wanted:
         return 1.0
-    have = {word[:5] for word in text_content}
+    have = {stem(word) for word in text_content}
     return len(wanted & have) / len(wanted)
 
 

@@ -120,7 +120,7 @@ def assess_writing(content: Mapping[str, Any], text: str, *, task: int) -> Asses
 
 # Below this share of the prompt's key words a text is off the task: language alone cannot
 # carry it, so no other criterion may stand more than OFF_TOPIC_MARGIN above its task score.
-OFF_TOPIC_COVERAGE = FULL_COVERAGE / 2
+OFF_TOPIC_COVERAGE = 0.15
 OFF_TOPIC_MARGIN = Decimal(2)
 
 

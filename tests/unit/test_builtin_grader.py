@@ -255,3 +255,32 @@ def test_spot_checks_hit_their_rate_within_binomial_bounds() -> None:
     assert abs(hits - draws * rate) <= 4 * sigma, hits
     assert not any(spot_checked(rand, 0.0) for _ in range(1000))
     assert all(spot_checked(rand, 1.0) for _ in range(1000))
+
+
+REMOTE_PROMPT = {
+    "taskNumber": 2,
+    "prompt": (
+        "In many countries, the number of people who work from home has increased rapidly "
+        "in recent years, especially after the pandemic. What are the advantages and "
+        "disadvantages of working from home for employees and for companies? Give reasons "
+        "for your answer and include any relevant examples from your own knowledge or "
+        "experience."
+    ),
+}
+PARAPHRASE = (
+    "Since the pandemic, remote work has become common. Staff no longer travel to offices "
+    "every day, and firms have had to adapt.\n\nFor workers, the main benefit is "
+    "flexibility. However, isolation is a real problem.\n\nIn conclusion, I believe that a "
+    "hybrid model combines the benefits of both approaches."
+)
+
+
+def test_an_essay_in_its_own_words_is_not_taken_for_an_off_topic_one() -> None:
+    # given an on-topic essay that paraphrases a long prompt (few of its words reused)
+    result = grade_builtin(F.WRITING_TASK_2, REMOTE_PROMPT, {"text": PARAPHRASE})
+    # then the instruction words (reasons, examples, experience ...) are not asked for,
+    # word families match (work / workers), and no criterion is capped as off-topic
+    assert result.confidence_factors is not None
+    covered = result.confidence_factors[RULE_VALIDATION]["basis"]["coversPrompt"]["coverage"]
+    assert covered >= 0.2
+    assert not any("Capped" in c["comment"] for c in result.criteria_scores.values())
