@@ -30,6 +30,7 @@ bench: install
 	$(BIN)/python -m benchmarks.relay
 	$(BIN)/python -m benchmarks.intake_notify
 	$(BIN)/python -m benchmarks.pipeline
+	$(BIN)/python -m benchmarks.builtin_grader
 
 # Other job queues on the same grading writes: needs the optional 'peers' extra.
 bench-peers: install

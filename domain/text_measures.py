@@ -19,7 +19,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -241,15 +241,22 @@ def _diversity(lower: Sequence[str]) -> float:
 
 
 def _levels(content: Iterable[str]) -> dict[str, int]:
-    analyzer = _cefr()
     counts = dict.fromkeys(CEFR_LEVELS, 0)
     for word in content:
-        if "'" in word or len(word) < 2:
-            continue
-        level = analyzer.get_average_word_level_CEFR(word)
+        level = word_level(word)
         if level is not None:
-            counts[level.name] += 1
+            counts[level] += 1
     return counts
+
+
+# Learners' texts reuse the same few thousand words, and a lookup walks cefrpy's tables.
+@lru_cache(maxsize=65536)
+def word_level(word: str) -> str | None:
+    """The CEFR level (A1..C2) of a lower-case word, or None when it is not rated."""
+    if "'" in word or len(word) < 2:
+        return None
+    level = _cefr().get_average_word_level_CEFR(word)
+    return None if level is None else str(level.name)
 
 
 def _misspelled(words: Sequence[str], sentences: Sequence[str]) -> tuple[str, ...]:

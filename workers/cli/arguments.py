@@ -7,12 +7,13 @@ from datetime import timedelta
 
 import typer
 
-from domain.enums import Skill, SubmissionStatus
+from domain.enums import ReviewPriority, Skill, SubmissionStatus
 from workers.cli.durations import parse_duration
 from workers.cli.output import EXIT_USAGE, fail
 
 STATUSES = ", ".join(status.value for status in SubmissionStatus)
 SKILLS = ", ".join(skill.value for skill in Skill)
+PRIORITIES = ", ".join(priority.value for priority in ReviewPriority)
 
 
 def parse_uuid(option: str, text: str, what: str) -> uuid.UUID:
@@ -36,6 +37,13 @@ def parse_skill(text: str) -> Skill:
         return Skill(text)
     except ValueError:
         raise fail(f"--skill: {text!r} is not a skill ({SKILLS})", EXIT_USAGE) from None
+
+
+def parse_priority(text: str) -> ReviewPriority:
+    try:
+        return ReviewPriority(text)
+    except ValueError:
+        raise fail(f"--priority: {text!r} is not a priority ({PRIORITIES})", EXIT_USAGE) from None
 
 
 def parse_duration_option(option: str, text: str) -> timedelta:

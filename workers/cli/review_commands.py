@@ -24,17 +24,16 @@ from db.review_queue import (
     review_get,
     review_list,
 )
-from domain.enums import ReviewPriority, VstepBand
+from domain.enums import VstepBand
 from domain.errors import ConstraintViolation, InvalidInput, NotFound
 from domain.results import Verdict
 from workers.assembly import callback_service_from
-from workers.cli.arguments import parse_uuid
+from workers.cli.arguments import PRIORITIES, parse_priority, parse_uuid
 from workers.cli.database import DatabaseUrl, Json, cli_session_factory, cli_transaction
 from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail, print_json, print_table
 from workers.settings import load_settings
 
 app = typer.Typer(help="The review queue: list, show, claim and review.", no_args_is_help=True)
-PRIORITIES = ", ".join(priority.value for priority in ReviewPriority)
 BANDS = ", ".join(band.value for band in VstepBand)
 LIST_COLUMNS = (
     "id",
@@ -80,7 +79,7 @@ def list_reviews(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Submissions waiting for review: the most urgent first, then the oldest."""
-    wanted = _parse_priority(priority) if priority is not None else None
+    wanted = parse_priority(priority) if priority is not None else None
     if limit < 1:
         raise fail(f"--limit: must be at least 1, not {limit}", EXIT_USAGE)
     minutes = _claim_minutes()
@@ -225,13 +224,6 @@ def submit(
     if verdict is not Verdict.APPLIED:
         raise fail(f"review of {submission_id} not applied: {verdict.value}", EXIT_FAILURE)
     console.print(f"reviewed {submission_id}: {verdict.value} (event {callback['eventId']})")
-
-
-def _parse_priority(text: str) -> ReviewPriority:
-    try:
-        return ReviewPriority(text)
-    except ValueError:
-        raise fail(f"--priority: {text!r} is not a priority ({PRIORITIES})", EXIT_USAGE) from None
 
 
 def _number(text: str) -> float:
