@@ -67,7 +67,7 @@ ESSAY_LADDER: list[tuple[str, str]] = [
         "excellent",
         """Whether young people should be obliged to carry out unpaid community service in their free time is a controversial question. While some argue that compulsory volunteering builds character, others insist that it must remain a personal choice. This essay will discuss both views before explaining why I favour a balanced approach.
 
-Supporters of compulsory service claim that it cultivates civic responsibility. When teenagers tutor younger children, assist in care homes or restore neighbourhood parks, they experience directly how communities function. Furthermore, such work develops valuable skills, including teamwork, communication and problem-solving, which are increasingly demanded by employers. Consequently, a requirement could benefit both society and the individual.
+Supporters of compulsory service claim that it cultivates civic responsibility. When teenagers tutor younger children, assist in care homes or restore neighbourhood parks, they experience directly how communities function. Furthermore, such work develops valuable skills, including teamwork, communication and problem-solving, which are increasingly demanded by employers. Consequently, a requirement could benefit both society and the individual. A student who spends a few hours each month supporting a local charity, for example, may discover a vocation and gain a sense of belonging that lasts for life.
 
 However, opponents emphasise that genuine volunteering depends on willingness. If service is imposed, many students may regard it as a burden and participate reluctantly, which undermines its purpose. In addition, young people today already face considerable academic pressure, and some must take paid jobs to support their families. For these students, an obligation to work without payment would be unfair.
 
@@ -83,7 +83,7 @@ Firstly, some people think community service should be required. They say that i
 
 On the other hand, other people believe that it should be a free choice. Young people are very busy with school and homework, and they need free time to relax. If they are forced to work without money, they may feel unhappy and they will not do the work well. Moreover, some teenagers have part-time jobs because their families need money.
 
-In my opinion, community service is a good thing, but it should not be compulsory. I think schools should give students information about volunteering and encourage them to join. Then the students who really want to help can do it with a good attitude.
+In my opinion, community service is a good thing, but it should not be compulsory. I think schools should give students information about volunteering and encourage them to join. Then the students who really want to help can do it with a good attitude. For example, my school has a volunteer club, and many students join it every year because they enjoy helping their neighbours and making new friends.
 
 To sum up, there are advantages and disadvantages of making community service compulsory. However, I believe that young people should decide for themselves, because voluntary work is more meaningful when it is really voluntary.""",
     ),

@@ -92,7 +92,7 @@ def _result(assessment: Assessment, references: Sequence[Reference]) -> AiResult
     scores = [c.score for c in assessment.criteria.values() if c.score is not None]
     overall = round_half_up(statistics.fmean(scores)) if scores else Decimal("0.0")
     broken = [check.name for check in assessment.checks if check.broken]
-    cheating = found.near_copy and bool(broken)
+    cheating = found.verbatim or (found.near_copy and bool(broken))
     if cheating and found.closest is not None:
         assessment.weaknesses.insert(
             0,
@@ -114,8 +114,8 @@ def _result(assessment: Assessment, references: Sequence[Reference]) -> AiResult
         grader=BUILTIN_GRADER,
         review_reason=assessment.review_reason,
         cheating_signal=(
-            f"near copy of {found.closest.kind} ({found.highest:.2f}) with broken rules: "
-            + ", ".join(broken)
+            f"near copy of {found.closest.kind} ({found.highest:.2f})"
+            + (f" with broken rules: {', '.join(broken)}" if broken else "")
             if cheating and found.closest is not None
             else None
         ),

@@ -39,6 +39,9 @@ WEIGHTS: dict[str, int] = {
 # the demo prompts stay under 0.2 against their model essay; a filled-in template is
 # about 0.7 (its blanks are the only words that differ).
 NEAR_COPY_SIMILARITY = 0.6
+# A verbatim copy: nearly every run of three words is shared. A clear signal on its own,
+# whatever rules the copy happens to keep.
+VERBATIM_SIMILARITY = 0.9
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,10 @@ class Similarity:
     @property
     def near_copy(self) -> bool:
         return self.highest >= NEAR_COPY_SIMILARITY
+
+    @property
+    def verbatim(self) -> bool:
+        return self.highest >= VERBATIM_SIMILARITY
 
 
 def clamp01(value: float) -> float:

@@ -284,3 +284,16 @@ def test_an_essay_in_its_own_words_is_not_taken_for_an_off_topic_one() -> None:
     covered = result.confidence_factors[RULE_VALIDATION]["basis"]["coversPrompt"]["coverage"]
     assert covered >= 0.2
     assert not any("Capped" in c["comment"] for c in result.criteria_scores.values())
+
+
+def test_a_verbatim_copy_of_another_learners_full_essay_is_cheating_even_keeping_every_rule() -> (
+    None
+):
+    # given another learner's essay that keeps every rule, handed in again word for word
+    original = texts.ESSAY_LADDER[0][1]
+    others = [Reference("answer of another learner", original, "0000-peer")]
+    result = grade_builtin(F.WRITING_TASK_2, texts.WRITING_TASK_2, {"text": original}, others)
+    assert result.confidence_factors is not None
+    assert all(c["ok"] for c in result.confidence_factors[RULE_VALIDATION]["basis"].values())
+    # then it is a cheating signal all the same: critical, with the audit flag
+    assert routed(result) == (Action.REVIEW, ReviewPriority.CRITICAL, True)
