@@ -232,6 +232,16 @@ def _organization(
     return Criterion(score, comment)
 
 
+# A text this long can show its range of words and structures; a shorter one earns a
+# share of its language scores, from EVIDENCE_FLOOR up (ten words are all "diverse").
+EVIDENCE_WORDS = 100
+EVIDENCE_FLOOR = 0.4
+
+
+def evidence(m: TextMeasures) -> float:
+    return EVIDENCE_FLOOR + (1 - EVIDENCE_FLOOR) * min(1.0, m.word_count / EVIDENCE_WORDS)
+
+
 def vocabulary(a: Assessment, m: TextMeasures, *, spelling: bool) -> Criterion:
     """Level mix, diversity and (for a written text) spelling; shared with speaking."""
     b1 = m.share_at_or_above("B1")
@@ -244,14 +254,14 @@ def vocabulary(a: Assessment, m: TextMeasures, *, spelling: bool) -> Criterion:
     )
     if spelling:
         accuracy = 1 - ramp(m.spelling_error_rate, 0, 6)
-        score = scaled(0.4 * level + 0.3 * diversity + 0.3 * accuracy)
+        score = scaled((0.4 * level + 0.3 * diversity + 0.3 * accuracy) * evidence(m))
         shown = ", ".join(m.misspelled[:5])
         comment += f"; {len(m.misspelled)} misspelled word(s)" + (f" ({shown})" if shown else "")
         if m.misspelled:
             a.weaknesses.append(f"Spelling: {shown}.")
             a.suggestions.append("Check the spelling of words you are unsure of.")
     else:
-        score = scaled(0.55 * level + 0.45 * diversity)
+        score = scaled((0.55 * level + 0.45 * diversity) * evidence(m))
     if level >= 0.7:
         a.strengths.append(
             f"A good range of vocabulary: {percent(b1)} of rated words at B1 or above."
@@ -277,7 +287,7 @@ def grammar(a: Assessment, m: TextMeasures, *, spoken: bool) -> Criterion:
     else:
         range_share = 0.7 * ramp(complex_share, 0, 0.5) + 0.3 * ramp(m.mean_sentence_length, 6, 15)
         seen = f"{m.complex_sentences} of {m.sentence_count} sentences complex"
-    score = scaled(0.6 * accuracy + 0.4 * range_share)
+    score = scaled((0.6 * accuracy + 0.4 * range_share) * evidence(m))
     examples = "; ".join(f"{issue.rule}: '{issue.example}'" for issue in m.grammar_issues[:3])
     comment = (
         f"{len(m.grammar_issues)} error(s) found"
