@@ -242,6 +242,12 @@ def evidence(m: TextMeasures) -> float:
     return EVIDENCE_FLOOR + (1 - EVIDENCE_FLOOR) * min(1.0, m.word_count / EVIDENCE_WORDS)
 
 
+def _thin(m: TextMeasures) -> str:
+    if m.word_count >= EVIDENCE_WORDS:
+        return ""
+    return f" Only {m.word_count} words to judge range by."
+
+
 def vocabulary(a: Assessment, m: TextMeasures, *, spelling: bool) -> Criterion:
     """Level mix, diversity and (for a written text) spelling; shared with speaking."""
     b1 = m.share_at_or_above("B1")
@@ -272,7 +278,7 @@ def vocabulary(a: Assessment, m: TextMeasures, *, spelling: bool) -> Criterion:
         )
     if diversity < 0.5:
         a.weaknesses.append("The same words come back often.")
-    return Criterion(score, comment + ".")
+    return Criterion(score, comment + "." + _thin(m))
 
 
 def grammar(a: Assessment, m: TextMeasures, *, spoken: bool) -> Criterion:
@@ -303,7 +309,7 @@ def grammar(a: Assessment, m: TextMeasures, *, spoken: bool) -> Criterion:
         a.suggestions.append(
             "Combine ideas with because, although, which, when ... to vary your sentences."
         )
-    return Criterion(score, comment)
+    return Criterion(score, comment + _thin(m))
 
 
 _CLAUSE_OPENERS = frozenset(
