@@ -101,6 +101,7 @@ def scheduler_duties_from(
             RetentionSettings(
                 outbox_days=settings.outbox_retention_days,
                 callback_days=settings.callback_retention_days,
+                token_days=settings.refresh_token_retention_days,
             ),
         ),
     ]

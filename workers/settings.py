@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     # Retention of published outbox rows and of the callback inbox.
     outbox_retention_days: float = Field(default=7.0, gt=0)
     callback_retention_days: float = Field(default=30.0, gt=0)
+    # Refresh tokens expired or revoked more than this long ago are deleted.
+    refresh_token_retention_days: float = Field(default=30.0, gt=0)
 
     # SLA of the automatic grading phase, per skill.
     sla_listening_minutes: float = Field(default=_sla_minutes(Skill.LISTENING), gt=0)

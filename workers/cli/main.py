@@ -15,6 +15,7 @@ from workers.cli import (
     review_commands,
     serve_command,
     submission_commands,
+    token_commands,
 )
 from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, fail
 
@@ -33,6 +34,7 @@ app.add_typer(outbox_commands.app, name="outbox")
 app.add_typer(submission_commands.app, name="submission")
 app.add_typer(callback_commands.app, name="callback")
 app.add_typer(review_commands.app, name="review")
+app.add_typer(token_commands.app, name="token")
 app.command("relay")(process_commands.relay)
 app.command("worker")(process_commands.worker)
 app.command("scheduler")(process_commands.scheduler)

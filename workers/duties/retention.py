@@ -1,4 +1,5 @@
-"""Retention: published outbox rows and processed callbacks are deleted once old enough.
+"""Retention: published outbox rows, processed callbacks and refresh tokens expired or
+revoked long ago are deleted once old enough.
 
 Deleted in batches, each its own short transaction, so a large backlog of old rows never
 holds locks for long. Pending, processing and failed outbox rows are never touched.
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.callbacks import processed_callbacks_purge
 from db.outbox_ops import outbox_purge_published
+from db.tokens import refresh_tokens_purge
 
 log = structlog.get_logger("vstep.scheduler")
 
@@ -28,6 +30,8 @@ BATCH_SIZE = 1000
 class RetentionSettings:
     outbox_days: float = 7.0
     callback_days: float = 30.0
+    # Refresh tokens expired or revoked more than this long ago.
+    token_days: float = 30.0
     interval_seconds: float = INTERVAL_SECONDS
     batch_size: int = BATCH_SIZE
 
@@ -59,9 +63,22 @@ class RetentionDuty:
                 now=now,
             )
         )
-        if outbox or callbacks:
-            log.info("retention_purged", outbox_rows=outbox, processed_callbacks=callbacks)
-        return outbox + callbacks
+        tokens = self._drain(
+            lambda session: refresh_tokens_purge(
+                session,
+                older_than=timedelta(days=self.settings.token_days),
+                limit=self.settings.batch_size,
+                now=now,
+            )
+        )
+        if outbox or callbacks or tokens:
+            log.info(
+                "retention_purged",
+                outbox_rows=outbox,
+                processed_callbacks=callbacks,
+                refresh_tokens=tokens,
+            )
+        return outbox + callbacks + tokens
 
     def _drain(self, delete_batch: Callable[[Session], int]) -> int:
         total = 0
