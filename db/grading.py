@@ -31,13 +31,17 @@ class GradingInput:
     answer_key: dict[str, Any] | None
     # The database's clock at the start of the locking transaction.
     now: datetime
+    # The exam session it is a part of, if any.
+    exam_session_id: uuid.UUID | None = None
 
 
 # The database clock comes with the lock: completed_at is compared with the deadline,
 # which the database stamped, and reading it costs no round trip of its own.
 _LOCK_FOR_GRADING = """
     SELECT s.id, s.user_id, s.question_id, s.skill, s.status, s.request_id, s.attempt, s.created_at,
-           s.deleted_at, s.deadline, d.answer, q.format, q.content, q.answer_key, now()
+           s.deleted_at, s.deadline, d.answer, q.format, q.content, q.answer_key, now(),
+           (SELECT x.session_id FROM exam_submissions x WHERE x.submission_id = s.id LIMIT 1)
+               AS exam_session_id
     FROM submissions s
     JOIN questions q ON q.id = s.question_id
     LEFT JOIN submission_details d ON d.submission_id = s.id
@@ -70,6 +74,7 @@ def submission_lock_for_grading(session: Tx, *, id: uuid.UUID) -> GradingInput |
         question_content=row.content,
         answer_key=row.answer_key,
         now=row.now.astimezone(UTC),
+        exam_session_id=row.exam_session_id,
     )
 
 

@@ -24,7 +24,14 @@ from sqlalchemy.orm import Session
 from db.completion import submission_complete
 from db.dispatch import submission_redispatch
 from db.event_facts import count_of
-from db.models import ProcessedCallback, Submission, SubmissionDetail, SubmissionEvent
+from db.exams import exam_part_final
+from db.models import (
+    ExamSubmission,
+    ProcessedCallback,
+    Submission,
+    SubmissionDetail,
+    SubmissionEvent,
+)
 from db.statements import Tx
 from db.submissions import Step, submission_event_append, submission_transition
 from domain.enums import Skill, SubmissionStatus, VstepBand
@@ -62,6 +69,8 @@ class LockedSubmission:
     skill: Skill
     deleted: bool
     state: SubmissionState
+    # The exam session it is a part of, if any: its completion may complete the session.
+    exam_session_id: uuid.UUID | None = None
 
 
 def result_lock(session: Session, *, submission_id: uuid.UUID) -> LockedSubmission | None:
@@ -88,6 +97,11 @@ def result_lock(session: Session, *, submission_id: uuid.UUID) -> LockedSubmissi
             Submission.band,
             last_progress.label("last_progress_at"),
             count_of("error").label("failures"),
+            sa.select(ExamSubmission.session_id)
+            .where(ExamSubmission.submission_id == Submission.id)
+            .limit(1)
+            .scalar_subquery()
+            .label("exam_session_id"),
         )
         .where(Submission.id == submission_id)
         .with_for_update(of=Submission)
@@ -110,6 +124,7 @@ def result_lock(session: Session, *, submission_id: uuid.UUID) -> LockedSubmissi
             last_progress_at=row.last_progress_at,
             failures=row.failures,
         ),
+        exam_session_id=row.exam_session_id,
     )
 
 
@@ -307,6 +322,14 @@ def _complete(
         result=document,
         score=decision.score,
     )
+    if submission.exam_session_id is not None:
+        exam_part_final(
+            session,
+            submission_id=submission.id,
+            session_id=submission.exam_session_id,
+            result=document,
+            now=now,
+        )
 
 
 def steps_to_processing(status: SubmissionStatus, data: Mapping[str, Any]) -> list[Step]:

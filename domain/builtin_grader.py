@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.builtin_assessment import BUILTIN_GRADER, Assessment
+from domain.callbacks import CRITERIA
 from domain.confidence import (
     CONTENT_SIMILARITY,
     LENGTH_HEURISTIC,
@@ -31,6 +32,7 @@ from domain.confidence import (
     similarity,
 )
 from domain.enums import FORMAT_SKILL, QuestionFormat, Skill
+from domain.exams import is_empty_answer
 from domain.results import AiResult
 from domain.scoring import band_for_score, round_half_up
 from domain.speaking_grader import assess_speaking
@@ -65,6 +67,8 @@ def grade_builtin(
 ) -> AiResult:
     """The result of a writing or speaking answer; ``others``: other learners' answers."""
     skill = FORMAT_SKILL[question_format]
+    if is_empty_answer(answer):
+        return _unanswered(question_format)
     if skill is Skill.WRITING:
         task = 1 if question_format is QuestionFormat.WRITING_TASK_1 else 2
         assessment = assess_writing(
@@ -119,6 +123,21 @@ def _result(assessment: Assessment, references: Sequence[Reference]) -> AiResult
             if cheating and found.closest is not None
             else None
         ),
+    )
+
+
+def _unanswered(question_format: QuestionFormat) -> AiResult:
+    """An exam part the learner left empty: zero on every criterion, beyond doubt."""
+    criteria = CRITERIA[FORMAT_SKILL[question_format]]
+    return AiResult(
+        overall_score=Decimal("0.0"),
+        band=None,
+        confidence=100,
+        criteria_scores={name: {"score": 0.0, "comment": "No answer."} for name in criteria},
+        feedback={"strengths": [], "weaknesses": ["No answer was given."], "suggestions": []},
+        confidence_factors=None,
+        grader=BUILTIN_GRADER,
+        certain=True,
     )
 
 

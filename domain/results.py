@@ -73,6 +73,8 @@ class AiResult:
     review_reason: str | None = None
     # A clear sign of cheating (a near copy together with broken rules), and what it is.
     cheating_signal: str | None = None
+    # Nothing for a person to doubt (an unanswered exam part): no spot check either.
+    certain: bool = False
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,7 @@ def _decide_result(
         if action is Action.COMPLETE:
             action, priority, audit = Action.REVIEW, ReviewPriority.MEDIUM, False
         reason = result.review_reason
-    elif action is Action.COMPLETE and spot_check:
+    elif action is Action.COMPLETE and spot_check and not result.certain:
         action, priority, checked = Action.REVIEW, ReviewPriority.MEDIUM, True
         reason = "spot check"
     return Decision(

@@ -37,6 +37,7 @@ from domain.builtin_grader import grade_builtin
 from domain.confidence import Reference
 from domain.enums import OBJECTIVE_FORMATS, SubmissionStatus
 from domain.errors import InfrastructureError, InvalidInput, TransientError
+from domain.exams import is_empty_answer
 from domain.failures import BAD_INPUT, INTERNAL_ERROR, MAX_RETRIES
 from domain.messages import GradingRequest
 from domain.objective import grade_objective
@@ -243,7 +244,9 @@ class GradingService:
                 kind="stale_request",
             )
         objective = submission.question_format in OBJECTIVE_FORMATS
-        if not objective and self.ai_grader is not None:
+        # An unanswered exam part is graded here whatever the grader: there is nothing
+        # to send, and nothing to doubt.
+        if not objective and self.ai_grader is not None and not is_empty_answer(submission.answer):
             return self._dispatch(session, submission, delivery, context, to_send)
         if submission.status not in PATH_TO_PROCESSING:
             context.info("grading_skipped", status=submission.status.value, reason="duplicate")
@@ -301,6 +304,7 @@ class GradingService:
                 skill=submission.skill,
                 deleted=False,
                 state=state,
+                exam_session_id=submission.exam_session_id,
             ),
             decision=decision,
             incoming=result,

@@ -10,6 +10,7 @@ from domain.errors import VstepGradingError
 from workers.cli import (
     callback_commands,
     db_commands,
+    exam_commands,
     outbox_commands,
     process_commands,
     review_commands,
@@ -35,6 +36,7 @@ app.add_typer(submission_commands.app, name="submission")
 app.add_typer(callback_commands.app, name="callback")
 app.add_typer(review_commands.app, name="review")
 app.add_typer(token_commands.app, name="token")
+app.add_typer(exam_commands.app, name="exam")
 app.command("relay")(process_commands.relay)
 app.command("worker")(process_commands.worker)
 app.command("scheduler")(process_commands.scheduler)
