@@ -143,7 +143,7 @@ event AS (
     INSERT INTO submission_events (submission_id, kind, data, occurred_at)
     SELECT s.id, 'submitted',
            jsonb_build_object('requestId', s.request_id, 'attempt', s.attempt,
-                              'traceId', %(trace_id)s, 'questionId', s.question_id,
+                              'traceId', CAST(%(trace_id)s AS text), 'questionId', s.question_id,
                               'examSessionId', a.session_id, 'unanswered', a.unanswered),
            clock_timestamp()
     FROM submission s JOIN accepted a USING (request_id)
@@ -159,7 +159,7 @@ outbox_row AS (
                'attempt', s.attempt,
                'deadline', to_char(s.deadline AT TIME ZONE 'UTC',
                                    'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-               'traceId', %(trace_id)s)
+               'traceId', CAST(%(trace_id)s AS text))
     FROM submission s
 ),
 link AS (

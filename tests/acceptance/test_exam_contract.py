@@ -1,0 +1,125 @@
+"""The exam producer contract as other languages use it: docs/exam-contract.md run by psql."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.exams import INTAKE, submit_exam
+from tests.exam_fixtures import make_exam
+from tests.factories import psql_tables
+
+CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "exam-contract.md"
+MARKER = "<!-- exam-sql:"
+SLA_MINUTES = {"listening": 5, "reading": 5, "writing": 20, "speaking": 60}
+
+
+def contract_sql() -> str:
+    _, marker, after = CONTRACT.read_text(encoding="utf-8").partition(MARKER)
+    assert marker, f"{CONTRACT} lost its {MARKER} marker"
+    block = re.search(r"^```sql\n(.*?)^```", after, flags=re.S | re.M)
+    assert block is not None
+    return block.group(1)
+
+
+def run_psql(db_url: str, session_id: uuid.UUID) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["psql", "-v", "ON_ERROR_STOP=1", "-X", "-q", db_url, "-v", f"session_id={session_id}",
+         "-v", "trace_id=contract-test", "-f", "-"],
+        input=contract_sql(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )  # fmt: skip
+
+
+def written(engine: Engine, session_id: uuid.UUID) -> dict[str, Any]:
+    """What intake left for a session, in terms comparable between two sessions."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT s.question_id, s.skill::text, s.status::text, s.attempt, d.answer, "
+                "o.message_type, o.status::text AS outbox_status, "
+                "o.payload ->> 'skill' AS skill_sent, "
+                "(SELECT count(*) FROM submission_events e WHERE e.submission_id = s.id "
+                " AND e.kind = 'submitted') AS events, "
+                "s.deadline - s.created_at AS allowance "
+                "FROM exam_submissions x JOIN submissions s ON s.id = x.submission_id "
+                "JOIN submission_details d ON d.submission_id = s.id "
+                "JOIN outbox o ON o.submission_id = s.id WHERE x.session_id = :id "
+                "ORDER BY s.question_id"
+            ),
+            {"id": session_id},
+        ).all()
+        status = conn.execute(
+            sa.text("SELECT status::text FROM exam_sessions WHERE id = :id"), {"id": session_id}
+        ).scalar_one()
+        blanks = conn.execute(
+            sa.text("SELECT count(*) FROM exam_answers WHERE session_id = :id"), {"id": session_id}
+        ).scalar_one()
+    return {"status": status, "answers": blanks, "parts": [tuple(r)[1:] for r in rows]}
+
+
+def test_the_documented_sql_is_the_python_statement() -> None:
+    # the document gives the statement db/exams.py runs, with psql variables and the
+    # default SLA in place of the parameters
+    sql = INTAKE.strip("\n")
+    sql = sql.replace("%(session_id)s", "CAST(:'session_id' AS uuid)")
+    sql = sql.replace("CAST(%(trace_id)s AS text)", "CAST(:'trace_id' AS text)")
+    for skill, minutes in SLA_MINUTES.items():
+        sql = sql.replace(f"%(sla_{skill})s", f"interval '{minutes} minutes'")
+    assert sql + ";" in contract_sql()
+
+
+def test_sql_and_python_write_the_same_rows_and_a_second_run_writes_nothing(
+    db_url: str, engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    # given two sessions of the same shape
+    by_sql = make_exam(session_factory)
+    by_python = make_exam(session_factory)
+    # when one is submitted through the document's SQL and the other through db/exams.py
+    done = run_psql(db_url, by_sql.session_id)
+    assert done.returncode == 0, done.stderr
+    with session_factory.begin() as session:
+        submit_exam(session, session_id=by_python.session_id)
+    # then both wrote the same parts, with the same shape of rows
+    sql_rows, python_rows = (
+        written(engine, by_sql.session_id),
+        written(engine, by_python.session_id),
+    )
+    assert sql_rows["status"] == python_rows["status"] == "submitted"
+    assert sql_rows["answers"] == python_rows["answers"] == 12
+    assert sorted(map(str, sql_rows["parts"])) == sorted(map(str, python_rows["parts"]))
+    assert len(sql_rows["parts"]) == 12
+    # and the document's last statement reports it
+    assert psql_tables(done.stdout)[-1] == [{"status": "submitted", "parts": "12"}]
+    # when the SQL runs again: nothing new
+    again = run_psql(db_url, by_sql.session_id)
+    assert again.returncode == 0, again.stderr
+    assert written(engine, by_sql.session_id) == sql_rows
+    written_twice = psql_tables(again.stdout)
+    assert written_twice[1] == [{"parts": "0", "sessions": "0"}]
+
+
+def test_an_abandoned_session_is_left_alone_by_the_sql(
+    db_url: str, engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    fixture = make_exam(session_factory)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE exam_sessions SET status = 'abandoned' WHERE id = :id"),
+            {"id": fixture.session_id},
+        )
+    done = run_psql(db_url, fixture.session_id)
+    assert done.returncode == 0, done.stderr
+    assert psql_tables(done.stdout)[-1] == [{"status": "abandoned", "parts": "0"}]
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM submissions")).scalar_one() == 0
