@@ -20,8 +20,9 @@ from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.intake import submit_in_new_transaction
-from db.models import Submission
+from db.models import ExamSession, Submission
 from devtools.demo_data import create_demo_content, demo_answer
+from devtools.demo_exam import sit_exams
 from devtools.demo_reviewer import DemoReviewer, review_until
 from domain.enums import Skill, SubmissionStatus
 
@@ -41,6 +42,11 @@ class DemoReport:
     # Writing and speaking: how the confidence table routed them, and the reviews.
     routing: Counter[str] = field(default_factory=Counter)
     reviewed: int = 0
+    # Submissions the demo expects to see graded: its answers and its exams' parts.
+    expected: int = 0
+    exam_sessions: list[uuid.UUID] = field(default_factory=list)
+    # Each exam session: (status, overall score).
+    exams: list[tuple[str, Decimal | None]] = field(default_factory=list)
 
     @property
     def settled(self) -> int:
@@ -65,6 +71,7 @@ def produce(
     seconds: float,
     sla: Mapping[Skill, timedelta],
     report: DemoReport,
+    exams: int = 0,
 ) -> list[uuid.UUID]:
     """Create learners and questions, then submit ``count`` answers spread over ``seconds``.
 
@@ -88,6 +95,14 @@ def produce(
         )
         report.submitted += 1
         time.sleep(pause)
+    if exams:
+        sessions, parts = sit_exams(
+            factory, learners=rng.sample(users, min(exams, len(users))), questions=questions,
+            sla=sla, rng=rng,
+        )  # fmt: skip
+        report.exam_sessions.extend(sessions)
+        report.expected += parts
+        report.submitted += parts
     return [user_id for user_id, _ in users]
 
 
@@ -104,6 +119,16 @@ def observe(factory: sessionmaker[Session], user_ids: list[uuid.UUID], report: D
     report.scores = Counter(score for _, score, _ in rows if score is not None)
     report.latencies = [float(latency) for _, _, latency in rows if latency is not None]
     report.routing = routing_counts(factory, user_ids)
+    if report.exam_sessions:
+        with factory() as session:
+            report.exams = [
+                (status.value, overall)
+                for status, overall in session.execute(
+                    sa.select(ExamSession.status, ExamSession.overall_score)
+                    .where(ExamSession.id.in_(report.exam_sessions))
+                    .order_by(ExamSession.started_at)
+                )
+            ]
 
 
 # Where each writing or speaking submission went, from the submissions and their events.
@@ -145,13 +170,14 @@ def run_demo(
     sla: Mapping[Skill, timedelta],
     count: int = 300,
     learners: int = 25,
+    exams: int = 3,
     produce_seconds: float = 5.0,
     timeout_seconds: float = 300.0,
     reviewer: DemoReviewer | None = None,
 ) -> DemoReport:
     """Submit, show progress live until every submission settles (with a reviewer: until
     every one is final), and return the figures."""
-    report = DemoReport()
+    report = DemoReport(expected=count)
     users: list[uuid.UUID] = []
     started = time.monotonic()
 
@@ -161,6 +187,7 @@ def run_demo(
                 factory,
                 count=count,
                 learners=learners,
+                exams=exams,
                 seconds=produce_seconds,
                 sla=sla,
                 report=report,
@@ -183,17 +210,20 @@ def run_demo(
     submitted_task = progress.add_task("submitted", total=count)
     graded_task = progress.add_task("graded   ", total=count)
     final_task = progress.add_task("final    ", total=count)
+    tasks = (submitted_task, graded_task, final_task)
     try:
         with Live(console=console, refresh_per_second=8) as live:
             while time.monotonic() - started < timeout_seconds:
                 if users:
                     observe(factory, users, report)
+                for task in tasks:
+                    progress.update(task, total=report.expected)
                 progress.update(submitted_task, completed=report.submitted)
                 progress.update(graded_task, completed=report.settled)
                 progress.update(final_task, completed=report.final)
                 live.update(Group(progress, status_table(report)))
                 waited = report.final if reviewer is not None else report.settled
-                if not thread.is_alive() and waited >= count:
+                if not thread.is_alive() and waited >= report.expected:
                     break
                 time.sleep(REFRESH_SECONDS)
     finally:
@@ -240,4 +270,13 @@ def summary_tables(report: DemoReport) -> list[Table]:
     for route in sorted(report.routing):
         routes.add_row(route, str(report.routing[route]))
     routes.add_row("reviews posted by the demo reviewer (signed HTTP)", str(report.reviewed))
-    return [scores, routes, figures]
+    tables = [scores, routes]
+    if report.exams:
+        exams = Table(title="mock exams (one submission per question)", title_justify="left")
+        exams.add_column("session")
+        exams.add_column("status")
+        exams.add_column("overall", justify="right")
+        for n, (status, overall) in enumerate(report.exams, start=1):
+            exams.add_row(str(n), status, "-" if overall is None else str(overall))
+        tables.append(exams)
+    return [*tables, figures]

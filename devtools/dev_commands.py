@@ -96,6 +96,9 @@ def run_dev(*, state_dir: Path, demo: int, exit_when_done: bool) -> None:
             "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
             # serve needs a secret to check callbacks: a random one per run unless set.
             "CALLBACK_SECRET": os.environ.get("CALLBACK_SECRET") or secrets.token_hex(32),
+            # The demo's learners share a handful of texts, so compared with each other
+            # every one would be a copy; copies of the prompt and template still show.
+            "PEER_ANSWERS_COMPARED": os.environ.get("PEER_ANSWERS_COMPARED", "0"),
         }
         system = start_procfile(env, log_path)
         console.print(

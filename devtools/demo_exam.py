@@ -1,0 +1,71 @@
+"""Mock exams for `make run`: a few learners sit an exam, which goes through the pipeline.
+
+The exam's blueprint uses the demo's questions (two listening, four reading, two
+writing, one speaking); each learner answers as their ability allows and now and then
+leaves a question out. Sessions are submitted with ``db.exams.submit_exam``, as the
+platform's API would, and complete once every part has a final score (the speaking part
+after the demo reviewer's review).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.exams import submit_exam
+from db.models import Exam, ExamAnswer, ExamSession
+from devtools.demo_data import DemoQuestion, demo_answer
+from domain.enums import FORMAT_SKILL, QuestionLevel, Skill
+
+# Share of blueprint questions a demo learner leaves unanswered.
+SKIP_SHARE = 0.05
+
+
+def create_demo_exam(session: Session, questions: Sequence[DemoQuestion]) -> uuid.UUID:
+    blueprint: dict[str, object] = {"durationMinutes": 172}
+    for skill in Skill:
+        ids = [str(q.id) for q in questions if FORMAT_SKILL[q.format] is skill]
+        blueprint[skill.value] = {"questionIds": ids}
+    return session.execute(
+        sa.insert(Exam).values(level=QuestionLevel.B2, blueprint=blueprint).returning(Exam.id)
+    ).scalar_one()
+
+
+def sit_exams(
+    factory: sessionmaker[Session],
+    *,
+    learners: Sequence[tuple[uuid.UUID, float]],
+    questions: Sequence[DemoQuestion],
+    sla: Mapping[Skill, timedelta],
+    rng: random.Random,
+) -> tuple[list[uuid.UUID], int]:
+    """One session per learner, answered and submitted; (session ids, parts to grade)."""
+    with factory.begin() as session:
+        exam_id = create_demo_exam(session, questions)
+    sessions, parts = [], 0
+    for user_id, ability in learners:
+        with factory.begin() as session:
+            session_id = session.execute(
+                sa.insert(ExamSession)
+                .values(user_id=user_id, exam_id=exam_id)
+                .returning(ExamSession.id)
+            ).scalar_one()
+            for question in questions:
+                if rng.random() < SKIP_SHARE:
+                    continue
+                session.execute(
+                    sa.insert(ExamAnswer).values(
+                        session_id=session_id,
+                        question_id=question.id,
+                        answer=demo_answer(rng, question, ability),
+                    )
+                )
+        with factory.begin() as session:
+            parts += submit_exam(session, session_id=session_id, sla=sla).created
+        sessions.append(session_id)
+    return sessions, parts
