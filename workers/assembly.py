@@ -14,7 +14,6 @@ from starlette.applications import Starlette
 
 from db.clock import database_ping
 from domain.errors import InvalidInput
-from domain.text_measures import warm_up
 from workers.actors import RetryPolicy
 from workers.ai_grader import AiGraderClient
 from workers.broker import broker_check, make_broker
@@ -28,6 +27,7 @@ from workers.grading import GradingService
 from workers.relay import Relay, RelaySettings
 from workers.results import CallbackService, ResultSettings
 from workers.settings import Settings
+from workers.text_graders import BuiltinGrader, TextGrader
 from workers.web.app import HttpDoor, make_app
 from workers.web.collector import DatabaseCollector
 from workers.web.openapi import callbacks_openapi
@@ -62,21 +62,20 @@ def retry_policy_from(settings: Settings) -> RetryPolicy:
 def grading_service_from(
     settings: Settings, session_factory: sessionmaker[Session]
 ) -> GradingService:
-    grader = (
-        AiGraderClient(settings.ai_grader_url, callback_url=settings.callback_url())
-        if settings.ai_grader_url
-        else None
-    )
-    if grader is None:
-        # The built-in grader's word lists load now, not during the first submission.
-        warm_up()
+    """The external grader when AI_GRADER_URL is set, else the built-in one."""
+    text_grader: TextGrader
+    if settings.ai_grader_url:
+        text_grader = AiGraderClient(settings.ai_grader_url, callback_url=settings.callback_url())
+    else:
+        text_grader = BuiltinGrader(peer_answers_compared=settings.peer_answers_compared)
+        # Its word lists load now, not during the first submission.
+        BuiltinGrader.warm_up()
     return GradingService(
         session_factory,
         outage_wait_seconds=settings.worker_outage_wait_seconds,
-        ai_grader=grader,
+        text_grader=text_grader,
         spot_check_rate=settings.spot_check_rate,
         rand=random.Random(settings.spot_check_seed),
-        peer_answers_compared=settings.peer_answers_compared,
     )
 
 

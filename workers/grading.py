@@ -28,13 +28,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.clock import database_ping
-from db.grading import GradingInput, peer_answers, submission_lock_for_grading
+from db.grading import GradingInput, submission_lock_for_grading
 from db.results import PATH_TO_PROCESSING, LockedSubmission, result_apply, steps_to_processing
 from db.results import advance_to_processing as advance_path
 from db.statements import Tx
 from db.submissions import Step, submission_event_append, submission_transition, submission_walk
-from domain.builtin_grader import grade_builtin
-from domain.confidence import Reference
 from domain.enums import OBJECTIVE_FORMATS, SubmissionStatus
 from domain.errors import InfrastructureError, InvalidInput, TransientError
 from domain.exams import is_empty_answer
@@ -46,6 +44,7 @@ from domain.supervision import EVENT_GRADER_REQUESTED
 from workers import metrics
 from workers.ai_grader import AiGraderClient, GraderRefused, GraderRequest
 from workers.duty_loop import Outage
+from workers.text_graders import BuiltinGrader, TextGrader
 
 log = structlog.get_logger("vstep.worker")
 _S = SubmissionStatus
@@ -53,9 +52,6 @@ _S = SubmissionStatus
 # How long a grading thread waits for the database to come back before it hands its
 # message back to the broker (which costs no retry either).
 OUTAGE_WAIT_SECONDS = 60.0
-# How many of other learners' answers to the same question an answer is compared with.
-PEER_ANSWERS_COMPARED = 50
-PEER_ANSWER = "answer of another learner"
 # How many threads each worker process runs: its database pool has as many connections.
 WORKER_THREADS_ENV = "VSTEP_WORKER_THREADS"
 
@@ -121,20 +117,22 @@ class GradingService:
         session_factory: sessionmaker[Session],
         *,
         outage_wait_seconds: float = OUTAGE_WAIT_SECONDS,
-        ai_grader: AiGraderClient | None = None,
+        text_grader: TextGrader | None = None,
         spot_check_rate: float = 0.0,
         rand: random.Random | None = None,
-        peer_answers_compared: int = PEER_ANSWERS_COMPARED,
     ) -> None:
         self.session_factory = session_factory
         # Gradings write through a Core connection: they need no ORM, and a Session costs
         # more Python per transaction than the grading's own statements.
         self.engine: Engine = session_factory.kw["bind"]
         self.outage_wait_seconds = outage_wait_seconds
-        self.ai_grader = ai_grader
+        self.text_grader: TextGrader = text_grader or BuiltinGrader()
+        # An unanswered exam part is graded in the worker whatever the grader.
+        self.builtin = (
+            self.text_grader if isinstance(self.text_grader, BuiltinGrader) else BuiltinGrader()
+        )
         self.spot_check_rate = spot_check_rate
         self.rand = rand or random.Random()
-        self.peer_answers_compared = peer_answers_compared
         self.outage = _SharedOutage(log)
 
     def grade(self, request: GradingRequest, delivery: Delivery) -> Graded:
@@ -195,9 +193,9 @@ class GradingService:
                 )
             for report in after_commit:
                 report()
-            if to_send and self.ai_grader is not None:
-                self.ai_grader.submit(to_send[0])
-                context.info("grading_dispatched", grader=self.ai_grader.url)
+            if to_send and isinstance(self.text_grader, AiGraderClient):
+                self.text_grader.submit(to_send[0])
+                context.info("grading_dispatched", grader=self.text_grader.url)
         except InfrastructureError:
             raise
         except TransientError as exc:
@@ -246,7 +244,8 @@ class GradingService:
         objective = submission.question_format in OBJECTIVE_FORMATS
         # An unanswered exam part is graded here whatever the grader: there is nothing
         # to send, and nothing to doubt.
-        if not objective and self.ai_grader is not None and not is_empty_answer(submission.answer):
+        external = isinstance(self.text_grader, AiGraderClient)
+        if not objective and external and not is_empty_answer(submission.answer):
             return self._dispatch(session, submission, delivery, context, to_send)
         if submission.status not in PATH_TO_PROCESSING:
             context.info("grading_skipped", status=submission.status.value, reason="duplicate")
@@ -360,18 +359,7 @@ class GradingService:
                 grader="objective",
                 details=graded.to_result_json(submission.now),
             )
-        peers = peer_answers(
-            session,
-            question_id=submission.question_id,
-            user_id=submission.user_id,
-            limit=self.peer_answers_compared,
-        )
-        return grade_builtin(
-            submission.question_format,
-            submission.question_content,
-            answer,
-            [Reference(PEER_ANSWER, peer.text, str(peer.submission_id)) for peer in peers],
-        )
+        return self.builtin.grade(session, submission)
 
     def _dispatch(
         self,
@@ -387,7 +375,8 @@ class GradingService:
         found no result coming) or a duplicate delivery brings it here, and a second
         request costs nothing, since the grader's second result is ignored.
         """
-        assert self.ai_grader is not None
+        grader = self.text_grader
+        assert isinstance(grader, AiGraderClient)
         if not advance_to_processing(session, submission, delivery):
             context.info("grading_skipped", status=submission.status.value, reason="duplicate")
             return Outcome.SKIPPED
@@ -396,7 +385,7 @@ class GradingService:
             submission_id=submission.id,
             kind=EVENT_GRADER_REQUESTED,
             data={
-                "grader": self.ai_grader.url,
+                "grader": grader.url,
                 "attempt": delivery.attempt,
                 "messageId": delivery.message_id,
                 "workerId": delivery.worker_id,
@@ -412,7 +401,7 @@ class GradingService:
                     "content": submission.question_content,
                 },
                 answer=submission.answer or {},
-                callback_url=self.ai_grader.callback_url,
+                callback_url=grader.callback_url,
             )
         )
         return Outcome.DISPATCHED

@@ -57,7 +57,7 @@ def start_worker(
         broker.add_middleware(LogContext())
         register_actors(
             broker,
-            GradingService(session_factory, ai_grader=ai_grader),
+            GradingService(session_factory, text_grader=ai_grader),
             retry=retry or RetryPolicy(min_backoff_seconds=0.05, max_backoff_seconds=0.2),
             worker_id="test-worker",
             callbacks=CallbackService(session_factory, ResultSettings(spot_check_rate=0)),

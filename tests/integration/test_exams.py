@@ -27,7 +27,9 @@ from domain.results import HumanReview, decide
 from domain.scoring import round_half_up
 from tests.exam_fixtures import ExamFixture, make_exam
 from tests.factories import make_user
+from tests.grader_standin import grader_standin
 from tests.waiting import wait_until
+from workers.ai_grader import AiGraderClient
 from workers.relay import Relay
 from workers.results import CallbackService, ResultSettings
 
@@ -321,3 +323,40 @@ def test_a_failed_part_keeps_the_session_submitted_until_an_operator_retries_it(
         session_row(engine, fixture.session_id).overall_score
         == expected_scores(fixture, engine)["overall"]
     )
+
+
+def test_with_an_external_grader_an_unanswered_part_is_scored_zero_without_asking_it(
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    make_relay: Callable[..., Relay],
+    start_worker: Callable[..., dramatiq.Worker],
+) -> None:
+    # given a session whose essay was left unanswered, and an external grader configured
+    fixture = make_exam(session_factory, unanswered=0)
+    essay = next(q for q, f in fixture.questions.items() if f is F.WRITING_TASK_2)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("DELETE FROM exam_answers WHERE session_id = :s AND question_id = :q"),
+            {"s": fixture.session_id, "q": essay},
+        )
+    with session_factory.begin() as session:
+        submit_exam(session, session_id=fixture.session_id)
+    with grader_standin((202, {})) as grader:
+        make_relay().run_once()
+        start_worker(ai_grader=AiGraderClient(grader.url, callback_url="http://127.0.0.1:1/cb"))
+        wait_until(
+            lambda: (
+                next(p for p in parts(engine, fixture.session_id) if p.question_id == essay).status
+                == "completed"
+            ),
+            timeout=30,
+            message="the unanswered essay was not graded",
+        )
+        # the other writing and speaking parts went to the grader; the empty one did not
+        wait_until(lambda: len(grader.received) == 4, timeout=10, message="requests missing")
+    blank = next(p for p in parts(engine, fixture.session_id) if p.question_id == essay)
+    assert blank.score == Decimal("0.0")
+    assert essay not in {
+        uuid.UUID(r["question"].get("id", str(uuid.uuid4()))) for r in grader.received
+    }
+    assert all(r["answer"].get("text", "x") != "" for r in grader.received)

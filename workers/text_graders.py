@@ -1,0 +1,54 @@
+"""Who grades writing and speaking: the built-in grader, in the worker, or an external one.
+
+``GradingService`` takes one ``TextGrader``; which one is decided where processes are
+assembled (workers/assembly.py): the external grader when ``AI_GRADER_URL`` is set, the
+built-in one otherwise. Both results end in the one result path: the built-in grader's
+inside the grading transaction, the external grader's later, as a callback.
+"""
+
+from __future__ import annotations
+
+from db.grading import GradingInput, peer_answers
+from db.statements import Tx
+from domain.builtin_grader import grade_builtin
+from domain.confidence import Reference
+from domain.results import AiResult
+from domain.text_measures import warm_up
+from workers.ai_grader import AiGraderClient
+
+PEER_ANSWERS_COMPARED = 50
+PEER_ANSWER = "answer of another learner"
+
+
+class BuiltinGrader:
+    """domain/builtin_grader.py in the worker, comparing an answer with other learners'
+    latest answers to the same question (read in the grading transaction)."""
+
+    def __init__(self, *, peer_answers_compared: int = PEER_ANSWERS_COMPARED) -> None:
+        self.peer_answers_compared = peer_answers_compared
+
+    @staticmethod
+    def warm_up() -> None:
+        """Load the word lists now (a worker at start), not during its first submission."""
+        warm_up()
+
+    def grade(self, session: Tx, submission: GradingInput) -> AiResult:
+        peers = (
+            peer_answers(
+                session,
+                question_id=submission.question_id,
+                user_id=submission.user_id,
+                limit=self.peer_answers_compared,
+            )
+            if self.peer_answers_compared
+            else []
+        )
+        return grade_builtin(
+            submission.question_format,
+            submission.question_content,
+            submission.answer if submission.answer is not None else {},
+            [Reference(PEER_ANSWER, peer.text, str(peer.submission_id)) for peer in peers],
+        )
+
+
+TextGrader = BuiltinGrader | AiGraderClient
