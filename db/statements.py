@@ -17,7 +17,7 @@ from enum import Enum
 from typing import Any
 
 import psycopg
-from psycopg.rows import namedtuple_row
+from psycopg.rows import RowFactory, RowMaker, namedtuple_row
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -29,13 +29,39 @@ from db.errors import translate
 Tx = Session | Connection
 
 
+# A row factory per SQL text. A fixed text always answers the same columns, and psycopg's
+# namedtuple_row reads every column name from the result again on each execute.
+_FACTORIES: dict[str, RowFactory[Any]] = {}
+_FACTORIES_MAX = 4096
+
+
+def _row_factory(sql: str) -> RowFactory[Any]:
+    cached = _FACTORIES.get(sql)
+    if cached is not None:
+        return cached
+    known: list[RowMaker[Any]] = []
+
+    def factory(cursor: psycopg.Cursor[Any]) -> RowMaker[Any]:
+        if known:
+            return known[0]
+        maker = namedtuple_row(cursor)
+        if cursor.pgresult is not None and cursor.pgresult.nfields:
+            known.append(maker)
+        return maker
+
+    if len(_FACTORIES) >= _FACTORIES_MAX:
+        _FACTORIES.clear()
+    _FACTORIES[sql] = factory
+    return factory
+
+
 def execute(tx: Tx, sql: str, params: Mapping[str, Any]) -> psycopg.Cursor[Any]:
     """Run ``sql`` (psycopg's ``%(name)s`` placeholders) in the transaction of ``tx``;
     the cursor's rows are named tuples."""
     connection = tx.connection() if isinstance(tx, Session) else tx
     driver: psycopg.Connection[Any] = connection.connection.driver_connection  # type: ignore[assignment]
     try:
-        return driver.cursor(row_factory=namedtuple_row).execute(sql, params)
+        return driver.cursor(row_factory=_row_factory(sql)).execute(sql, params)
     except psycopg.Error as exc:
         lost = driver.closed or driver.broken
         if lost:
