@@ -78,14 +78,16 @@ def submission_lock_for_grading(session: Tx, *, id: uuid.UUID) -> GradingInput |
     )
 
 
-# Other learners' latest answers to one question: what the built-in grader compares an
-# answer with to find copies. The newest first, so a copy of a recent answer is found.
+# Other learners' latest answers to one question, handed in before this one: what the
+# built-in grader compares an answer with to find copies. Only earlier ones, so of two
+# identical answers the later is the copy; the newest first, so a recent one is found.
 _PEER_ANSWERS = """
     SELECT s.id, coalesce(d.answer ->> 'text', d.answer ->> 'transcript') AS text
     FROM submissions s
     JOIN submission_details d ON d.submission_id = s.id
     WHERE s.question_id = %(question_id)s
       AND s.user_id <> %(user_id)s
+      AND s.created_at < %(before)s
       AND s.deleted_at IS NULL
       AND coalesce(d.answer ->> 'text', d.answer ->> 'transcript', '') <> ''
     ORDER BY s.created_at DESC, s.id
@@ -100,10 +102,13 @@ class PeerAnswer:
 
 
 def peer_answers(
-    session: Tx, *, question_id: uuid.UUID, user_id: uuid.UUID, limit: int
+    session: Tx, *, question_id: uuid.UUID, user_id: uuid.UUID, before: datetime, limit: int
 ) -> list[PeerAnswer]:
-    """Up to ``limit`` answers of other learners to the question, the newest first."""
+    """Up to ``limit`` answers of other learners to the question handed in before
+    ``before``, the newest first."""
     rows = execute(
-        session, _PEER_ANSWERS, {"question_id": question_id, "user_id": user_id, "limit": limit}
+        session,
+        _PEER_ANSWERS,
+        {"question_id": question_id, "user_id": user_id, "before": before, "limit": limit},
     ).fetchall()
     return [PeerAnswer(row.id, row.text) for row in rows]

@@ -22,7 +22,8 @@ PEER_ANSWER = "answer of another learner"
 
 class BuiltinGrader:
     """domain/builtin_grader.py in the worker, comparing an answer with other learners'
-    latest answers to the same question (read in the grading transaction)."""
+    latest answers to the same question handed in before it (read in the grading
+    transaction): of two identical answers, the later one is the copy."""
 
     def __init__(self, *, peer_answers_compared: int = PEER_ANSWERS_COMPARED) -> None:
         self.peer_answers_compared = peer_answers_compared
@@ -38,6 +39,7 @@ class BuiltinGrader:
                 session,
                 question_id=submission.question_id,
                 user_id=submission.user_id,
+                before=submission.created_at,
                 limit=self.peer_answers_compared,
             )
             if self.peer_answers_compared

@@ -111,18 +111,22 @@ def test_a_copy_of_another_learners_answer_is_caught_from_the_database(
     make_relay: Callable[..., Relay],
     start_worker: Callable[..., dramatiq.Worker],
 ) -> None:
-    # given one learner's essay and another learner's near copy of it
+    # given one learner's good essay and, handed in later, another learner's near copy
     with session_factory.begin() as session:
         question = make_question(session, format=F.WRITING_TASK_2, content=texts.WRITING_TASK_2)
-    original_text = dict(texts.ESSAY_LADDER)["fair"]
+    original_text = dict(texts.ESSAY_LADDER)["good"]
     original = submit(session_factory, question, {"text": original_text})
     copy = submit(session_factory, question, {"text": original_text.replace("I think", "I feel")})
-    # when both are graded
+    # when both are graded (in whatever order the worker takes them)
     found = grade_all(engine, [original, copy], make_relay, start_worker)
-    # then each is found close to the other: critical, with the audit flag
+    # then the later one is the copy: critical, with the audit flag, pointing at the first
     basis = found[copy].result["confidenceFactors"]["contentSimilarity"]["basis"]
     assert basis["closestSubmissionId"] == str(original) and basis["highestCosine"] > 0.9
     assert (found[copy].priority, found[copy].audit_flag) == ("critical", True)
+    # and the original, compared only with what came before it, is not
+    assert found[original].audit_flag is False
+    first = found[original].result["confidenceFactors"]["contentSimilarity"]["basis"]
+    assert "closestSubmissionId" not in first
 
 
 def test_speaking_goes_to_review_for_its_pronunciation_or_its_missing_transcript(
