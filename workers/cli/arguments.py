@@ -7,13 +7,14 @@ from datetime import timedelta
 
 import typer
 
-from domain.enums import ReviewPriority, Skill, SubmissionStatus
+from domain.enums import ExamStatus, ReviewPriority, Skill, SubmissionStatus
 from workers.cli.durations import parse_duration
 from workers.cli.output import EXIT_USAGE, fail
 
 STATUSES = ", ".join(status.value for status in SubmissionStatus)
 SKILLS = ", ".join(skill.value for skill in Skill)
 PRIORITIES = ", ".join(priority.value for priority in ReviewPriority)
+EXAM_STATUSES = ", ".join(status.value for status in ExamStatus)
 
 
 def parse_uuid(option: str, text: str, what: str) -> uuid.UUID:
@@ -44,6 +45,15 @@ def parse_priority(text: str) -> ReviewPriority:
         return ReviewPriority(text)
     except ValueError:
         raise fail(f"--priority: {text!r} is not a priority ({PRIORITIES})", EXIT_USAGE) from None
+
+
+def parse_exam_status(text: str) -> ExamStatus:
+    try:
+        return ExamStatus(text)
+    except ValueError:
+        raise fail(
+            f"--status: {text!r} is not an exam status ({EXAM_STATUSES})", EXIT_USAGE
+        ) from None
 
 
 def parse_duration_option(option: str, text: str) -> timedelta:

@@ -9,13 +9,12 @@ import typer
 from db.exams import ExamSessionRow, exam_parts, exam_session_get, exam_sessions_list, submit_exam
 from domain.enums import ExamStatus, SubmissionStatus
 from domain.exams import Part
-from workers.cli.arguments import parse_uuid
+from workers.cli.arguments import EXAM_STATUSES, parse_exam_status, parse_uuid
 from workers.cli.database import DatabaseUrl, Json, cli_transaction
 from workers.cli.output import EXIT_USAGE, console, fail, print_json, print_table
 from workers.settings import load_settings
 
 app = typer.Typer(help="Exam sessions: list, show, submit.", no_args_is_help=True)
-EXAM_STATUSES = ", ".join(status.value for status in ExamStatus)
 _S = SubmissionStatus
 
 
@@ -64,7 +63,7 @@ def list_sessions(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Exam sessions, the most recently started first."""
-    wanted = _parse_status(status) if status is not None else None
+    wanted = parse_exam_status(status) if status is not None else None
     user_id = parse_uuid("--user", user, "a user id") if user is not None else None
     if limit < 1:
         raise fail(f"--limit: must be at least 1, not {limit}", EXIT_USAGE)
@@ -154,12 +153,3 @@ def submit(
         console.print(
             f"{session_id} was submitted already: nothing new ({len(intake.submission_ids)} parts)"
         )
-
-
-def _parse_status(text: str) -> ExamStatus:
-    try:
-        return ExamStatus(text)
-    except ValueError:
-        raise fail(
-            f"--status: {text!r} is not an exam status ({EXAM_STATUSES})", EXIT_USAGE
-        ) from None

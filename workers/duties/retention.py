@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,44 +48,23 @@ class RetentionDuty:
         self.interval_seconds = settings.interval_seconds
 
     def run_once(self, now: datetime | None = None) -> int:
-        outbox = self._drain(
-            lambda session: outbox_purge_published(
-                session,
-                older_than=timedelta(days=self.settings.outbox_days),
-                limit=self.settings.batch_size,
-                now=now,
+        purged = {
+            what: self._drain(partial(purge, older_than=timedelta(days=days), now=now))
+            for what, purge, days in (
+                ("outbox_rows", outbox_purge_published, self.settings.outbox_days),
+                ("processed_callbacks", processed_callbacks_purge, self.settings.callback_days),
+                ("refresh_tokens", refresh_tokens_purge, self.settings.token_days),
             )
-        )
-        callbacks = self._drain(
-            lambda session: processed_callbacks_purge(
-                session,
-                older_than=timedelta(days=self.settings.callback_days),
-                limit=self.settings.batch_size,
-                now=now,
-            )
-        )
-        tokens = self._drain(
-            lambda session: refresh_tokens_purge(
-                session,
-                older_than=timedelta(days=self.settings.token_days),
-                limit=self.settings.batch_size,
-                now=now,
-            )
-        )
-        if outbox or callbacks or tokens:
-            log.info(
-                "retention_purged",
-                outbox_rows=outbox,
-                processed_callbacks=callbacks,
-                refresh_tokens=tokens,
-            )
-        return outbox + callbacks + tokens
+        }
+        if any(purged.values()):
+            log.info("retention_purged", **purged)
+        return sum(purged.values())
 
-    def _drain(self, delete_batch: Callable[[Session], int]) -> int:
+    def _drain(self, delete_batch: Callable[..., int]) -> int:
         total = 0
         while True:
             with self.session_factory.begin() as session:
-                deleted = delete_batch(session)
+                deleted = delete_batch(session, limit=self.settings.batch_size)
             total += deleted
             if deleted < self.settings.batch_size:
                 return total
