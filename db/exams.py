@@ -24,11 +24,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from db.statements import Tx, execute, jsonb
+from db.statements import Tx, execute
 from domain.answers import validate_answer
 from domain.enums import ExamStatus, QuestionFormat, Skill, SubmissionStatus
 from domain.errors import InvalidInput, NotFound
-from domain.exams import Part, SessionScores, all_items_right, session_scores
+from domain.exams import Part, SessionScores, all_items_right, session_scores, stored_answer_blank
 from domain.sla import DEFAULT_SLA
 
 SKILL_KEYS = tuple(skill.value for skill in Skill)
@@ -46,21 +46,12 @@ _LOCK_SESSION = """
     FOR UPDATE OF es
 """
 
-_BLUEPRINT_PARTS = """
-    SELECT b.skill, b.question_id, q.id IS NOT NULL AS found, q.skill::text AS question_skill,
+_BLUEPRINT_QUESTIONS = """
+    SELECT i.id AS question_id, q.id IS NOT NULL AS found, q.skill::text AS question_skill,
            q.format::text AS format, a.answer
-    FROM (
-        SELECT skill.key AS skill, CAST(qid.value AS uuid) AS question_id, qid.n
-        FROM jsonb_each(%(blueprint)s) AS skill
-        CROSS JOIN LATERAL jsonb_array_elements_text(
-            CASE WHEN jsonb_typeof(skill.value -> 'questionIds') = 'array'
-                 THEN skill.value -> 'questionIds' ELSE '[]' END
-        ) WITH ORDINALITY AS qid(value, n)
-        WHERE skill.key IN ('listening', 'reading', 'writing', 'speaking')
-    ) b
-    LEFT JOIN questions q ON q.id = b.question_id AND q.deleted_at IS NULL
-    LEFT JOIN exam_answers a ON a.session_id = %(session_id)s AND a.question_id = b.question_id
-    ORDER BY array_position(ARRAY['listening', 'reading', 'writing', 'speaking'], b.skill), b.n
+    FROM unnest(CAST(%(ids)s AS uuid[])) AS i(id)
+    LEFT JOIN questions q ON q.id = i.id AND q.deleted_at IS NULL
+    LEFT JOIN exam_answers a ON a.session_id = %(session_id)s AND a.question_id = i.id
 """
 
 # The write, as one statement: nothing unless the session is in_progress and every part
@@ -73,33 +64,54 @@ WITH session AS (
     WHERE es.id = %(session_id)s AND es.status = 'in_progress' AND es.deleted_at IS NULL
 ),
 blueprint AS (
-    SELECT s.id AS session_id, s.user_id, skill.key AS skill,
-           CAST(qid.value AS uuid) AS question_id
+    -- A question listed twice is one part; an id that is not a UUID matches no question.
+    SELECT DISTINCT s.id AS session_id, s.user_id, skill.key AS skill,
+           CASE WHEN qid.value ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                THEN CAST(qid.value AS uuid) END AS question_id
     FROM session s
-    CROSS JOIN LATERAL jsonb_each(s.blueprint) AS skill
-    CROSS JOIN LATERAL jsonb_array_elements_text(skill.value -> 'questionIds') AS qid(value)
+    CROSS JOIN LATERAL jsonb_each(
+        CASE WHEN jsonb_typeof(s.blueprint) = 'object' THEN s.blueprint ELSE '{}' END
+    ) AS skill
+    CROSS JOIN LATERAL jsonb_array_elements_text(
+        CASE WHEN jsonb_typeof(skill.value -> 'questionIds') = 'array'
+             THEN skill.value -> 'questionIds' ELSE '[]' END
+    ) AS qid(value)
     WHERE skill.key IN ('listening', 'reading', 'writing', 'speaking')
 ),
+stored AS (
+    SELECT b.*, q.skill AS question_skill, q.format, a.answer AS stored_answer,
+           -- No answer, a JSON null, or a blank draft: the question was left unanswered.
+           coalesce(a.answer IS NULL OR a.answer = 'null'
+                    OR CASE split_part(CAST(q.format AS text), '_', 1)
+                           WHEN 'writing' THEN coalesce(a.answer ->> 'text', '') !~ '\\S'
+                           WHEN 'speaking' THEN coalesce(a.answer ->> 'audioUrl', '') !~ '\\S'
+                                            AND coalesce(a.answer ->> 'transcript', '') !~ '\\S'
+                           ELSE false
+                       END, true) AS unanswered
+    FROM blueprint b
+    LEFT JOIN questions q ON q.id = b.question_id AND q.deleted_at IS NULL
+    LEFT JOIN exam_answers a ON a.session_id = b.session_id AND a.question_id = b.question_id
+),
 parts AS (
-    SELECT b.session_id, b.user_id, b.skill, b.question_id, q.skill AS question_skill,
-           q.format, a.answer IS NULL AS unanswered,
-           coalesce(a.answer, CASE split_part(CAST(q.format AS text), '_', 1)
-               WHEN 'writing' THEN jsonb_build_object('text', '')
-               WHEN 'speaking' THEN jsonb_build_object('audioUrl', '', 'durationSeconds', 0,
-                                                       'transcript', '')
-               ELSE jsonb_build_object('answers', jsonb_build_object())
-           END) AS answer,
-           CAST(md5(CAST(b.session_id AS text) || ':' || CAST(b.question_id AS text)) AS uuid)
+    SELECT x.session_id, x.user_id, x.skill, x.question_id, x.question_skill, x.format,
+           x.unanswered,
+           CASE WHEN NOT x.unanswered THEN x.stored_answer
+                ELSE CASE split_part(CAST(x.format AS text), '_', 1)
+                    WHEN 'writing' THEN jsonb_build_object('text', '')
+                    WHEN 'speaking' THEN jsonb_build_object('audioUrl', '', 'durationSeconds', 0,
+                                                            'transcript', '')
+                    ELSE jsonb_build_object('answers', jsonb_build_object())
+                END
+           END AS answer,
+           CAST(md5(CAST(x.session_id AS text) || ':' || CAST(x.question_id AS text)) AS uuid)
                AS request_id,
-           now() + CASE CAST(q.skill AS text)
+           now() + CASE CAST(x.question_skill AS text)
                        WHEN 'listening' THEN %(sla_listening)s
                        WHEN 'reading' THEN %(sla_reading)s
                        WHEN 'writing' THEN %(sla_writing)s
                        ELSE %(sla_speaking)s
                    END AS deadline
-    FROM blueprint b
-    LEFT JOIN questions q ON q.id = b.question_id AND q.deleted_at IS NULL
-    LEFT JOIN exam_answers a ON a.session_id = b.session_id AND a.question_id = b.question_id
+    FROM stored x
 ),
 accepted AS (
     -- Every part, or none: a question that is missing or of another skill, or a stored
@@ -109,7 +121,7 @@ accepted AS (
         SELECT 1 FROM parts x
         WHERE x.format IS NULL
            OR CAST(x.question_skill AS text) <> x.skill
-           OR NOT CASE CAST(x.question_skill AS text)
+           OR NOT coalesce(CASE CAST(x.question_skill AS text)
                   WHEN 'writing' THEN
                       jsonb_typeof(x.answer -> 'text') = 'string'
                       AND (x.unanswered OR x.answer ->> 'text' ~ '\\S')
@@ -124,7 +136,7 @@ accepted AS (
                       AND NOT EXISTS (
                           SELECT 1 FROM jsonb_each(x.answer -> 'answers') AS item
                           WHERE item.key !~ '^[0-9]+$' OR jsonb_typeof(item.value) <> 'string')
-              END
+              END, false)
     )
     AND (SELECT count(DISTINCT skill) FROM parts) = 4
 ),
@@ -233,26 +245,47 @@ def _check_parts(session: Tx, session_id: uuid.UUID, blueprint: Any) -> None:
     """Refuse, naming it, what the intake statement would silently refuse."""
     if not isinstance(blueprint, dict):
         raise ExamRefused("blueprint", "must be an object of skills")
+    wanted: list[tuple[str, uuid.UUID]] = []
+    for skill in SKILL_KEYS:
+        ids = (
+            blueprint.get(skill, {}).get("questionIds")
+            if isinstance(blueprint.get(skill), dict)
+            else None
+        )
+        if not isinstance(ids, list) or not ids:
+            raise ExamRefused(f"blueprint.{skill}.questionIds", "must be a non-empty list")
+        for index, value in enumerate(ids):
+            try:
+                wanted.append((skill, uuid.UUID(value) if isinstance(value, str) else _no_uuid()))
+            except ValueError:
+                raise ExamRefused(
+                    f"blueprint.{skill}.questionIds[{index}]", f"{value!r} is not a question id"
+                ) from None
     rows = execute(
-        session, _BLUEPRINT_PARTS, {"session_id": session_id, "blueprint": jsonb(blueprint)}
+        session,
+        _BLUEPRINT_QUESTIONS,
+        {"session_id": session_id, "ids": sorted({qid for _, qid in wanted})},
     ).fetchall()
-    skills = {row.skill for row in rows}
-    missing = [skill for skill in SKILL_KEYS if skill not in skills]
-    if missing:
-        raise ExamRefused("blueprint", f"has no {', '.join(missing)} questions")
-    for row in rows:
-        where = f"blueprint.{row.skill}.questionIds[{row.question_id}]"
+    found = {row.question_id: row for row in rows}
+    for skill, question_id in wanted:
+        row = found[question_id]
+        where = f"blueprint.{skill}.questionIds[{question_id}]"
         if not row.found:
             raise ExamRefused(where, "no such question")
-        if row.question_skill != row.skill:
+        if row.question_skill != skill:
             raise ExamRefused(where, f"is a {row.question_skill} question")
-        if row.answer is not None:
-            try:
-                validate_answer(QuestionFormat(row.format), row.answer)
-            except InvalidInput as exc:
-                raise ExamRefused(
-                    f"exam_answers[{row.question_id}].{exc.field}", str(exc).split(": ", 1)[-1]
-                ) from None
+        if stored_answer_blank(Skill(skill), row.answer):
+            continue  # graded as unanswered
+        try:
+            validate_answer(QuestionFormat(row.format), row.answer)
+        except InvalidInput as exc:
+            raise ExamRefused(
+                f"exam_answers[{question_id}].{exc.field}", str(exc).split(": ", 1)[-1]
+            ) from None
+
+
+def _no_uuid() -> uuid.UUID:
+    raise ValueError("not a string")
 
 
 def _part_ids(session: Tx, session_id: uuid.UUID) -> list[uuid.UUID]:
@@ -284,7 +317,12 @@ _PARTS = """
     SELECT s.id, s.question_id, s.skill::text AS skill, q.format::text AS format,
            s.status::text AS status, s.score,
            CAST(d.result ->> 'correctCount' AS integer) AS correct,
-           CAST(d.result ->> 'totalCount' AS integer) AS total
+           -- A part a person finalized before any grader counted it: its key's items.
+           coalesce(CAST(d.result ->> 'totalCount' AS integer),
+                    CASE WHEN jsonb_typeof(q.answer_key -> 'correctAnswers') = 'object'
+                         THEN (SELECT count(*) FROM jsonb_object_keys(
+                                   q.answer_key -> 'correctAnswers'))
+                    END) AS total
     FROM exam_submissions x
     JOIN submissions s ON s.id = x.submission_id
     JOIN questions q ON q.id = s.question_id

@@ -78,10 +78,14 @@ class ReviewRecord:
 
 
 def _claim_live(minutes: float) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        Submission.claimed_by.is_not(None),
-        Submission.claimed_at
-        > sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, float(minutes) * 60),
+    # Never NULL: a claim another writer left without claimed_at counts as lapsed.
+    window = sa.func.make_interval(0, 0, 0, 0, 0, 0, float(minutes) * 60)
+    return sa.func.coalesce(
+        sa.and_(
+            Submission.claimed_by.is_not(None),
+            Submission.claimed_at > sa.func.now() - window,
+        ),
+        sa.false(),
     )
 
 

@@ -46,7 +46,7 @@ VERBATIM_SIMILARITY = 0.9
 
 @dataclass(frozen=True)
 class Factor:
-    """One factor's value 0..100 (None: not computable) and what it was computed from."""
+    """One factor's exact value 0..100 (None: not computable) and what it was computed from."""
 
     value: float | None
     basis: dict[str, Any] = field(default_factory=dict)
@@ -97,7 +97,7 @@ def clamp01(value: float) -> float:
 def rule_validation(checks: Sequence[Check]) -> Factor:
     kept = math.prod(check.kept for check in checks) if checks else 1.0
     return Factor(
-        round(100 * kept, 1),
+        100 * kept,
         {
             check.name: {"kept": round(check.kept, 3), "ok": not check.broken, **check.detail}
             for check in checks
@@ -125,7 +125,7 @@ def content_similarity(found: Similarity) -> Factor:
         basis["closest"] = found.closest.kind
         if found.closest.submission_id is not None:
             basis["closestSubmissionId"] = found.closest.submission_id
-    return Factor(round((1 - found.highest) * 100, 1), basis)
+    return Factor((1 - found.highest) * 100, basis)
 
 
 def length_heuristic(parts: Mapping[str, tuple[float, Any]]) -> Factor:
@@ -134,7 +134,7 @@ def length_heuristic(parts: Mapping[str, tuple[float, Any]]) -> Factor:
         return Factor(None, {"reason": "nothing to measure"})
     value = 100 * sum(share for share, _ in parts.values()) / len(parts)
     return Factor(
-        round(value, 1),
+        value,
         {name: {"share": round(share, 3), "seen": seen} for name, (share, seen) in parts.items()},
     )
 
@@ -153,9 +153,10 @@ def combine(factors: Mapping[str, Factor]) -> int:
 def factors_document(factors: Mapping[str, Factor]) -> dict[str, Any]:
     """``result.confidenceFactors``: each factor's value, its weight after sharing out, why."""
     weight = sum(WEIGHTS[name] for name, f in factors.items() if f.value is not None)
+    # Rounded for reading only: confidence is computed from the exact values.
     return {
         name: {
-            "score": factor.value,
+            "score": round(factor.value, 1) if factor.value is not None else None,
             "weight": round(WEIGHTS[name] / weight, 4) if factor.value is not None else 0,
             "computable": factor.value is not None,
             "basis": factor.basis,

@@ -47,6 +47,27 @@ def is_empty_answer(answer: Mapping[str, Any] | None) -> bool:
     return not str(answer.get("transcript") or "").strip() and not answer.get("audioUrl")
 
 
+def stored_answer_blank(skill: Skill, answer: Any) -> bool:
+    """A stored exam answer that says nothing (JSON null, a blank draft): graded as
+    unanswered. The intake statement applies the same rule in SQL."""
+    if answer is None:
+        return True
+    if skill in (Skill.LISTENING, Skill.READING):
+        return False
+    fields = ("text",) if skill is Skill.WRITING else ("audioUrl", "transcript")
+    if not isinstance(answer, Mapping):
+        return True  # SQL's ->> finds no field in it
+    return all(_blank(answer.get(name)) for name in fields)
+
+
+def _blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return False
+
+
 def part_request_id(session_id: uuid.UUID, question_id: uuid.UUID) -> uuid.UUID:
     """The grading request id of a session's question: the same on every submission of the
     session, so submitting it twice creates nothing new. SQL producers compute it as
@@ -100,11 +121,17 @@ def session_scores(parts: Sequence[Part]) -> SessionScores | None:
 
 
 def _objective(parts: Sequence[Part]) -> Decimal:
-    right = sum(p.correct or 0 for p in parts)
+    # A part a person scored without item counts weighs in with its share of the items.
+    right = sum(
+        Fraction(p.correct)
+        if p.correct is not None
+        else Fraction(p.score or 0) / MAX_SCORE * (p.total or 0)
+        for p in parts
+    )
     total = sum(p.total or 0 for p in parts)
     if total <= 0:
         return round_half_up(0)
-    return round_half_up(Fraction(right, total) * MAX_SCORE)
+    return round_half_up(Fraction(right) / total * MAX_SCORE)
 
 
 def _writing(parts: Sequence[Part]) -> Decimal:

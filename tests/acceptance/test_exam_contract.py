@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import uuid
@@ -123,3 +124,30 @@ def test_an_abandoned_session_is_left_alone_by_the_sql(
     assert psql_tables(done.stdout)[-1] == [{"status": "abandoned", "parts": "0"}]
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM submissions")).scalar_one() == 0
+
+
+def test_the_sql_writes_nothing_for_an_id_that_is_not_a_uuid_and_one_part_for_a_repeated_one(
+    db_url: str, engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    bad, repeated = make_exam(session_factory), make_exam(session_factory)
+    with engine.begin() as conn:
+        for fixture, change in ((bad, "nope"), (repeated, None)):
+            exam_id = conn.execute(
+                sa.text("SELECT exam_id FROM exam_sessions WHERE id = :id"),
+                {"id": fixture.session_id},
+            ).scalar_one()
+            blueprint = conn.execute(
+                sa.text("SELECT blueprint FROM exams WHERE id = :id"), {"id": exam_id}
+            ).scalar_one()
+            ids = blueprint["listening"]["questionIds"]
+            ids.append(change or ids[0])
+            conn.execute(
+                sa.text("UPDATE exams SET blueprint = CAST(:b AS jsonb) WHERE id = :id"),
+                {"b": json.dumps(blueprint), "id": exam_id},
+            )
+    refused = run_psql(db_url, bad.session_id)
+    assert refused.returncode == 0, refused.stderr
+    assert psql_tables(refused.stdout)[-1] == [{"status": "in_progress", "parts": "0"}]
+    done = run_psql(db_url, repeated.session_id)
+    assert done.returncode == 0, done.stderr
+    assert psql_tables(done.stdout)[-1] == [{"status": "submitted", "parts": "12"}]

@@ -22,6 +22,8 @@ from domain.confidence import (
     Factor,
     Reference,
     combine,
+    factors_document,
+    length_heuristic,
 )
 from domain.enums import QuestionFormat, ReviewPriority, SubmissionStatus
 from domain.results import Action, AiResult, SubmissionState, decide, spot_checked
@@ -297,3 +299,16 @@ def test_a_verbatim_copy_of_another_learners_full_essay_is_cheating_even_keeping
     assert all(c["ok"] for c in result.confidence_factors[RULE_VALIDATION]["basis"].values())
     # then it is a cheating signal all the same: critical, with the audit flag
     assert routed(result) == (Action.REVIEW, ReviewPriority.CRITICAL, True)
+
+
+def test_factors_keep_their_exact_values_and_only_the_confidence_is_rounded() -> None:
+    # rounding each factor first would move a mean of 89.50002 (-> 90) below the half
+    length = length_heuristic({"sentences": (0.632501, "seen")})
+    assert length.value == pytest.approx(63.2501)
+    factors = {
+        RULE_VALIDATION: Factor(100.0),
+        CONTENT_SIMILARITY: Factor(100.0),
+        LENGTH_HEURISTIC: length,
+    }
+    assert combine(factors) == 90  # (2500 + 2500 + 20 * 63.2501) / 70 = 89.50003
+    assert factors_document(factors)[LENGTH_HEURISTIC]["score"] == 63.3

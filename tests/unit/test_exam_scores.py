@@ -145,3 +145,13 @@ def test_empty_answers_request_ids_and_is_correct() -> None:
     assert part_request_id(session, question) != part_request_id(question, session)
     assert all_items_right(5, 5) is True and all_items_right(4, 5) is False
     assert all_items_right(None, None) is None and all_items_right(0, 0) is False
+
+
+def test_an_objective_part_a_person_scored_without_counts_weighs_in_with_its_share() -> None:
+    # 10 items scored 5.0 by a reviewer (no counts) + 10 items 10 right: 15 / 20 -> 7.5
+    listening = [
+        part(F.LISTENING_MCQ, "5", correct=None, total=10),
+        part(F.LISTENING_MCQ, "10", correct=10, total=10),
+    ]
+    scores = session_scores(full(listening=listening))
+    assert scores is not None and scores.listening == Decimal("7.5")
