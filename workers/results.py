@@ -9,7 +9,7 @@ StaleRequest (409), InvalidInput (422), InfrastructureError (503).
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,9 +52,18 @@ class CallbackService:
         self.rand = rand or random.Random()
 
     def apply(
-        self, payload: object, *, via: str, source: Mapping[str, Any] | None = None
+        self,
+        payload: object,
+        *,
+        via: str,
+        source: Mapping[str, Any] | None = None,
+        guard: Callable[[Session], None] | None = None,
     ) -> Verdict:
-        """Apply one callback body; the verdict, or a domain error for the door to map."""
+        """Apply one callback body; the verdict, or a domain error for the door to map.
+
+        ``guard`` runs in the transaction once the submission row is locked, and may
+        refuse by raising (the review CLI: another reviewer's live claim).
+        """
         callback = parse_grading_callback(payload)
         context = log.bind(
             submission_id=str(callback.submission_id),
@@ -73,6 +82,8 @@ class CallbackService:
             submission = result_lock(session, submission_id=callback.submission_id)
             if submission is None or submission.deleted:
                 raise NotFound(f"no submission {callback.submission_id}")
+            if guard is not None:
+                guard(session)
             incoming = incoming_of(callback, submission.skill)
             now = database_now(session)
             decision = decide(

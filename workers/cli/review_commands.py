@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import typer
@@ -194,20 +195,10 @@ def submit(
     if comment is not None:
         data["comment"] = comment
     settings = load_settings()
+    minutes = settings.review_claim_minutes
     with cli_session_factory(database_url, command="review") as factory:
         with factory.begin() as session:
-            try:
-                review_check_claim(
-                    session,
-                    id=submission_id,
-                    reviewer=reviewer_id,
-                    claim_minutes=settings.review_claim_minutes,
-                )
-            except ClaimHeld as exc:
-                raise fail(str(exc), EXIT_FAILURE) from None
-            record = review_get(
-                session, id=submission_id, claim_minutes=settings.review_claim_minutes
-            )
+            record = review_get(session, id=submission_id, claim_minutes=minutes)
         if record is None:
             raise NotFound(f"submission {submission_id} is not waiting for review")
         callback = {
@@ -218,9 +209,22 @@ def submit(
             "occurredAt": datetime.now(UTC).isoformat(),
             "data": data,
         }
-        verdict = callback_service_from(settings, factory).apply(
-            callback, via="cli", source={"reviewerId": str(reviewer_id)}
-        )
+        try:
+            verdict = callback_service_from(settings, factory).apply(
+                callback,
+                via="cli",
+                source={"reviewerId": str(reviewer_id)},
+                # Checked under the submission's row lock, where claims are taken: a
+                # claim cannot slip in between the check and the review.
+                guard=partial(
+                    review_check_claim,
+                    id=submission_id,
+                    reviewer=reviewer_id,
+                    claim_minutes=minutes,
+                ),
+            )
+        except ClaimHeld as exc:
+            raise fail(str(exc), EXIT_FAILURE) from None
     if verdict is not Verdict.APPLIED:
         raise fail(f"review of {submission_id} not applied: {verdict.value}", EXIT_FAILURE)
     console.print(f"reviewed {submission_id}: {verdict.value} (event {callback['eventId']})")
