@@ -249,25 +249,30 @@ def _thin(m: TextMeasures) -> str:
 
 
 def vocabulary(a: Assessment, m: TextMeasures, *, spelling: bool) -> Criterion:
-    """Level mix, diversity and (for a written text) spelling; shared with speaking."""
+    """Level mix, diversity, word length and (for a written text) spelling; shared with
+    speaking. Syllables per word stand for the longer, more precise words (environment,
+    responsibility) that level lists rate unevenly."""
     b1 = m.share_at_or_above("B1")
     level = ramp(b1, 0.1, 0.45)
     diversity = ramp(m.diversity, 0.5, 0.8)
+    length = ramp(m.syllables_per_word, 1.2, 1.7)
     mix = ", ".join(f"{name} {count}" for name, count in m.levels.items() if count)
     comment = (
         f"{percent(b1)} of the rated words are B1 or above ({mix or 'none rated'}); "
-        f"diversity {m.diversity:.2f}"
+        f"diversity {m.diversity:.2f}; {m.syllables_per_word:.2f} syllables per word"
     )
     if spelling:
         accuracy = 1 - ramp(m.spelling_error_rate, 0, 6)
-        score = scaled((0.4 * level + 0.3 * diversity + 0.3 * accuracy) * evidence(m))
+        score = scaled(
+            (0.3 * level + 0.25 * diversity + 0.2 * length + 0.25 * accuracy) * evidence(m)
+        )
         shown = ", ".join(m.misspelled[:5])
         comment += f"; {len(m.misspelled)} misspelled word(s)" + (f" ({shown})" if shown else "")
         if m.misspelled:
             a.weaknesses.append(f"Spelling: {shown}.")
             a.suggestions.append("Check the spelling of words you are unsure of.")
     else:
-        score = scaled((0.55 * level + 0.45 * diversity) * evidence(m))
+        score = scaled((0.4 * level + 0.35 * diversity + 0.25 * length) * evidence(m))
     if level >= 0.7:
         a.strengths.append(
             f"A good range of vocabulary: {percent(b1)} of rated words at B1 or above."
