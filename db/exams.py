@@ -28,7 +28,7 @@ from db.statements import Tx, execute
 from domain.answers import validate_answer
 from domain.enums import ExamStatus, QuestionFormat, Skill, SubmissionStatus
 from domain.errors import InvalidInput, NotFound
-from domain.exams import Part, SessionScores, all_items_right, session_scores, stored_answer_blank
+from domain.exams import Part, SessionScores, all_items_right, is_empty_answer, session_scores
 from domain.sla import DEFAULT_SLA
 
 SKILL_KEYS = tuple(skill.value for skill in Skill)
@@ -274,7 +274,7 @@ def _check_parts(session: Tx, session_id: uuid.UUID, blueprint: Any) -> None:
             raise ExamRefused(where, "no such question")
         if row.question_skill != skill:
             raise ExamRefused(where, f"is a {row.question_skill} question")
-        if stored_answer_blank(Skill(skill), row.answer):
+        if is_empty_answer(Skill(skill), row.answer):
             continue  # graded as unanswered
         try:
             validate_answer(QuestionFormat(row.format), row.answer)

@@ -67,7 +67,7 @@ def grade_builtin(
 ) -> AiResult:
     """The result of a writing or speaking answer; ``others``: other learners' answers."""
     skill = FORMAT_SKILL[question_format]
-    if is_empty_answer(answer):
+    if is_empty_answer(skill, answer):
         return _unanswered(question_format)
     if skill is Skill.WRITING:
         task = 1 if question_format is QuestionFormat.WRITING_TASK_1 else 2

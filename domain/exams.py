@@ -36,27 +36,20 @@ def empty_answer(question_format: QuestionFormat) -> dict[str, Any]:
     return dict(_EMPTY[FORMAT_SKILL[question_format]])
 
 
-def is_empty_answer(answer: Mapping[str, Any] | None) -> bool:
-    """An unanswered part's answer (as exam intake writes it): nothing to grade."""
-    if not answer:
-        return True
-    if "answers" in answer:
-        return not answer["answers"]
-    if "text" in answer:
-        return not str(answer["text"] or "").strip()
-    return not str(answer.get("transcript") or "").strip() and not answer.get("audioUrl")
-
-
-def stored_answer_blank(skill: Skill, answer: Any) -> bool:
-    """A stored exam answer that says nothing (JSON null, a blank draft): graded as
-    unanswered. The intake statement applies the same rule in SQL."""
+def is_empty_answer(skill: Skill, answer: Any) -> bool:
+    """An answer that says nothing: none or JSON null, no items, a blank text, a recording
+    with neither URL nor transcript. Exam intake grades a stored one as unanswered (its
+    statement applies the same rule in SQL), and graders score it 0 without asking anyone.
+    """
     if answer is None:
         return True
-    if skill in (Skill.LISTENING, Skill.READING):
-        return False
-    fields = ("text",) if skill is Skill.WRITING else ("audioUrl", "transcript")
+    objective = skill in (Skill.LISTENING, Skill.READING)
     if not isinstance(answer, Mapping):
-        return True  # SQL's ->> finds no field in it
+        # SQL's ->> finds no text or recording in it; an objective one is refused as invalid.
+        return not objective
+    if objective:
+        return answer.get("answers") == {}
+    fields = ("text",) if skill is Skill.WRITING else ("audioUrl", "transcript")
     return all(_blank(answer.get(name)) for name in fields)
 
 

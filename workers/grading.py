@@ -245,7 +245,7 @@ class GradingService:
         # An unanswered exam part is graded here whatever the grader: there is nothing
         # to send, and nothing to doubt.
         external = isinstance(self.text_grader, AiGraderClient)
-        if not objective and external and not is_empty_answer(submission.answer):
+        if not objective and external and not is_empty_answer(submission.skill, submission.answer):
             return self._dispatch(session, submission, delivery, context, to_send)
         if submission.status not in PATH_TO_PROCESSING:
             context.info("grading_skipped", status=submission.status.value, reason="duplicate")

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.enums import QuestionFormat, SubmissionStatus
+from domain.enums import FORMAT_SKILL, QuestionFormat, Skill, SubmissionStatus
 from domain.exams import (
     Part,
     all_items_right,
@@ -29,8 +29,6 @@ def part(
     total: int | None = None,
     status: S = S.COMPLETED,
 ) -> Part:
-    from domain.enums import FORMAT_SKILL
-
     return Part(
         uuid.uuid4(),
         uuid.uuid4(),
@@ -136,10 +134,12 @@ def test_a_session_never_completes_with_a_skill_missing() -> None:
 
 def test_empty_answers_request_ids_and_is_correct() -> None:
     for fmt in F:
-        assert is_empty_answer(empty_answer(fmt))
-    assert not is_empty_answer({"answers": {"1": "A"}})
-    assert not is_empty_answer({"text": "Dear Lan"})
-    assert not is_empty_answer({"audioUrl": "https://x/a.mp3", "durationSeconds": 3})
+        assert is_empty_answer(FORMAT_SKILL[fmt], empty_answer(fmt))
+    assert not is_empty_answer(Skill.READING, {"answers": {"1": "A"}})
+    assert not is_empty_answer(Skill.WRITING, {"text": "Dear Lan"})
+    assert not is_empty_answer(
+        Skill.SPEAKING, {"audioUrl": "https://x/a.mp3", "durationSeconds": 3}
+    )
     session, question = uuid.uuid4(), uuid.uuid4()
     assert part_request_id(session, question) == part_request_id(session, question)
     assert part_request_id(session, question) != part_request_id(question, session)
