@@ -158,12 +158,7 @@ def review_get(session: Session, *, id: uuid.UUID, claim_minutes: float) -> Revi
     """One submission in review with its answer, AI result, question and timeline."""
     row = session.execute(
         _items_query(claim_minutes)
-        .with_only_columns(
-            *_items_query(claim_minutes).selected_columns,
-            Submission.request_id,
-            SubmissionDetail.answer,
-            SubmissionDetail.result,
-        )
+        .add_columns(Submission.request_id, SubmissionDetail.answer, SubmissionDetail.result)
         .outerjoin(SubmissionDetail, SubmissionDetail.submission_id == Submission.id)
         .where(Submission.id == id)
     ).one_or_none()
@@ -205,11 +200,7 @@ def review_claim(
             Submission.id == id,
             Submission.status == _S.REVIEW_PENDING,
             Submission.deleted_at.is_(None),
-            sa.or_(
-                Submission.claimed_by == reviewer,
-                sa.not_(_claim_live(claim_minutes)),
-                Submission.claimed_by.is_(None),
-            ),
+            sa.or_(Submission.claimed_by == reviewer, sa.not_(_claim_live(claim_minutes))),
         )
         .values(claimed_by=reviewer, claimed_at=sa.func.now(), updated_at=sa.func.now())
         .returning(Submission.claimed_at)
@@ -223,6 +214,22 @@ def review_check_claim(
     session: Session, *, id: uuid.UUID, reviewer: uuid.UUID, claim_minutes: float
 ) -> None:
     """Refuse a review of a submission another reviewer holds a live claim on."""
+    row = _claim_state(session, id=id, claim_minutes=claim_minutes)
+    if row.live and row.claimed_by != reviewer:
+        raise ClaimHeld(id, row.claimed_by, row.claimed_at)
+
+
+def _why_not_claimable(
+    session: Session, *, id: uuid.UUID, claim_minutes: float
+) -> VstepGradingError:
+    row = _claim_state(session, id=id, claim_minutes=claim_minutes)
+    if row.status != _S.REVIEW_PENDING:
+        return NotInReview(f"submission {id} is not waiting for review (status {row.status.value})")
+    return ClaimHeld(id, row.claimed_by, row.claimed_at)
+
+
+def _claim_state(session: Session, *, id: uuid.UUID, claim_minutes: float) -> Any:
+    """The submission's status and claim; NotFound for none or a soft-deleted one."""
     row = session.execute(
         sa.select(
             Submission.status,
@@ -234,20 +241,4 @@ def review_check_claim(
     ).one_or_none()
     if row is None or row.deleted_at is not None:
         raise NotFound(f"no submission {id}")
-    if row.live and row.claimed_by != reviewer:
-        raise ClaimHeld(id, row.claimed_by, row.claimed_at)
-
-
-def _why_not_claimable(
-    session: Session, *, id: uuid.UUID, claim_minutes: float
-) -> VstepGradingError:
-    row = session.execute(
-        sa.select(
-            Submission.status, Submission.deleted_at, Submission.claimed_by, Submission.claimed_at
-        ).where(Submission.id == id)
-    ).one_or_none()
-    if row is None or row.deleted_at is not None:
-        return NotFound(f"no submission {id}")
-    if row.status != _S.REVIEW_PENDING:
-        return NotInReview(f"submission {id} is not waiting for review (status {row.status.value})")
-    return ClaimHeld(id, row.claimed_by, row.claimed_at)
+    return row
