@@ -5,15 +5,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from db.clock import clock_or_now
 from db.models import ProcessedCallback, SubmissionEvent
+from db.purge import purge_batch
 
 
 def processed_callbacks_purge(
@@ -24,19 +23,8 @@ def processed_callbacks_purge(
     A replay older than the retention would be applied again, so the retention must
     outlast any sender's retry window (30 days by default).
     """
-    batch = (
-        sa.select(ProcessedCallback.event_id)
-        .where(ProcessedCallback.processed_at < clock_or_now(now) - older_than)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    result = session.execute(
-        sa.delete(ProcessedCallback)
-        .where(ProcessedCallback.event_id.in_(batch))
-        .execution_options(synchronize_session=False)
-    )
-    return cast(CursorResult[Any], result).rowcount
+    old = ProcessedCallback.processed_at < clock_or_now(now) - older_than
+    return purge_batch(session, ProcessedCallback.event_id, old, limit)
 
 
 @dataclass(frozen=True)

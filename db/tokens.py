@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.clock import clock_or_now, database_now
 from db.models import RefreshToken
+from db.purge import purge_batch
 from domain.tokens import Presented, StoredToken, TokenRefused, presented, token_hash
 
 # How long a refresh token lives unless the caller says otherwise.
@@ -135,16 +136,5 @@ def refresh_tokens_purge(
 ) -> int:
     """Delete up to ``limit`` tokens expired or revoked more than ``older_than`` ago."""
     cutoff = clock_or_now(now) - older_than
-    batch = (
-        sa.select(RefreshToken.id)
-        .where(sa.or_(RefreshToken.expires_at < cutoff, RefreshToken.revoked_at < cutoff))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    result = session.execute(
-        sa.delete(RefreshToken)
-        .where(RefreshToken.id.in_(batch))
-        .execution_options(synchronize_session=False)
-    )
-    return cast(CursorResult[Any], result).rowcount
+    old = sa.or_(RefreshToken.expires_at < cutoff, RefreshToken.revoked_at < cutoff)
+    return purge_batch(session, RefreshToken.id, old, limit)
