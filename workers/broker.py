@@ -131,11 +131,8 @@ def _redis_enqueue_batch(broker: RedisBroker, batch: Sequence[Outgoing]) -> list
     outcomes: list[Exception | None] = [None] * len(batch)
     by_queue: dict[str, list[tuple[int, dramatiq.Message[Any], int | None, bytes]]] = {}
     for index, (message, delay_ms) in enumerate(batch):
-        delay = delay_ms or None
         try:
-            copy = _delivery_copy(message, delay, redis_message_id=True)
-            broker.emit_before("enqueue", copy, delay)
-            data = copy.encode()
+            copy, delay, data = _delivery(broker, message, delay_ms, redis_message_id=True)
         except Exception as exc:  # this message alone cannot be sent
             outcomes[index] = exc
             continue
@@ -195,11 +192,25 @@ def _redis_enqueue_batch(broker: RedisBroker, batch: Sequence[Outgoing]) -> list
     return outcomes
 
 
+def _delivery(
+    broker: dramatiq.Broker,
+    message: dramatiq.Message[Any],
+    delay_ms: int | None,
+    *,
+    redis_message_id: bool,
+) -> tuple[dramatiq.Message[Any], int | None, bytes]:
+    """(copy, delay, encoded copy) of a message as the broker's enqueue sends it, its
+    before-enqueue hooks run: a per-copy id for Redis, and a delayed message on the delay
+    queue with its eta. Raises what a hook or the encoder raises for this message."""
+    delay = delay_ms or None
+    copy = _delivery_copy(message, delay, redis_message_id=redis_message_id)
+    broker.emit_before("enqueue", copy, delay)
+    return copy, delay, copy.encode()
+
+
 def _delivery_copy(
     message: dramatiq.Message[Any], delay: int | None, *, redis_message_id: bool
 ) -> dramatiq.Message[Any]:
-    """The message as the broker's enqueue stores it: a per-copy id for Redis, and a
-    delayed message on the delay queue with its eta."""
     if redis_message_id:
         message = message.copy(options={"redis_message_id": str(uuid.uuid4())})
     if delay is not None:
@@ -266,11 +277,8 @@ def _rabbitmq_enqueue_batch(
         tx = _tx_channel(broker)
         tx.returned.clear()
         for index, (message, delay_ms) in enumerate(batch):
-            delay = delay_ms or None
             try:
-                copy = _delivery_copy(message, delay, redis_message_id=False)
-                broker.emit_before("enqueue", copy, delay)
-                body = copy.encode()
+                copy, delay, body = _delivery(broker, message, delay_ms, redis_message_id=False)
             except Exception as exc:  # this message alone cannot be sent
                 outcomes[index] = exc
                 continue
