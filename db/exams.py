@@ -247,20 +247,11 @@ def _check_parts(session: Tx, session_id: uuid.UUID, blueprint: Any) -> None:
         raise ExamRefused("blueprint", "must be an object of skills")
     wanted: list[tuple[str, uuid.UUID]] = []
     for skill in SKILL_KEYS:
-        ids = (
-            blueprint.get(skill, {}).get("questionIds")
-            if isinstance(blueprint.get(skill), dict)
-            else None
-        )
+        part = blueprint.get(skill)
+        ids = part.get("questionIds") if isinstance(part, dict) else None
         if not isinstance(ids, list) or not ids:
             raise ExamRefused(f"blueprint.{skill}.questionIds", "must be a non-empty list")
-        for index, value in enumerate(ids):
-            try:
-                wanted.append((skill, uuid.UUID(value) if isinstance(value, str) else _no_uuid()))
-            except ValueError:
-                raise ExamRefused(
-                    f"blueprint.{skill}.questionIds[{index}]", f"{value!r} is not a question id"
-                ) from None
+        wanted += [(skill, _question_id(skill, index, value)) for index, value in enumerate(ids)]
     rows = execute(
         session,
         _BLUEPRINT_QUESTIONS,
@@ -279,13 +270,16 @@ def _check_parts(session: Tx, session_id: uuid.UUID, blueprint: Any) -> None:
         try:
             validate_answer(QuestionFormat(row.format), row.answer)
         except InvalidInput as exc:
-            raise ExamRefused(
-                f"exam_answers[{question_id}].{exc.field}", str(exc).split(": ", 1)[-1]
-            ) from None
+            raise ExamRefused(f"exam_answers[{question_id}].{exc.field}", exc.reason) from None
 
 
-def _no_uuid() -> uuid.UUID:
-    raise ValueError("not a string")
+def _question_id(skill: str, index: int, value: Any) -> uuid.UUID:
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise ExamRefused(f"blueprint.{skill}.questionIds[{index}]", f"{value!r} is not a question id")
 
 
 def _part_ids(session: Tx, session_id: uuid.UUID) -> list[uuid.UUID]:

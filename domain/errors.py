@@ -20,6 +20,8 @@ class InvalidInput(VstepGradingError):
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
+        # What is wrong with the field, without its name (for a caller that renames it).
+        self.reason = message
         super().__init__(f"{field}: {message}")
 
 

@@ -132,7 +132,7 @@ def _as_value_error() -> Iterator[None]:
     try:
         yield
     except InvalidInput as exc:
-        raise ValueError(str(exc).removeprefix(f"{exc.field}: ")) from None
+        raise ValueError(exc.reason) from None
 
 
 def load_settings() -> Settings:
