@@ -11,7 +11,7 @@ from domain.enums import ExamStatus, SubmissionStatus
 from domain.exams import Part
 from workers.cli.arguments import EXAM_STATUSES, parse_exam_status, parse_uuid
 from workers.cli.database import DatabaseUrl, Json, cli_transaction
-from workers.cli.output import EXIT_USAGE, console, fail, print_json, print_table
+from workers.cli.output import EXIT_USAGE, console, fail, print_json, print_records, print_table
 from workers.settings import load_settings
 
 app = typer.Typer(help="Exam sessions: list, show, submit.", no_args_is_help=True)
@@ -74,11 +74,8 @@ def list_sessions(
     elif not rows:
         console.print("no exam sessions match")
     else:
-        fields = [_session_fields(row) for row in rows]
-        print_table(
-            f"exam sessions, newest first ({len(rows)})",
-            list(fields[0]),
-            [list(f.values()) for f in fields],
+        print_records(
+            f"exam sessions, newest first ({len(rows)})", [_session_fields(row) for row in rows]
         )
 
 
@@ -110,8 +107,7 @@ def show(
         f"exam session {session_id}", ("field", "value"), list(_session_fields(row).items())
     )
     if parts:
-        fields = [_part_fields(part) for part in parts]
-        print_table(f"parts ({len(parts)})", list(fields[0]), [list(f.values()) for f in fields])
+        print_records(f"parts ({len(parts)})", [_part_fields(part) for part in parts])
     console.print(f"waits for: {summary}" if summary else "waits for nothing")
 
 

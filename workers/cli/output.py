@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -44,6 +44,11 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     for row in rows:
         table.add_row(*("" if cell is None else str(_display(cell)) for cell in row))
     console.print(table)
+
+
+def print_records(title: str, records: Sequence[Mapping[str, Any]]) -> None:
+    """A table of records that share their keys: the keys are the columns."""
+    print_table(title, list(records[0]) if records else [], [list(r.values()) for r in records])
 
 
 def _display(cell: Any) -> Any:

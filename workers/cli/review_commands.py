@@ -31,22 +31,19 @@ from domain.results import Verdict
 from workers.assembly import callback_service_from
 from workers.cli.arguments import PRIORITIES, parse_priority, parse_uuid
 from workers.cli.database import DatabaseUrl, Json, cli_session_factory, cli_transaction
-from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail, print_json, print_table
+from workers.cli.output import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    console,
+    fail,
+    print_json,
+    print_records,
+    print_table,
+)
 from workers.settings import load_settings
 
 app = typer.Typer(help="The review queue: list, show, claim and review.", no_args_is_help=True)
 BANDS = ", ".join(band.value for band in VstepBand)
-LIST_COLUMNS = (
-    "id",
-    "priority",
-    "skill",
-    "score",
-    "confidence",
-    "audit",
-    "claimed_by",
-    "claimed_at",
-    "waiting_since",
-)
 
 
 def _claim_minutes() -> float:
@@ -93,12 +90,11 @@ def list_reviews(
     elif not items:
         console.print("nothing waits for review")
     else:
-        print_table(
+        print_records(
             f"waiting for review, most urgent first ({len(items)})",
-            LIST_COLUMNS,
             [
-                [("yes" if v is True else "" if v is False else v) for v in _row(item).values()]
-                for item in items
+                {k: ("yes" if v is True else "" if v is False else v) for k, v in _row(i).items()}
+                for i in items
             ],
         )
 
