@@ -59,6 +59,26 @@ def parts(engine: Engine, session_id: uuid.UUID) -> list[Any]:
         return list(rows)
 
 
+def grade_parts(
+    engine: Engine,
+    session_id: uuid.UUID,
+    make_relay: Callable[..., Relay],
+    start_worker: Callable[..., dramatiq.Worker],
+    *,
+    also: str | None = None,
+) -> None:
+    """Relay the session's parts and grade them until each is completed or in review
+    (or ``also``)."""
+    settled = {"completed", "review_pending", also}
+    make_relay().run_once()
+    start_worker()
+    wait_until(
+        lambda: all(p.status in settled for p in parts(engine, session_id)),
+        timeout=30,
+        message="parts not graded",
+    )
+
+
 def review_all(factory: sessionmaker[Session], engine: Engine, session_id: uuid.UUID) -> int:
     """A reviewer agrees with every AI score waiting for review; how many were reviewed."""
     service = CallbackService(factory, ResultSettings(spot_check_rate=0))
@@ -127,15 +147,7 @@ def test_a_full_exam_is_graded_part_by_part_and_completes_with_its_scores(
     blank = [p for p in found if p.answer == {"answers": {}}]
     assert len(blank) == 1 and blank[0].skill == "reading"
     # when the pipeline grades the parts and a reviewer takes those that wait for one
-    make_relay().run_once()
-    start_worker()
-    wait_until(
-        lambda: all(
-            p.status in ("completed", "review_pending") for p in parts(engine, fixture.session_id)
-        ),
-        timeout=30,
-        message="parts not graded",
-    )
+    grade_parts(engine, fixture.session_id, make_relay, start_worker)
     assert session_row(engine, fixture.session_id).status == "submitted"
     assert review_all(session_factory, engine, fixture.session_id) >= 3  # speaking always waits
     # then the session completed with the four scores and the overall, computed by the rules
@@ -276,15 +288,7 @@ def test_the_last_two_parts_completing_at_once_complete_the_session_once(
     fixture = make_exam(session_factory, answers={F.WRITING_TASK_2: fair_essay})
     with session_factory.begin() as session:
         submit_exam(session, session_id=fixture.session_id)
-    make_relay().run_once()
-    start_worker()
-    wait_until(
-        lambda: all(
-            p.status in ("completed", "review_pending") for p in parts(engine, fixture.session_id)
-        ),
-        timeout=30,
-        message="parts not graded",
-    )
+    grade_parts(engine, fixture.session_id, make_relay, start_worker)
     waiting = [p for p in parts(engine, fixture.session_id) if p.status == "review_pending"]
     # the last two of different skills: nothing but the session row ties them together
     first = next(p for p in waiting if p.skill == "writing")
@@ -357,16 +361,7 @@ def test_a_failed_part_keeps_the_session_submitted_until_an_operator_retries_it(
         conn.execute(sa.text("UPDATE questions SET answer_key = NULL WHERE id = :q"), {"q": broken})
     with session_factory.begin() as session:
         submit_exam(session, session_id=fixture.session_id)
-    make_relay().run_once()
-    start_worker()
-    wait_until(
-        lambda: all(
-            p.status in ("completed", "review_pending", "failed")
-            for p in parts(engine, fixture.session_id)
-        ),
-        timeout=30,
-        message="parts not graded",
-    )
+    grade_parts(engine, fixture.session_id, make_relay, start_worker, also="failed")
     review_all(session_factory, engine, fixture.session_id)
     failed = [p for p in parts(engine, fixture.session_id) if p.status == "failed"]
     assert [p.question_id for p in failed] == [broken]
