@@ -35,6 +35,8 @@ WEIGHTS: dict[str, int] = {
     CONTENT_SIMILARITY: 25,
     LENGTH_HEURISTIC: 20,
 }
+# How many of other learners' latest answers to the question an answer is compared with.
+PEER_ANSWERS_COMPARED = 50
 # A near copy: this much of the wording is shared with one reference. Honest answers to
 # the demo prompts stay under 0.2 against their model essay; a filled-in template is
 # about 0.7 (its blanks are the only words that differ).

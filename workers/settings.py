@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.urls import parse_database_url
 from domain.answers import ANSWER_MAX_BYTES
+from domain.confidence import PEER_ANSWERS_COMPARED
 from domain.enums import Skill
 from domain.errors import InvalidInput, VstepGradingError
 from domain.sla import DEFAULT_SLA
@@ -91,7 +92,7 @@ class Settings(BaseSettings):
     # Seeds the spot-check draws (tests, reproducible demos); unset: a fresh seed per process.
     spot_check_seed: int | None = None
     # How many of other learners' latest answers to a question an answer is compared with.
-    peer_answers_compared: int = Field(default=50, ge=0, le=1000)
+    peer_answers_compared: int = Field(default=PEER_ANSWERS_COMPARED, ge=0, le=1000)
     # Progress callbacks closer together than this are dropped (a chatty grader).
     progress_throttle_seconds: float = Field(default=5.0, ge=0)
     # The external AI grader for writing and speaking; unset: the built-in grader grades.

@@ -11,12 +11,11 @@ from __future__ import annotations
 from db.grading import GradingInput, peer_answers
 from db.statements import Tx
 from domain.builtin_grader import grade_builtin
-from domain.confidence import Reference
+from domain.confidence import PEER_ANSWERS_COMPARED, Reference
 from domain.results import AiResult
 from domain.text_measures import warm_up
 from workers.ai_grader import AiGraderClient
 
-PEER_ANSWERS_COMPARED = 50
 PEER_ANSWER = "answer of another learner"
 
 
