@@ -128,6 +128,10 @@ def _alembic_errors() -> Iterator[None]:
     try:
         yield
     except CommandError as exc:
+        # Alembic wraps "no such revision" (a RevisionError) in a CommandError: the person
+        # typed a wrong REVISION, which is a usage error, unlike a failed migration.
+        if isinstance(exc.__cause__, RevisionError):
+            raise InvalidInput("REVISION", str(exc)) from None
         raise VstepGradingError(f"migration: {exc}") from exc
 
 

@@ -16,3 +16,13 @@ TIMEOUT: Final = "TIMEOUT"
 STALLED: Final = "STALLED"
 # An external grader said it cannot grade this request (its code and message kept).
 GRADER_ERROR: Final = "GRADER_ERROR"
+
+# Every reason we write, for the operators' filters.
+FAILURE_REASONS: Final = (
+    BAD_INPUT,
+    MAX_RETRIES,
+    INTERNAL_ERROR,
+    TIMEOUT,
+    STALLED,
+    GRADER_ERROR,
+)

@@ -53,11 +53,11 @@ def test_malformed_database_url_is_one_usage_line(command: tuple[str, ...]) -> N
         assert_one_line_naming(result.stderr, "DATABASE_URL")
 
 
-def test_malformed_database_url_option_is_one_usage_line() -> None:
+def test_malformed_database_url_option_is_one_usage_line_naming_the_option() -> None:
     url = BAD_DATABASE_URLS[0]
     result = run_cli("outbox", "list", "--database-url", url, env=dict(os.environ))
     assert result.returncode == 2, result.stderr
-    assert_one_line_naming(result.stderr, "DATABASE_URL")
+    assert_one_line_naming(result.stderr, "--database-url")
 
 
 @pytest.mark.parametrize("command", BROKER_COMMANDS, ids=" ".join)

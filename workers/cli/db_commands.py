@@ -7,45 +7,43 @@ import sys
 import typer
 
 from db.models import Base
-from db.urls import parse_database_url, safe_url
+from db.urls import safe_url
 from domain.errors import InvalidInput
+from workers.cli.database import DatabaseUrl, database_url_of
 from workers.cli.output import EXIT_FAILURE, console, fail
-from workers.settings import DEFAULT_DATABASE_URL
 
 app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
-
-DatabaseUrl = typer.Option(
-    DEFAULT_DATABASE_URL, "--database-url", envvar="DATABASE_URL", help="PostgreSQL URL."
-)
 
 
 @app.command()
 def upgrade(
-    revision: str = typer.Argument("head", help="Target revision."),
-    database_url: str = DatabaseUrl,
+    revision: str = typer.Argument("head", metavar="REVISION", help="Target revision."),
+    database_url: str | None = DatabaseUrl,
 ) -> None:
     """Migrate the database up to REVISION (default: the newest)."""
     from db import migrate  # Alembic is slow to import; only db commands need it
 
-    url = parse_database_url(database_url)
+    url = database_url_of(database_url)
     migrate.upgrade(url, revision)
     console.print(f"database {safe_url(url)} is at {migrate.current_revision(url)}")
 
 
 @app.command()
-def current(database_url: str = DatabaseUrl) -> None:
+def current(database_url: str | None = DatabaseUrl) -> None:
     """Print the database's current revision."""
     from db import migrate  # Alembic is slow to import; only db commands need it
 
-    url = parse_database_url(database_url)
+    url = database_url_of(database_url)
     console.print(migrate.current_revision(url) or "base (not migrated)")
 
 
 # Relative targets ("-1") look like options to click: let them through as the argument.
 @app.command(context_settings={"ignore_unknown_options": True})
 def downgrade(
-    revision: str = typer.Argument(..., help="Target revision, e.g. -1 or base."),
-    database_url: str = DatabaseUrl,
+    revision: str = typer.Argument(
+        ..., metavar="REVISION", help="Target revision, e.g. -1 or base."
+    ),
+    database_url: str | None = DatabaseUrl,
     yes: bool = typer.Option(
         False, "--yes", "-y", help="Do not ask first (required when stdin is not a terminal)."
     ),
@@ -54,7 +52,7 @@ def downgrade(
     shared table, other services' data included)."""
     from db import migrate  # Alembic is slow to import; only db commands need it
 
-    url = parse_database_url(database_url)
+    url = database_url_of(database_url)
     undone = migrate.downgrade_steps(url, revision)
     if undone and not yes:
         what = _what_downgrade_does(safe_url(url), revision, undone)

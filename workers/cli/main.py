@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
 
 import typer
@@ -18,7 +19,7 @@ from workers.cli import (
     submission_commands,
     token_commands,
 )
-from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, fail
+from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail
 
 # Where `vstep-grading dev` keeps the embedded servers' data and the logs.
 DEV_STATE_DIR = Path(".vstep")
@@ -30,6 +31,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        console.print(f"vstep-grading {version('vstep-grading')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """Grading back end of the VSTEP practice platform: relay, workers, operators' tools."""
+
+
 app.add_typer(db_commands.app, name="db")
 app.add_typer(outbox_commands.app, name="outbox")
 app.add_typer(submission_commands.app, name="submission")
@@ -53,7 +75,7 @@ def dev(
 ) -> None:
     """Run relay, workers, scheduler and serve (Procfile) with a live demo; Ctrl-C stops them.
 
-    A development tool: it needs the `embedded` extra (pip install 'vstep-grading[embedded]').
+    A development tool: it needs the `embedded` extra (pip install 'vstep-grading\\[embedded]').
     """
     # Imported here, not at the top: production code never loads the development tools.
     from devtools.dev_commands import run_dev

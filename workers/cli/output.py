@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -38,12 +39,23 @@ def print_json(data: Any) -> None:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A table whose cells are never cut or folded: operators copy ids from it, and an
+    event's data stays one line. A terminal narrower than the table wraps its lines
+    rather than lose characters. Cells are Text, so brackets in data are not markup."""
+    cells = [["" if cell is None else str(_display(cell)) for cell in row] for row in rows]
     table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if cell is None else str(_display(cell)) for cell in row))
-    console.print(table)
+    widths = []
+    for index, name in enumerate(columns):
+        widths.append(max(len(name), *(len(row[index]) for row in cells)))
+        table.add_column(name, no_wrap=True, min_width=widths[-1])
+    for row in cells:
+        table.add_row(*(Text(cell) for cell in row))
+    # Each column has one space of padding either side and a border after it.
+    narrowest = sum(widths) + 3 * len(widths) + 1
+    if console.width >= narrowest:
+        console.print(table)
+    else:
+        Console(width=narrowest, soft_wrap=True).print(table)
 
 
 def print_records(title: str, records: Sequence[Mapping[str, Any]]) -> None:

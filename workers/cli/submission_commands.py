@@ -14,9 +14,6 @@ from enum import Enum
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from db.models import Submission, SubmissionEvent
 from db.submission_queries import submission_get, submission_list
@@ -107,25 +104,6 @@ def _columns(submission: Submission, names: Sequence[str]) -> dict[str, Any]:
     return {name: getattr(submission, name) for name in names}
 
 
-def _print_unsqueezed(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """A table whose cells are never cut or folded: operators copy ids from it, and an
-    event's data stays one line. A terminal narrower than the table wraps its lines
-    rather than lose characters. Cells are Text, so brackets in data are not markup."""
-    table = Table(title=title, title_justify="left")
-    widths = []
-    for index, name in enumerate(columns):
-        widths.append(max(len(name), *(len(row[index]) for row in rows)))
-        table.add_column(name, no_wrap=True, min_width=widths[-1])
-    for row in rows:
-        table.add_row(*(Text(cell) for cell in row))
-    # Each column has one space of padding either side and a border after it.
-    narrowest = sum(widths) + 3 * len(widths) + 1
-    if console.width >= narrowest:
-        console.print(table)
-    else:
-        Console(width=narrowest, soft_wrap=True).print(table)
-
-
 @app.command("list")
 def list_submissions(
     status: str | None = typer.Option(
@@ -173,7 +151,7 @@ def list_submissions(
     if not found:
         console.print("no submissions match")
         return
-    _print_unsqueezed(
+    print_table(
         f"submissions, newest first ({len(found)})",
         names,
         [[_text(value) for value in _columns(s, names).values()] for s in found],
@@ -233,7 +211,7 @@ def show(
     if not steps:
         console.print("no events")
         return
-    _print_unsqueezed(
+    print_table(
         f"timeline, oldest first ({len(steps)} events)",
         TIMELINE_COLUMNS,
         [

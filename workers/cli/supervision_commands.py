@@ -22,11 +22,13 @@ from domain.supervision import EVENT_GRADER_REQUESTED, stall_action
 from workers.assembly import broker_from
 from workers.broker_probe import probe_for
 from workers.cli.arguments import (
+    REASONS,
+    RETRYABLE_STATUSES,
     SKILLS,
-    STATUSES,
     parse_duration_option,
+    parse_failure_reason,
+    parse_retryable_status,
     parse_skill,
-    parse_status,
     parse_uuid,
 )
 from workers.cli.database import DatabaseUrl, Json, cli_transaction
@@ -49,10 +51,10 @@ def retry(
         None, metavar="ID", help="Ids of submissions to retry.", show_default=False
     ),
     status: str | None = typer.Option(
-        None, "--status", help=f"Retry every submission in this status ({STATUSES})."
+        None, "--status", help=f"Retry every submission in this status ({RETRYABLE_STATUSES})."
     ),
     reason: str | None = typer.Option(
-        None, "--reason", help="With --status failed: only this failureReason (e.g. TIMEOUT)."
+        None, "--reason", help=f"With --status failed: only this failureReason ({REASONS})."
     ),
     skill: str | None = typer.Option(None, "--skill", help=f"Only this skill ({SKILLS})."),
     older_than: str | None = typer.Option(
@@ -85,15 +87,19 @@ def retry(
     if ids and (reason or skill or older_than):
         raise fail("--reason, --skill and --older-than filter --status, not ids", EXIT_USAGE)
     wanted = [parse_uuid("ID", text, "a submission id") for text in ids] if ids else None
+    wanted_status = parse_retryable_status(status) if status is not None else None
+    wanted_reason = parse_failure_reason(reason) if reason is not None else None
+    wanted_skill = parse_skill(skill) if skill is not None else None
+    age = parse_duration_option("--older-than", older_than) if older_than else None
     settings = load_settings()
     with cli_transaction(database_url, command="submission") as session:
         outcome = submission_retry(
             session,
             ids=wanted,
-            status=parse_status(status) if status is not None else None,
-            failure_reason=reason,
-            skill=parse_skill(skill) if skill is not None else None,
-            older_than=(parse_duration_option("--older-than", older_than) if older_than else None),
+            status=wanted_status,
+            failure_reason=wanted_reason,
+            skill=wanted_skill,
+            older_than=age,
             stall_seconds=settings.grading_stall_seconds,
             by=by or _login(),
             note=note,

@@ -19,7 +19,7 @@ from db.tokens import (
 )
 from domain.errors import ConstraintViolation
 from domain.tokens import TokenRefused
-from workers.cli.arguments import parse_duration_option, parse_uuid
+from workers.cli.arguments import parse_duration_option, parse_text, parse_uuid
 from workers.cli.database import DatabaseUrl, Json, cli_session_factory, cli_transaction
 from workers.cli.durations import HELP as DURATION_HELP
 from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail, print_json
@@ -69,6 +69,7 @@ def rotate(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Rotate TOKEN: a new token, the old one replaced; exit 1 naming why when refused."""
+    parse_text("TOKEN", token)
     lifetime = parse_duration_option("--ttl", ttl) if ttl is not None else DEFAULT_TTL
     with cli_session_factory(database_url, command="token") as factory:
         try:
@@ -84,6 +85,7 @@ def revoke(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Revoke one token (a logout); exit 1 when it was unknown or not active."""
+    parse_text("TOKEN", token)
     with cli_transaction(database_url, command="token") as session:
         revoked = revoke_token(session, token=token)
     if not revoked:
