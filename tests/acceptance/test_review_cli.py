@@ -162,9 +162,9 @@ def test_a_review_finalizes_once_through_the_result_path(
         "review", "submit", str(sid), "--reviewer", second, "--score", "6", env=child_env
     )
     assert held.returncode == 1 and f"claimed by {first}" in held.stderr
-    # a score out of range is refused, naming the field, and changes nothing
+    # a score out of range is refused, naming the option typed, and changes nothing
     bad = run_cli("review", "submit", str(sid), "--reviewer", first, "--score", "11", env=child_env)
-    assert bad.returncode == 2 and "overallScore" in bad.stderr
+    assert bad.returncode == 2 and "--score:" in bad.stderr and "overallScore" not in bad.stderr
     assert row(engine, sid).status == "review_pending"
     # the holder's review, close to the AI score: merged (hybrid)
     done = run_cli(

@@ -42,8 +42,10 @@ def test_the_grader_gets_the_documented_request_and_a_429_is_retried_after_retry
     sid, rid = submit_writing(session_factory)
     with grader_standin((429, {"Retry-After": "1"})) as grader:
         make_relay().run_once()
+        # Retry-After is honoured up to the retry cap: a cap above the grader's 1 s
         start_worker(
-            retry=FAST_RETRIES, ai_grader=AiGraderClient(grader.url, callback_url=CALLBACK_URL)
+            retry=RetryPolicy(max_retries=3, min_backoff_seconds=0.05, max_backoff_seconds=5),
+            ai_grader=AiGraderClient(grader.url, callback_url=CALLBACK_URL),
         )
         wait_until(lambda: len(grader.received) == 2, timeout=20, message="no second request")
         wait_until(lambda: event_counts(engine, "grader_requested") == {sid: 2}, timeout=10)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.intake import submit_in_new_transaction
-from domain.enums import QuestionFormat
+from domain.enums import QuestionFormat, UserRole
 from domain.errors import InvalidInput, NotFound, StaleRequest
 from tests.factories import make_question, make_user, valid_answer
 from tests.integration.outbox_seed import broker_message_ids, event_counts
@@ -103,8 +103,9 @@ def service(session_factory: sessionmaker[Session]) -> CallbackService:
 
 
 def reviewer(session_factory: sessionmaker[Session]) -> uuid.UUID:
+    """A member of staff: only an instructor or an admin may review."""
     with session_factory.begin() as session:
-        return make_user(session)
+        return make_user(session, role=UserRole.INSTRUCTOR)
 
 
 def test_a_confident_result_completes_the_submission_once_with_progress(
