@@ -147,9 +147,7 @@ def test_a_retry_after_is_honoured_up_to_the_cap(failures: int) -> None:
 
 
 def test_a_retry_never_waits_past_the_deadline() -> None:
-    assert (
-        retry_delay_seconds(1, base=1, cap=300, retry_after=3600, until_deadline=42.5) == 42.5
-    )
+    assert retry_delay_seconds(1, base=1, cap=300, retry_after=3600, until_deadline=42.5) == 42.5
     # a deadline already past: at once (the submission times out; the retry finds it so)
     assert retry_delay_seconds(1, base=1, cap=300, retry_after=3600, until_deadline=-5) == 0
     # without Retry-After: the jittered backoff, half to all of base * 2^(n-1)
