@@ -1,6 +1,7 @@
 """The one path every grading result ends in: a decision applied in one transaction.
 
-``result_lock`` reads the submission under its row lock, ``callback_claim`` writes the
+``result_lock`` reads the submission under its row lock, ``review_guard`` refuses a
+review by anyone but an active member of staff, ``callback_claim`` writes the
 inbox row (processed_callbacks) that makes a callback apply once, and ``result_apply``
 carries out ``domain.results.decide``'s decision: the guarded transitions, their events,
 the result document, progress, and (for a retry) the request sent again. Objective
@@ -31,10 +32,12 @@ from db.models import (
     Submission,
     SubmissionDetail,
     SubmissionEvent,
+    User,
 )
 from db.statements import Tx
 from db.submissions import Step, submission_event_append, submission_transition
 from domain.enums import Skill, SubmissionStatus, VstepBand
+from domain.errors import InvalidInput
 from domain.failures import TIMEOUT
 from domain.results import (
     Action,
@@ -46,6 +49,7 @@ from domain.results import (
     ProgressNote,
     SubmissionState,
     Verdict,
+    reviewer_refusal,
 )
 
 _S = SubmissionStatus
@@ -126,6 +130,31 @@ def result_lock(session: Session, *, submission_id: uuid.UUID) -> LockedSubmissi
         ),
         exam_session_id=row.exam_session_id,
     )
+
+
+# Where a review names its reviewer, as a callback's sender wrote it.
+REVIEWER_FIELD = "data.reviewerId"
+
+
+def review_guard(session: Session, *, reviewer_id: uuid.UUID, learner_id: uuid.UUID) -> None:
+    """Refuse a reviewer who is not an active instructor or admin, or who is the
+    submission's own learner: InvalidInput on ``data.reviewerId`` saying which.
+
+    Every door a review comes through runs this before anything is written (the result
+    path for callbacks, the claim of the review queue), so a refused review leaves no
+    trace and a corrected one with the same eventId can still be applied.
+    """
+    row = session.execute(
+        sa.select(User.role, User.deleted_at).where(User.id == reviewer_id)
+    ).one_or_none()
+    reason = reviewer_refusal(
+        reviewer_id,
+        role=row.role if row is not None else None,
+        deleted=row is not None and row.deleted_at is not None,
+        learner_id=learner_id,
+    )
+    if reason is not None:
+        raise InvalidInput(REVIEWER_FIELD, reason)
 
 
 def callback_claim(

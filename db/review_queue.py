@@ -2,7 +2,8 @@
 
 A claim is a lease: ``claimed_by`` / ``claimed_at`` on the submission, taken in one guarded
 UPDATE, so two reviewers claiming at once cannot both win (the second waits on the row,
-then finds it held). A claim older than the claim window may be taken over. A review's
+then finds it held). A claim older than the claim window may be taken over. Only staff
+may claim (``db.results.review_guard``, the check every review passes). A review's
 result goes through the callbacks' one result path (workers/results.py), not from here.
 """
 
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from db.models import Question, Submission, SubmissionDetail, SubmissionEvent
+from db.results import review_guard
 from db.submissions import TRANSITION_EVENT
 from domain.enums import ReviewPriority, Skill, SubmissionStatus
 from domain.errors import NotFound, VstepGradingError
@@ -192,8 +194,15 @@ def review_claim(
     """Claim a submission in review for ``reviewer``; when the claim was taken.
 
     The reviewer's own live claim is renewed; a lapsed claim of another is taken over.
-    Raises ClaimHeld (someone else holds it), NotInReview or NotFound.
+    Raises InvalidInput (``reviewer`` may not review it: not staff, or its learner),
+    ClaimHeld (someone else holds it), NotInReview or NotFound.
     """
+    learner = session.execute(
+        sa.select(Submission.user_id).where(Submission.id == id, Submission.deleted_at.is_(None))
+    ).scalar_one_or_none()
+    if learner is None:
+        raise NotFound(f"no submission {id}")
+    review_guard(session, reviewer_id=reviewer, learner_id=learner)
     claimed_at = session.execute(
         sa.update(Submission)
         .where(
@@ -219,12 +228,28 @@ def review_check_claim(
         raise ClaimHeld(id, row.claimed_by, row.claimed_at)
 
 
+def review_waiting(session: Session, *, id: uuid.UUID, claim_minutes: float) -> uuid.UUID | None:
+    """The current request id of a submission waiting for review.
+
+    Raises NotFound (none, or soft-deleted) or NotInReview (it is in another state).
+    """
+    row = _claim_state(session, id=id, claim_minutes=claim_minutes)
+    if row.status != _S.REVIEW_PENDING:
+        raise _not_in_review(id, row.status)
+    request_id: uuid.UUID | None = row.request_id
+    return request_id
+
+
+def _not_in_review(id: uuid.UUID, status: SubmissionStatus) -> NotInReview:
+    return NotInReview(f"submission {id} is not waiting for review (status {status.value})")
+
+
 def _why_not_claimable(
     session: Session, *, id: uuid.UUID, claim_minutes: float
 ) -> VstepGradingError:
     row = _claim_state(session, id=id, claim_minutes=claim_minutes)
     if row.status != _S.REVIEW_PENDING:
-        return NotInReview(f"submission {id} is not waiting for review (status {row.status.value})")
+        return _not_in_review(id, row.status)
     return ClaimHeld(id, row.claimed_by, row.claimed_at)
 
 
@@ -233,6 +258,7 @@ def _claim_state(session: Session, *, id: uuid.UUID, claim_minutes: float) -> An
     row = session.execute(
         sa.select(
             Submission.status,
+            Submission.request_id,
             Submission.deleted_at,
             Submission.claimed_by,
             Submission.claimed_at,

@@ -25,6 +25,10 @@ CRITERIA: dict[Skill, tuple[str, ...]] = {
     Skill.SPEAKING: ("grammar", "vocabulary", "pronunciation", "fluency", "discourseManagement"),
 }
 SCORE_MIN, SCORE_MAX = 0, 10
+# The bands a score can have (vstep.md: B1, B2, C1; none below 4.0), in order.
+CERTIFICATE_BANDS: tuple[VstepBand, ...] = tuple(
+    band for band in VstepBand if band in {band_for_score(Decimal(h) / 2) for h in range(21)}
+)
 
 
 class _Data(BaseModel):
@@ -66,7 +70,8 @@ class _ErrorData(_Data):
 
 class _Review(_Data):
     reviewer_id: UUID
-    overall_score: Decimal = Field(ge=SCORE_MIN, le=SCORE_MAX)
+    # Kept as given, so one decimal at most: the merge rounds once, at the end.
+    overall_score: Decimal = Field(ge=SCORE_MIN, le=SCORE_MAX, decimal_places=1)
     band: VstepBand | None = None
     criteria_scores: dict[str, _Criterion | _Score | None] | None = None
     feedback: dict[str, Any] | None = None
@@ -77,6 +82,8 @@ class _Progress(_Data):
     progress: float | None = Field(default=None, ge=0, le=1)
     message: str | None = Field(default=None, max_length=1000)
 
+
+_ONE_DECIMAL = Decimal("0.1")
 
 _MODELS: dict[CallbackKind, type[_Data]] = {
     CallbackKind.COMPLETED: _Completed,
@@ -110,11 +117,11 @@ def incoming_of(callback: GradingCallback, skill: Skill) -> Incoming:
         error = data.error
         return GraderError(error.type, error.code, error.message, error.retryable)
     if isinstance(data, _Review):
-        score = _score("data", data.overall_score, data.band)
+        given = data.overall_score.quantize(_ONE_DECIMAL)
         return HumanReview(
             reviewer_id=data.reviewer_id,
-            overall_score=score,
-            band=band_for_score(score),
+            overall_score=given,
+            band=band_for_score(_score("data", given, data.band)),
             criteria_scores=(
                 _criteria("data.criteriaScores", data.criteria_scores, skill)
                 if data.criteria_scores is not None
@@ -131,13 +138,18 @@ def _score(where: str, raw: Decimal, band: VstepBand | None) -> Decimal:
     """The score on the 0.5 grid, rounded half up; a band that contradicts it is refused."""
     score = round_half_up(raw)
     expected = band_for_score(score)
-    if band is not None and band != expected:
-        raise InvalidInput(
-            f"{where}.band",
-            f"{band.value} does not match overallScore {score} "
-            f"(expected {expected.value if expected else 'none'})",
+    if band is None or band == expected:
+        return score
+    bands = ", ".join(b.value for b in CERTIFICATE_BANDS)
+    if band not in CERTIFICATE_BANDS:
+        reason = f"{band.value} is not a band a score can have ({bands}; none below 4.0)"
+    else:
+        counts = f" (counted as {score})" if score != raw else ""
+        reason = (
+            f"{band.value} is not the band of the score {raw}{counts}: "
+            f"{expected.value if expected else 'a score below 4.0 has none'}"
         )
-    return score
+    raise InvalidInput(f"{where}.band", reason)
 
 
 def _criteria(

@@ -3,7 +3,7 @@
 Every door a result comes through (objective grading in the worker, the callback actor,
 the HTTP endpoint) asks ``decide`` and hands the decision to the one function in
 ``db/results.py`` that applies it in one transaction. Nothing here does I/O: time,
-randomness (spot checks) and the submission's state come in as arguments.
+the spot-check draw and the submission's state come in as arguments.
 """
 
 from __future__ import annotations
@@ -16,7 +16,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from domain.enums import GradingMode, QuestionLevel, ReviewPriority, SubmissionStatus, VstepBand
+from domain.enums import (
+    GradingMode,
+    QuestionLevel,
+    ReviewPriority,
+    SubmissionStatus,
+    UserRole,
+    VstepBand,
+)
 from domain.failures import GRADER_ERROR, MAX_RETRIES
 from domain.scoring import band_for_score, practice_level, round_half_up
 from domain.states import TIMEOUT_ELIGIBLE
@@ -80,7 +87,9 @@ class AiResult:
 @dataclass(frozen=True)
 class HumanReview:
     reviewer_id: uuid.UUID
+    # As the reviewer gave it (0-10, one decimal): the merge rounds once, at the end.
     overall_score: Decimal
+    # The band of that score as it would be reported (rounded to the 0.5 grid).
     band: VstepBand | None
     criteria_scores: dict[str, Any] | None = None
     feedback: dict[str, Any] | None = None
@@ -153,8 +162,49 @@ HUMAN_WEIGHT = Decimal("0.6")
 
 
 def spot_checked(rand: random.Random, rate: float) -> bool:
-    """One draw: is this auto-completed result also sent to review (SPOT_CHECK_RATE)?"""
+    """One draw: is this confident result also sent to review (SPOT_CHECK_RATE)?"""
     return rand.random() < rate
+
+
+class SpotChecks:
+    """Which confident writing and speaking results are also sent to review: ``rate`` of
+    them (SPOT_CHECK_RATE), drawn at random; a seed (SPOT_CHECK_SEED) repeats the draws.
+
+    Every door a machine result comes through (the worker's built-in grading, the
+    callbacks of an external grader) draws here, once per result, in arrival order.
+    """
+
+    def __init__(self, rate: float, seed: int | None = None) -> None:
+        self.rate = rate
+        self._rand = random.Random(seed)
+
+    def draw(self, result: AiResult) -> bool:
+        """One draw for ``result``; never for one with nothing to doubt (objective, empty)."""
+        return not result.certain and spot_checked(self._rand, self.rate)
+
+
+# Who may review (schema.md users.role): staff, never a learner.
+REVIEWER_ROLES = frozenset({UserRole.INSTRUCTOR, UserRole.ADMIN})
+
+
+def reviewer_refusal(
+    reviewer_id: uuid.UUID, *, role: UserRole | None, deleted: bool, learner_id: uuid.UUID
+) -> str | None:
+    """Why ``reviewer_id`` may not review a submission of ``learner_id``; None if they may.
+
+    ``role`` is None for no such user. A reviewer is an active instructor or admin, and
+    never the submission's own learner (a member of staff may practise too).
+    """
+    if role is None:
+        return f"no user {reviewer_id}"
+    if deleted:
+        return f"user {reviewer_id} is deleted"
+    if reviewer_id == learner_id:
+        return f"user {reviewer_id} is the submission's own learner"
+    if role not in REVIEWER_ROLES:
+        roles = " or ".join(sorted(r.value for r in REVIEWER_ROLES))
+        return f"user {reviewer_id} is a {role.value}; a reviewer is an {roles}"
+    return None
 
 
 def route_by_confidence(confidence: int) -> tuple[Action, ReviewPriority | None, bool]:
@@ -178,15 +228,21 @@ def _step(score: Decimal, band: VstepBand | None) -> int:
 def merge_review(
     ai_score: Decimal | None, ai_band: VstepBand | None, human: HumanReview
 ) -> tuple[Decimal, VstepBand | None, GradingMode, bool]:
-    """(final score, band, mode, audit flag) of a human review (vstep.md "Human review merge")."""
+    """(final score, band, mode, audit flag) of a human review (vstep.md "Human review merge").
+
+    The reviewer's score is taken as given (one decimal) and the final score is rounded
+    to the 0.5 grid once, at the end: 0.4 * 6.0 + 0.6 * 6.3 = 6.18 -> 6.0.
+    """
+    human_score = human.overall_score
     if ai_score is not None:
-        close = abs(ai_score - human.overall_score) <= AGREE_SCORE_DELTA
-        steps = abs(_step(ai_score, ai_band) - _step(human.overall_score, human.band))
+        close = abs(ai_score - human_score) <= AGREE_SCORE_DELTA
+        steps = abs(_step(ai_score, ai_band) - _step(round_half_up(human_score), human.band))
         if close and steps <= AGREE_MAX_STEPS:
-            final = round_half_up(AI_WEIGHT * ai_score + HUMAN_WEIGHT * human.overall_score)
+            final = round_half_up(AI_WEIGHT * ai_score + HUMAN_WEIGHT * human_score)
             return final, band_for_score(final), GradingMode.HYBRID, False
     # A discrepancy to study; with no AI result at all there is nothing to disagree with.
-    return human.overall_score, human.band, GradingMode.HUMAN, ai_score is not None
+    final = round_half_up(human_score)
+    return final, band_for_score(final), GradingMode.HUMAN, ai_score is not None
 
 
 def decide(
@@ -275,10 +331,12 @@ def _decide_review(state: SubmissionState, review: HumanReview, *, past_deadline
     if status == _S.COMPLETED:
         # One finalization per submission; an automatic completion is not reviewed after.
         return Decision(Verdict.IGNORED, Action.NOTHING, "already final")
+    # A late review is kept as the score it would have given alone.
+    late_score = round_half_up(review.overall_score)
     if status == _S.FAILED:
-        return _late(review.overall_score, review.band)
+        return _late(late_score, band_for_score(late_score))
     if status in TIMEOUT_ELIGIBLE and past_deadline:
-        return _late(review.overall_score, review.band, timed_out=True)
+        return _late(late_score, band_for_score(late_score), timed_out=True)
     # review_pending merges with the AI result; a review that outran the AI result
     # (out of order) stands alone, and the AI result that follows finds it final.
     ai_score = state.ai_score if status == _S.REVIEW_PENDING else None

@@ -15,3 +15,24 @@ def backoff_seconds(
     # The exponent is bounded first: 2**10_000 would overflow a float.
     ceiling = min(cap, base * 2.0 ** min(failures - 1, 62))
     return ceiling * (rand or random).uniform(0.5, 1.0)
+
+
+def retry_delay_seconds(
+    failures: int,
+    *,
+    base: float,
+    cap: float,
+    retry_after: float | None = None,
+    until_deadline: float | None = None,
+    rand: random.Random | None = None,
+) -> float:
+    """How long a grading retry waits (pipeline.md "Retries"): the backoff, or longer when
+    the grader asked (``retry_after``, its Retry-After), but never over ``cap`` and never
+    past the deadline (``until_deadline`` seconds away; past it the submission times out)."""
+    pause = backoff_seconds(failures, base=base, cap=cap, rand=rand)
+    if retry_after is not None:
+        pause = max(pause, retry_after)
+    pause = min(pause, cap)
+    if until_deadline is not None:
+        pause = min(pause, max(0.0, until_deadline))
+    return pause

@@ -78,6 +78,8 @@ def register_actors(
             failures=int(options.get(GRADING_FAILURES, 0)),
             max_retries=retry.max_retries,
             worker_id=worker_id,
+            retry_base_seconds=retry.min_backoff_seconds,
+            retry_cap_seconds=retry.max_backoff_seconds,
         )
         try:
             request = parse_grading_request(payload)
@@ -96,13 +98,8 @@ def register_actors(
             ) from exc
         if graded.outcome is Outcome.RETRY:
             options[GRADING_FAILURES] = delivery.failures + 1
-            delay = backoff_seconds(
-                delivery.failures + 1,
-                base=retry.min_backoff_seconds,
-                cap=retry.max_backoff_seconds,
-            )
-            # A grader that said when to come back is not asked sooner.
-            delay = max(delay, graded.retry_after_seconds or 0.0)
+            # As the retrying event's notBefore says (the grading service decided it).
+            delay = graded.retry_in_seconds or 0.0
             raise dramatiq.Retry("grading failed transiently", delay=max(1, int(delay * 1000)))
 
     actor = dramatiq.Actor(

@@ -6,8 +6,6 @@ build the same objects with settings of their own.
 
 from __future__ import annotations
 
-import random
-
 import dramatiq
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
@@ -75,7 +73,7 @@ def grading_service_from(
         outage_wait_seconds=settings.worker_outage_wait_seconds,
         text_grader=text_grader,
         spot_check_rate=settings.spot_check_rate,
-        rand=random.Random(settings.spot_check_seed),
+        spot_check_seed=settings.spot_check_seed,
     )
 
 
@@ -113,6 +111,7 @@ def callback_service_from(
         session_factory,
         ResultSettings(
             spot_check_rate=settings.spot_check_rate,
+            spot_check_seed=settings.spot_check_seed,
             progress_throttle_seconds=settings.progress_throttle_seconds,
             max_retries=settings.grading_max_retries,
             retry_base_seconds=settings.grading_retry_base_seconds,

@@ -14,12 +14,12 @@ Two kinds of trouble are kept apart by their class:
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
 
@@ -39,10 +39,11 @@ from domain.exams import is_empty_answer
 from domain.failures import BAD_INPUT, INTERNAL_ERROR, MAX_RETRIES
 from domain.messages import GradingRequest
 from domain.objective import grade_objective
-from domain.results import Action, AiResult, SubmissionState, Verdict, decide, spot_checked
+from domain.results import Action, AiResult, SpotChecks, SubmissionState, Verdict, decide
+from domain.retries import retry_delay_seconds
 from domain.supervision import EVENT_GRADER_REQUESTED
 from workers import metrics
-from workers.ai_grader import AiGraderClient, GraderRefused, GraderRequest
+from workers.ai_grader import AiGraderClient, GraderRefused, GraderRequest, GraderUnavailable
 from workers.duty_loop import Outage
 from workers.text_graders import BuiltinGrader, TextGrader
 
@@ -71,11 +72,12 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Graded:
-    """What became of a grading request, and how long a retry should wait at least."""
+    """What became of a grading request, and (for RETRY) how long the retry waits."""
 
     outcome: Outcome
-    # The grader's Retry-After, when it gave one.
-    retry_after_seconds: float | None = None
+    # From the database clock, as the retrying event's notBefore says: the backoff or
+    # the grader's Retry-After, capped, never past the deadline.
+    retry_in_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,9 @@ class Delivery:
     failures: int
     max_retries: int
     worker_id: str
+    # The retries' backoff (GRADING_RETRY_BASE_SECONDS, GRADING_RETRY_CAP_SECONDS).
+    retry_base_seconds: float = 1.0
+    retry_cap_seconds: float = 300.0
 
     @property
     def attempt(self) -> int:
@@ -119,7 +124,7 @@ class GradingService:
         outage_wait_seconds: float = OUTAGE_WAIT_SECONDS,
         text_grader: TextGrader | None = None,
         spot_check_rate: float = 0.0,
-        rand: random.Random | None = None,
+        spot_check_seed: int | None = None,
     ) -> None:
         self.session_factory = session_factory
         # Gradings write through a Core connection: they need no ORM, and a Session costs
@@ -131,8 +136,7 @@ class GradingService:
         self.builtin = (
             self.text_grader if isinstance(self.text_grader, BuiltinGrader) else BuiltinGrader()
         )
-        self.spot_check_rate = spot_check_rate
-        self.rand = rand or random.Random()
+        self.spot_checks = SpotChecks(spot_check_rate, spot_check_seed)
         self.outage = _SharedOutage(log)
 
     def grade(self, request: GradingRequest, delivery: Delivery) -> Graded:
@@ -200,12 +204,12 @@ class GradingService:
             raise
         except TransientError as exc:
             exhausted = delivery.failures >= delivery.max_retries
-            self.record_failure(
+            retry_in = self.record_failure(
                 request, delivery, exc, context, reason=MAX_RETRIES if exhausted else None
             )
             if exhausted:
                 return Graded(Outcome.FAILED)
-            return Graded(Outcome.RETRY, getattr(exc, "retry_after_seconds", None))
+            return Graded(Outcome.RETRY, retry_in)
         except GraderRefused as exc:
             self.record_failure(request, delivery, exc, context, reason=BAD_INPUT)
             return Graded(Outcome.FAILED)
@@ -276,8 +280,7 @@ class GradingService:
             return Outcome.FAILED
         # The one result path, as every grader's result takes it, on the database's clock.
         now = submission.now
-        # Spot checks are for writing and speaking: an objective score is exact.
-        spot_check = not objective and spot_checked(self.rand, self.spot_check_rate)
+        spot_check = self.spot_checks.draw(result)
         state = SubmissionState(
             status=submission.status,
             request_id=submission.request_id,
@@ -356,6 +359,7 @@ class GradingService:
                 band=graded.band,
                 # Objective grading is exact: nothing for a reviewer to doubt.
                 confidence=100,
+                certain=True,
                 grader="objective",
                 details=graded.to_result_json(submission.now),
             )
@@ -414,17 +418,19 @@ class GradingService:
         context: structlog.typing.FilteringBoundLogger,
         *,
         reason: str | None,
-    ) -> None:
-        """error, then retrying (reason None) or failed with the reason.
+    ) -> float | None:
+        """error, then retrying (reason None) or failed with the reason; for a retry, how
+        long it waits (``notBefore`` on the retrying event).
 
         Raises InfrastructureError when it could not be written: the caller tries the whole
         grading again later, and nothing is logged as recorded that was not.
         """
         error = f"{type(exc).__name__}: {exc}"[:1000]
+        retry_in: float | None = None
         with self.engine.begin() as session:
             submission = submission_lock_for_grading(session, id=request.submission_id)
             if submission is None or submission.request_id != request.request_id:
-                return
+                return None
             # The grading transaction rolled back: walk the path it took, then record why.
             advance_to_processing(session, submission, delivery)
             submission_transition(
@@ -449,19 +455,48 @@ class GradingService:
                     },
                 )
             else:
+                asked = exc.retry_after_seconds if isinstance(exc, GraderUnavailable) else None
+                retry_in = _retry_in(
+                    delivery, asked, now=submission.now, deadline=submission.deadline
+                )
                 moved = submission_transition(
                     session,
                     id=request.submission_id,
                     to=_S.RETRYING,
-                    data={"attempt": delivery.attempt + 1, "lastError": error},
+                    data={
+                        "attempt": delivery.attempt + 1,
+                        "lastError": error,
+                        "notBefore": (submission.now + timedelta(seconds=retry_in)).isoformat(),
+                        **({"retryAfter": asked} if asked is not None else {}),
+                    },
                 )
         if not moved:
-            return
+            return retry_in
         if reason is not None:
             context.error("submission_failed", reason=reason, error=error)
         else:
             metrics.GRADING_RETRIES.inc()
-            context.warning("grading_retry_scheduled", attempt=delivery.attempt, error=error)
+            context.warning(
+                "grading_retry_scheduled",
+                attempt=delivery.attempt,
+                error=error,
+                retry_in_seconds=round(retry_in or 0.0, 3),
+            )
+        return retry_in
+
+
+def _retry_in(
+    delivery: Delivery, retry_after: float | None, *, now: datetime, deadline: datetime | None
+) -> float:
+    """Seconds until the retry of ``delivery``: its backoff, or the grader's Retry-After,
+    capped at GRADING_RETRY_CAP_SECONDS and never past the deadline (where it times out)."""
+    return retry_delay_seconds(
+        delivery.attempt,
+        base=delivery.retry_base_seconds,
+        cap=delivery.retry_cap_seconds,
+        retry_after=retry_after,
+        until_deadline=(deadline - now).total_seconds() if deadline is not None else None,
+    )
 
 
 def _skip(

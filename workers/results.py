@@ -1,9 +1,10 @@
 """Callbacks through either door end here: the callback actor and ``POST /v1/callbacks``.
 
 One transaction per callback: the submission row locked, the data validated against
-its skill, the decision taken (``domain.results.decide``) and applied with its inbox
-row (``db.results``). The door maps the outcome: a ``Verdict``, or NotFound (404),
-StaleRequest (409), InvalidInput (422), InfrastructureError (503).
+its skill, a review's reviewer checked (``db.results.review_guard``), the decision taken
+(``domain.results.decide``) and applied with its inbox row (``db.results``). The door
+maps the outcome: a ``Verdict``, or NotFound (404), StaleRequest (409), InvalidInput
+(422; a refused reviewer too), InfrastructureError (503).
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.clock import database_now
-from db.results import callback_claim, result_apply, result_lock
+from db.results import callback_claim, result_apply, result_lock, review_guard
 from domain.callbacks import incoming_of
 from domain.errors import NotFound, StaleRequest
 from domain.messages import parse_grading_callback
-from domain.results import AiResult, SubmissionState, Verdict, decide, spot_checked
-from domain.retries import backoff_seconds
+from domain.results import AiResult, HumanReview, SpotChecks, SubmissionState, Verdict, decide
+from domain.retries import retry_delay_seconds
 from workers import metrics
 
 log = structlog.get_logger("vstep.results")
@@ -32,6 +33,8 @@ log = structlog.get_logger("vstep.results")
 @dataclass(frozen=True)
 class ResultSettings:
     spot_check_rate: float = 0.05
+    # SPOT_CHECK_SEED: the same seed, the same draws; None: a fresh seed.
+    spot_check_seed: int | None = None
     progress_throttle_seconds: float = 5.0
     # A grader's retryable errors: the same budget and backoff as the worker's retries.
     max_retries: int = 3
@@ -49,7 +52,9 @@ class CallbackService:
     ) -> None:
         self.session_factory = session_factory
         self.settings = settings or ResultSettings()
+        # For the retries' jitter; spot checks draw from their own, seeded, generator.
         self.rand = rand or random.Random()
+        self.spot_checks = SpotChecks(self.settings.spot_check_rate, self.settings.spot_check_seed)
 
     def apply(
         self,
@@ -62,7 +67,9 @@ class CallbackService:
         """Apply one callback body; the verdict, or a domain error for the door to map.
 
         ``guard`` runs in the transaction once the submission row is locked, and may
-        refuse by raising (the review CLI: another reviewer's live claim).
+        refuse by raising (the review CLI: another reviewer's live claim). A review is
+        refused (InvalidInput on data.reviewerId) unless its reviewer is an active
+        instructor or admin other than the submission's learner; nothing is written then.
         """
         callback = parse_grading_callback(payload)
         context = log.bind(
@@ -85,16 +92,17 @@ class CallbackService:
             if guard is not None:
                 guard(session)
             incoming = incoming_of(callback, submission.skill)
+            if isinstance(incoming, HumanReview):
+                review_guard(
+                    session, reviewer_id=incoming.reviewer_id, learner_id=submission.user_id
+                )
             now = database_now(session)
             decision = decide(
                 submission.state,
                 incoming,
                 request_id=callback.request_id,
                 now=now,
-                spot_check=(
-                    isinstance(incoming, AiResult)
-                    and spot_checked(self.rand, self.settings.spot_check_rate)
-                ),
+                spot_check=isinstance(incoming, AiResult) and self.spot_checks.draw(incoming),
                 progress_throttle_seconds=self.settings.progress_throttle_seconds,
                 max_retries=self.settings.max_retries,
             )
@@ -129,11 +137,13 @@ class CallbackService:
 
     def retry_at(self, now: datetime, state: SubmissionState) -> datetime:
         """When a retried request may go out: jittered backoff, never past the deadline."""
-        pause = backoff_seconds(
+        pause = retry_delay_seconds(
             state.failures + 1,
             base=self.settings.retry_base_seconds,
             cap=self.settings.retry_cap_seconds,
+            until_deadline=(
+                (state.deadline - now).total_seconds() if state.deadline is not None else None
+            ),
             rand=self.rand,
         )
-        at = now + timedelta(seconds=pause)
-        return min(at, state.deadline) if state.deadline is not None else at
+        return now + timedelta(seconds=pause)

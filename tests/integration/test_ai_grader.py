@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import dramatiq
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,12 +18,14 @@ from tests.integration.outbox_seed import event_counts
 from tests.integration.pipeline_checks import last_event_data, scalar, statuses, timeline
 from tests.integration.test_callbacks import writing_submission
 from tests.waiting import wait_until
-from workers.actors import RetryPolicy
+from workers.actors import RetryPolicy, register_actors
 from workers.ai_grader import AiGraderClient
 from workers.broker_probe import RedisProbe
 from workers.duties.stalls import StallDuty, StallSettings
+from workers.grading import GradingService
 from workers.relay import Relay
 from workers.results import CallbackService, ResultSettings
+from workers.routes import GRADE_SUBMISSION
 
 CALLBACK_URL = "http://127.0.0.1:8080/v1/callbacks"
 FAST_RETRIES = RetryPolicy(max_retries=3, min_backoff_seconds=0.05, max_backoff_seconds=0.1)
@@ -42,8 +45,10 @@ def test_the_grader_gets_the_documented_request_and_a_429_is_retried_after_retry
     sid, rid = submit_writing(session_factory)
     with grader_standin((429, {"Retry-After": "1"})) as grader:
         make_relay().run_once()
+        # Retry-After is honoured up to the retry cap: a cap above the grader's 1 s
         start_worker(
-            retry=FAST_RETRIES, ai_grader=AiGraderClient(grader.url, callback_url=CALLBACK_URL)
+            retry=RetryPolicy(max_retries=3, min_backoff_seconds=0.05, max_backoff_seconds=5),
+            ai_grader=AiGraderClient(grader.url, callback_url=CALLBACK_URL),
         )
         wait_until(lambda: len(grader.received) == 2, timeout=20, message="no second request")
         wait_until(lambda: event_counts(engine, "grader_requested") == {sid: 2}, timeout=10)
@@ -152,3 +157,57 @@ def test_a_grader_that_never_calls_back_is_asked_again_by_the_stall_duty(
         assert (
             conn.execute(sa.text("SELECT status::text FROM submissions")).scalar() == "processing"
         )
+
+
+def test_a_retry_after_of_an_hour_waits_the_cap_and_never_past_the_deadline(
+    engine: Engine, session_factory: sessionmaker[Session], broker: dramatiq.Broker
+) -> None:
+    # given a writing submission, and the grading actor with the default retries (cap 300 s)
+    sid, _ = submit_writing(session_factory)
+    payload = scalar(engine, "SELECT payload FROM outbox WHERE submission_id = :id", id=sid)
+    with grader_standin(*[(429, {"Retry-After": "3600"})] * 2) as grader:
+        actors = register_actors(
+            broker,
+            GradingService(
+                session_factory,
+                text_grader=AiGraderClient(grader.url, callback_url=CALLBACK_URL),
+            ),
+            retry=RetryPolicy(),
+            worker_id="test-worker",
+        )
+        grade = actors[GRADE_SUBMISSION].fn
+        # when the grader answers 429 with Retry-After: 3600
+        with pytest.raises(dramatiq.Retry) as retried:
+            grade(payload)
+        # then the retry waits the cap, 300 s, not an hour: on the message and the event
+        assert retried.value.delay == 300_000
+        retrying = last_event_data(engine, sid, "retrying")
+        assert retrying["retryAfter"] == 3600
+        waits = datetime.fromisoformat(retrying["notBefore"]) - retrying_at(engine, sid)
+        assert timedelta(seconds=299) <= waits <= timedelta(seconds=300)
+        # and when the deadline is 60 s away, the retry is due by the deadline
+        with engine.begin() as conn:
+            deadline = conn.execute(
+                sa.text(
+                    "UPDATE submissions SET deadline = now() + interval '60 seconds' "
+                    "WHERE id = :id RETURNING deadline"
+                ),
+                {"id": sid},
+            ).scalar_one()
+        with pytest.raises(dramatiq.Retry) as retried:
+            grade(payload)
+        assert 58_000 <= retried.value.delay <= 60_000
+        assert datetime.fromisoformat(last_event_data(engine, sid, "retrying")["notBefore"]) <= (
+            deadline
+        )
+    assert len(grader.received) == 2
+
+
+def retrying_at(engine: Engine, sid: uuid.UUID) -> datetime:
+    at: datetime = scalar(
+        engine,
+        "SELECT max(occurred_at) FROM submission_events WHERE submission_id = :id "
+        "AND kind = 'retrying'",
+        id=sid,
+    )
+    return at

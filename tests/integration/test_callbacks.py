@@ -15,14 +15,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.intake import submit_in_new_transaction
-from domain.enums import QuestionFormat
+from domain.enums import QuestionFormat, UserRole
 from domain.errors import InvalidInput, NotFound, StaleRequest
 from tests.factories import make_question, make_user, valid_answer
 from tests.integration.outbox_seed import broker_message_ids, event_counts
 from tests.integration.pipeline_checks import last_event_data, scalar, statuses
 from tests.waiting import wait_until
+from workers.assembly import callback_service_from
 from workers.relay import Relay
 from workers.results import CallbackService, ResultSettings
+from workers.settings import Settings
 
 CRITERIA = ("taskFulfillment", "organization", "vocabulary", "grammar")
 
@@ -103,8 +105,9 @@ def service(session_factory: sessionmaker[Session]) -> CallbackService:
 
 
 def reviewer(session_factory: sessionmaker[Session]) -> uuid.UUID:
+    """A member of staff: only an instructor or an admin may review."""
     with session_factory.begin() as session:
-        return make_user(session)
+        return make_user(session, role=UserRole.INSTRUCTOR)
 
 
 def test_a_confident_result_completes_the_submission_once_with_progress(
@@ -315,3 +318,33 @@ def test_a_callback_written_to_the_outbox_is_relayed_to_the_actor(
     start_worker()
     wait_until(lambda: statuses(engine) == {"completed": 1}, timeout=20)
     assert last_event_data(engine, sid, "completed")["via"] == "queue"
+
+
+def test_spot_checks_of_external_results_follow_spot_check_seed(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    def routed(seed: int) -> list[str]:
+        """Where 16 confident results of an external grader go, through a callback service
+        assembled from settings as `serve` and the workers assemble theirs."""
+        settings = Settings(spot_check_rate=0.5, spot_check_seed=seed)
+        service = callback_service_from(settings, session_factory)
+        statuses = []
+        for _ in range(16):
+            sid, rid = writing_submission(session_factory, engine)
+            assert service.apply(completed(sid, rid, confidence=95), via="test") == "applied"
+            statuses.append(
+                scalar(engine, "SELECT status::text FROM submissions WHERE id = :id", id=sid)
+            )
+        return statuses
+
+    # with one seed, the same draws each time the service starts
+    first = routed(seed=2026)
+    assert first == routed(seed=2026)
+    assert set(first) == {"completed", "review_pending"}
+    # and another seed draws otherwise (16 draws at 0.5: alike by chance 1 in 65536)
+    assert routed(seed=7) != first
+    with engine.connect() as conn:
+        in_review = conn.execute(
+            sa.text("SELECT id FROM submissions WHERE status = 'review_pending'")
+        ).scalars()
+        assert event_counts(engine, "spot_check") == {sid: 1 for sid in in_review}

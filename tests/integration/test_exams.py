@@ -22,7 +22,7 @@ from db.exams import ExamRefused, submit_exam
 from db.results import result_apply, result_lock
 from db.submission_retry import submission_retry
 from devtools import demo_texts as texts
-from domain.enums import ExamStatus, QuestionFormat, Skill
+from domain.enums import ExamStatus, QuestionFormat, Skill, UserRole
 from domain.errors import NotFound
 from domain.results import HumanReview, decide
 from domain.scoring import round_half_up
@@ -91,7 +91,7 @@ def review_all(factory: sessionmaker[Session], engine: Engine, session_id: uuid.
 
 def _reviewer(factory: sessionmaker[Session]) -> uuid.UUID:
     with factory.begin() as session:
-        return make_user(session)
+        return make_user(session, role=UserRole.INSTRUCTOR)
 
 
 def _review(p: Any, reviewer: uuid.UUID, score: Decimal | None = None) -> dict[str, Any]:

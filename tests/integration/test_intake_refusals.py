@@ -14,6 +14,7 @@ from db.intake import submit_for_grading
 from domain.enums import QuestionFormat
 from domain.errors import InvalidInput
 from tests.factories import INTAKE_TABLES, intake_counts, make_question, make_user
+from workers.settings import load_settings
 
 NOTHING = dict.fromkeys(INTAKE_TABLES, 0)
 SPEAKING = {"audioUrl": "https://cdn.example.com/a.webm", "durationSeconds": 95}
@@ -177,4 +178,23 @@ def test_the_default_limit_counts_utf8_bytes_not_characters(
         request = seed(session, QuestionFormat.WRITING_TASK_1) | {"answer": essay}
         with pytest.raises(InvalidInput, match="over the limit of 262144"):
             submit_for_grading(session, **request)
+        assert intake_counts(session) == NOTHING
+
+
+def test_answer_max_bytes_from_the_environment_is_the_limit_intake_is_handed(
+    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the documented default, and then ANSWER_MAX_BYTES set as an operator sets it
+    monkeypatch.delenv("ANSWER_MAX_BYTES", raising=False)
+    assert load_settings().answer_max_bytes == 262_144
+    monkeypatch.setenv("ANSWER_MAX_BYTES", "100")
+    settings = load_settings()
+    # when a 101-byte essay is submitted with the settings handed down as a producer does
+    with session_factory() as session:
+        request = seed(session, QuestionFormat.WRITING_TASK_2) | {"answer": {"text": "x" * 90}}
+        with pytest.raises(InvalidInput) as refused:
+            submit_for_grading(session, **request, answer_max_bytes=settings.answer_max_bytes)
+        # then it is refused naming the answer and the limit, and nothing is written
+        assert refused.value.field == "answer"
+        assert "101 bytes of JSON, over the limit of 100" in str(refused.value)
         assert intake_counts(session) == NOTHING

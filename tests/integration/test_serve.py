@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.intake import submit_in_new_transaction
-from domain.enums import QuestionFormat
+from domain.enums import QuestionFormat, UserRole
 from tests.factories import make_question, make_user, valid_answer
 from tests.integration.outbox_seed import event_counts, seed_pending
 from tests.integration.pipeline_checks import scalar, timeline
@@ -328,7 +328,7 @@ def test_every_kind_through_the_http_door_review_and_errors_included(
     retried_id, retried_rid = writing_in_processing(session_factory, engine)
     failed_id, failed_rid = writing_in_processing(session_factory, engine)
     with session_factory.begin() as session:
-        reviewer = make_user(session)
+        reviewer = make_user(session, role=UserRole.INSTRUCTOR)
     low = {"result": {"overallScore": 6.0, "confidence": 72}}
     review = {"reviewerId": str(reviewer), "overallScore": 6.5, "band": "B2"}
     error = {"type": "timeout", "code": "UPSTREAM_TIMEOUT", "message": "slow model"}

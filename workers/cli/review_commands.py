@@ -2,14 +2,19 @@
 
 Reading and claiming are named queries of ``db/review_queue.py``. A review's result is a
 ``review`` callback (a fresh eventId) applied by ``CallbackService``, the one path every
-result takes: the merge with the AI result, the audit flag and the single finalization
-hold here exactly as for a reviewer's tool posting to ``/v1/callbacks``.
+result takes: the reviewer's check (an active instructor or admin, not the learner), the
+merge with the AI result, the audit flag and the single finalization hold here exactly
+as for a reviewer's tool posting to ``/v1/callbacks``. Errors name the option typed
+(``--score``), not the callback's field. A submission not waiting for review, or held by
+another reviewer, is a refusal given its state (exit 1); a bad option value exits 2.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -24,9 +29,10 @@ from db.review_queue import (
     review_claim,
     review_get,
     review_list,
+    review_waiting,
 )
-from domain.enums import VstepBand
-from domain.errors import ConstraintViolation, InvalidInput, NotFound
+from domain.callbacks import CERTIFICATE_BANDS, SCORE_MAX, SCORE_MIN
+from domain.errors import ConstraintViolation, InvalidInput
 from domain.results import Verdict
 from workers.assembly import callback_service_from
 from workers.cli.arguments import PRIORITIES, parse_priority, parse_uuid
@@ -43,7 +49,35 @@ from workers.cli.output import (
 from workers.settings import load_settings
 
 app = typer.Typer(help="The review queue: list, show, claim and review.", no_args_is_help=True)
-BANDS = ", ".join(band.value for band in VstepBand)
+BANDS = ", ".join(band.value for band in CERTIFICATE_BANDS)
+# The review callback's fields, as the options a person types them with.
+OPTION_OF_FIELD = {
+    "data.reviewerId": "--reviewer",
+    "data.overallScore": "--score",
+    "data.band": "--band",
+    "data.criteriaScores": "--criteria",
+    "data.comment": "--comment",
+}
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A review refused: InvalidInput renamed to the option typed (exit 2 in main), and a
+    refusal given the submission's state (held by another, not in review) exit 1."""
+    try:
+        yield
+    except (ClaimHeld, NotInReview) as exc:
+        raise fail(str(exc), EXIT_FAILURE) from None
+    except InvalidInput as exc:
+        raise _as_typed(exc) from None
+
+
+def _as_typed(exc: InvalidInput) -> InvalidInput:
+    for field, option in OPTION_OF_FIELD.items():
+        if exc.field == field or exc.field.startswith(field + "."):
+            inner = exc.field[len(field) + 1 :]
+            return InvalidInput(option, f"{inner}: {exc.reason}" if inner else exc.reason)
+    return exc
 
 
 def _claim_minutes() -> float:
@@ -154,13 +188,12 @@ def claim(
     reviewer_id = parse_uuid("--reviewer", reviewer, "a user id")
     minutes = _claim_minutes()
     try:
-        with cli_transaction(database_url, command="review") as session:
+        with _refusals(), cli_transaction(database_url, command="review") as session:
             claimed_at = review_claim(
                 session, id=submission_id, reviewer=reviewer_id, claim_minutes=minutes
             )
-    except (ClaimHeld, NotInReview) as exc:
-        raise fail(str(exc), EXIT_FAILURE) from None
     except ConstraintViolation:
+        # The user was deleted for good between the check and the claim.
         raise fail(f"--reviewer: no user {reviewer_id}", EXIT_USAGE) from None
     console.print(
         f"claimed {submission_id} for {reviewer_id} at {claimed_at.isoformat()} "
@@ -171,16 +204,30 @@ def claim(
 @app.command()
 def submit(
     id: str = typer.Argument(..., metavar="ID", help="The submission id."),
-    reviewer: str = typer.Option(..., "--reviewer", help="The reviewer's user id."),
-    score: str = typer.Option(..., "--score", help="The reviewer's overall score, 0-10."),
-    band: str | None = typer.Option(None, "--band", help=f"The band ({BANDS}), if given."),
+    reviewer: str = typer.Option(
+        ..., "--reviewer", help="The reviewer's user id: an instructor or admin."
+    ),
+    score: str = typer.Option(
+        ...,
+        "--score",
+        help=f"The reviewer's overall score, {SCORE_MIN}-{SCORE_MAX}, one decimal at most "
+        "(kept as given; the final score is rounded to 0.5 once, after the merge).",
+    ),
+    band: str | None = typer.Option(
+        None,
+        "--band",
+        help=f"The band of the score ({BANDS}; none below 4.0), if given: it must match.",
+    ),
     criteria: str | None = typer.Option(
         None, "--criteria", metavar="JSON", help='Criteria scores, e.g. {"grammar": 6.5}.'
     ),
     comment: str | None = typer.Option(None, "--comment", help="The reviewer's comment."),
     database_url: str | None = DatabaseUrl,
 ) -> None:
-    """Review a submission: a `review` callback through the one result path."""
+    """Review a submission: a `review` callback through the one result path.
+
+    Refused (nothing written) unless --reviewer is an active instructor or admin and not
+    the submission's learner; the submission must be waiting for review."""
     submission_id = parse_uuid("ID", id, "a submission id")
     reviewer_id = parse_uuid("--reviewer", reviewer, "a user id")
     data: dict[str, Any] = {"reviewerId": str(reviewer_id), "overallScore": _number(score)}
@@ -192,35 +239,30 @@ def submit(
         data["comment"] = comment
     settings = load_settings()
     minutes = settings.review_claim_minutes
-    with cli_session_factory(database_url, command="review") as factory:
+    with cli_session_factory(database_url, command="review") as factory, _refusals():
         with factory.begin() as session:
-            record = review_get(session, id=submission_id, claim_minutes=minutes)
-        if record is None:
-            raise NotFound(f"submission {submission_id} is not waiting for review")
+            request_id = review_waiting(session, id=submission_id, claim_minutes=minutes)
         callback = {
             "eventId": str(uuid.uuid4()),
-            "requestId": str(record.request_id),
+            "requestId": str(request_id),
             "submissionId": str(submission_id),
             "kind": "review",
             "occurredAt": datetime.now(UTC).isoformat(),
             "data": data,
         }
-        try:
-            verdict = callback_service_from(settings, factory).apply(
-                callback,
-                via="cli",
-                source={"reviewerId": str(reviewer_id)},
-                # Checked under the submission's row lock, where claims are taken: a
-                # claim cannot slip in between the check and the review.
-                guard=partial(
-                    review_check_claim,
-                    id=submission_id,
-                    reviewer=reviewer_id,
-                    claim_minutes=minutes,
-                ),
-            )
-        except ClaimHeld as exc:
-            raise fail(str(exc), EXIT_FAILURE) from None
+        verdict = callback_service_from(settings, factory).apply(
+            callback,
+            via="cli",
+            source={"reviewerId": str(reviewer_id)},
+            # Checked under the submission's row lock, where claims are taken: a
+            # claim cannot slip in between the check and the review.
+            guard=partial(
+                review_check_claim,
+                id=submission_id,
+                reviewer=reviewer_id,
+                claim_minutes=minutes,
+            ),
+        )
     if verdict is not Verdict.APPLIED:
         raise fail(f"review of {submission_id} not applied: {verdict.value}", EXIT_FAILURE)
     console.print(f"reviewed {submission_id}: {verdict.value} (event {callback['eventId']})")
