@@ -12,10 +12,10 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType
-from typing import Annotated, Any
+from typing import Any
 
 import typer
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from db.clock import database_ping
 from db.session import make_engine, make_session_factory
@@ -52,13 +52,14 @@ def stop_on_signals() -> threading.Event:
 
 def override(settings: Settings, option: str, field: str, value: Any) -> Settings:
     """``settings`` with ``field`` set from ``option``, validated as its env var would be."""
-    info = Settings.model_fields[field]
-    annotated: Any = Annotated[info.annotation, *info.metadata]
+    # Assignment validation runs the field's own checks (its type, bounds and validators),
+    # whatever they are; a field with no constraint at all (HTTP_HOST) included.
+    updated = settings.model_copy()
     try:
-        checked: Any = TypeAdapter(annotated).validate_python(value)
+        Settings.__pydantic_validator__.validate_assignment(updated, field, value)
     except ValidationError as exc:
         raise InvalidInput(option, exc.errors(include_url=False)[0]["msg"]) from None
-    return settings.model_copy(update={field: checked})
+    return updated
 
 
 def relay(
