@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 import sqlalchemy as sa
 from psycopg.conninfo import conninfo_to_dict
@@ -63,20 +65,32 @@ def safe_url(url: URL | str) -> str:
     """The URL with its password masked, for logs and error lines."""
     if isinstance(url, str):
         return hide_password(url)
-    return url.set(drivername="postgresql").render_as_string(hide_password=True)
+    rendered = url.set(drivername="postgresql").render_as_string(hide_password=True)
+    return _PASSWORD_OPTION.sub(r"\1***", rendered)
 
 
 def hide_password(raw: str) -> str:
-    """``raw`` with its password masked, even when it is not a well-formed URL."""
+    """``raw`` with its password masked, even when it is not a well-formed URL; a mistyped
+    URL is shown as typed otherwise, so its reader can see the typo."""
     try:
-        return sa.make_url(raw).render_as_string(hide_password=True)
+        shown = sa.make_url(raw).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
-        pass
+        shown = _mask_user_info(raw)
+    # A password given as an option (``?password=...``, ``password=...``) too.
+    return _PASSWORD_OPTION.sub(r"\1***", shown)
+
+
+# ``password=`` up to the next option separator, in a query or a key=value string.
+_PASSWORD_OPTION = re.compile(r"(?i)(\bpassword\s*=\s*)[^&\s]+")
+
+
+def _mask_user_info(raw: str) -> str:
     scheme, sep, rest = raw.partition("://")
-    if not sep:
-        return "***"  # not even a scheme: anything in it may be a secret
     # The last '@' ends the user info, whatever a password holds before it.
-    userinfo, at, hostpart = rest.rpartition("@")
-    if at and ":" in userinfo:
-        return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{hostpart}"
-    return raw
+    userinfo, at, hostpart = (rest if sep else raw).rpartition("@")
+    if not at or ":" not in userinfo:
+        return raw
+    if not sep:
+        # No '://': where the scheme ends is unsure, so all after the first ':' is hidden.
+        return f"{raw.split(':', 1)[0]}:***@{hostpart}"
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{hostpart}"

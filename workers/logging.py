@@ -21,17 +21,37 @@ LIFECYCLE_LOGGERS = ("dramatiq", "uvicorn.error")
 LOG_FORMATS = ("json", "console")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
+# Set by a parent for children whose stderr is a pipe to it (Dramatiq's worker processes):
+# "1" when the parent writes to a colour terminal.
+COLOURS_ENV = "VSTEP_LOG_COLOURS"
+
 log = structlog.get_logger("vstep")
+
+
+def chosen_format(log_format: str | None) -> str:
+    """LOG_FORMAT when set, else console in a terminal and JSON elsewhere."""
+    if log_format is not None:
+        return log_format
+    return "console" if sys.stderr.isatty() else "json"
+
+
+def hand_down_log_format(log_format: str | None) -> None:
+    """Children started from here whose stderr is a pipe to this process log as it does:
+    console lines (coloured) in a terminal, JSON elsewhere."""
+    os.environ["LOG_FORMAT"] = chosen_format(log_format)
+    if sys.stderr.isatty():
+        os.environ[COLOURS_ENV] = "1"
 
 
 def configure_logging(log_format: str | None, level: str = "info") -> None:
     """Configure structlog and the standard library's root logger, replacing what was
     there (a worker process inherits its parent's handlers, bound to another stderr)."""
-    use_json = log_format == "json" or (log_format is None and not sys.stderr.isatty())
+    use_json = chosen_format(log_format) == "json"
+    colours = sys.stderr.isatty() or os.environ.get(COLOURS_ENV) == "1"
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if use_json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(colors=colours)
     )
     numeric_level = logging.getLevelNamesMapping()[level.upper()]
     shared: list[structlog.types.Processor] = [

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.urls import parse_database_url
@@ -58,8 +58,13 @@ class Settings(BaseSettings):
     # How long a grading thread waits for the database to return before it hands its
     # message back to the broker (an outage spends no retry either way).
     worker_outage_wait_seconds: float = Field(default=60.0, ge=0)
-    # How long a starting worker waits for the database and the broker to answer.
-    worker_start_wait_seconds: float = Field(default=30.0, ge=0)
+    # How long a starting process (relay, worker, scheduler, serve, dev) waits for the
+    # database and the broker to answer. WORKER_START_WAIT_SECONDS, its earlier name, works too.
+    start_wait_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        validation_alias=AliasChoices("start_wait_seconds", "worker_start_wait_seconds"),
+    )
 
     # Scheduler: stalled work is dispatched again, at most so many times, then failed.
     grading_stall_seconds: float = Field(default=120.0, gt=0)

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.acceptance.cli import run_cli
+from devtools.devenv import free_port
+from tests.acceptance.cli import VSTEP, run_cli
+from tests.waiting import wait_until
 
 
 def env_without_secret(**extra: str) -> dict[str, str]:
@@ -43,3 +49,40 @@ def test_a_bad_http_port_variable_is_named() -> None:
     done = run_cli("serve", env=env_without_secret(CALLBACK_SECRET="s", HTTP_PORT="x"), timeout=30)
     assert done.returncode == 2
     assert "HTTP_PORT" in done.stderr.strip().splitlines()[0], done.stderr
+
+
+def test_serve_with_host_and_port_as_the_readme_types_them_answers(
+    child_env: dict[str, str], tmp_path: Path
+) -> None:
+    # given a free port
+    port = free_port()
+    # when `vstep-grading serve --host 127.0.0.1 --port PORT` is typed, as the README writes it
+    with (tmp_path / "serve.err").open("wb") as stderr:
+        process = subprocess.Popen(
+            [VSTEP, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env={**child_env, "CALLBACK_SECRET": "s"},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        # then it answers /healthz on that address
+        wait_until(
+            lambda: healthz(port) == 200 or process.poll() is not None,
+            timeout=30,
+            message="serve did not answer /healthz",
+        )
+        assert process.poll() is None, (tmp_path / "serve.err").read_text()
+        # and stops cleanly on SIGTERM
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def healthz(port: int) -> int | None:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code
+    except httpx.TransportError:
+        return None

@@ -33,6 +33,7 @@ from tests.integration.serve_client import (
     writing_result,
 )
 from tests.integration.system_processes import system_processes
+from tests.private_servers import private_postgres
 from workers.web.body import CALLBACK_MAX_BYTES
 from workers.web.signature import SIGNATURE_HEADER, TOLERANCE_SECONDS, sign
 
@@ -289,12 +290,18 @@ def test_health_readiness_and_the_openapi_document(server: ServeClient) -> None:
 def test_readiness_fails_while_the_database_is_away(
     serve_env: dict[str, str], tmp_path: Path
 ) -> None:
-    # given a server whose database is a port where nothing listens
-    env = {**serve_env, "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/none"}
-    with system_processes(env, tmp_path) as processes:
+    # given a server whose database went away after it started (it starts only once the
+    # database answers)
+    with (
+        private_postgres() as postgres,
+        system_processes(
+            {**serve_env, "DATABASE_URL": postgres.admin_url()}, tmp_path
+        ) as processes,
+    ):
         client = ServeClient(processes, free_port())
         try:
             client.start()
+            postgres.stop()
 
             # then it is alive but not ready, and says which dependency failed
             assert client.client.get("/healthz").status_code == 200

@@ -9,29 +9,23 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
-from collections.abc import Callable
 from types import FrameType
-from typing import Annotated, Any
+from typing import Any
 
 import typer
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from db.clock import database_ping
 from db.session import make_engine, make_session_factory
-from db.urls import libpq_url, parse_database_url, safe_url
-from domain.errors import InfrastructureError, InvalidInput
+from db.urls import libpq_url, parse_database_url
+from domain.errors import InvalidInput
 from workers.assembly import broker_from, relay_from, scheduler_duties_from
-from workers.broker import broker_ping
 from workers.duty_loop import DutyLoop
 from workers.grading import WORKER_THREADS_ENV
-from workers.logging import configure_logging
+from workers.logging import configure_logging, hand_down_log_format
 from workers.relay_loop import run_relay
 from workers.routes import ROUTES
 from workers.settings import Settings, load_settings
-
-# How often a starting worker asks again whether the database and broker answer.
-START_CHECK_PAUSE_SECONDS = 1.0
+from workers.start_check import wait_for_services
 
 
 def _queue_names() -> list[str]:
@@ -50,15 +44,22 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
+def check_services(settings: Settings) -> None:
+    """Every process's start: the database and the broker answer (START_WAIT_SECONDS), or
+    one line says which did not and why (exit 1)."""
+    wait_for_services(settings.database_url, settings.broker_url, settings.start_wait_seconds)
+
+
 def override(settings: Settings, option: str, field: str, value: Any) -> Settings:
     """``settings`` with ``field`` set from ``option``, validated as its env var would be."""
-    info = Settings.model_fields[field]
-    annotated: Any = Annotated[info.annotation, *info.metadata]
+    # Assignment validation runs the field's own checks (its type, bounds and validators),
+    # whatever they are; a field with no constraint at all (HTTP_HOST) included.
+    updated = settings.model_copy()
     try:
-        checked: Any = TypeAdapter(annotated).validate_python(value)
+        Settings.__pydantic_validator__.validate_assignment(updated, field, value)
     except ValidationError as exc:
         raise InvalidInput(option, exc.errors(include_url=False)[0]["msg"]) from None
-    return settings.model_copy(update={field: checked})
+    return updated
 
 
 def relay(
@@ -66,11 +67,13 @@ def relay(
         None, "--batch-size", help="Rows claimed per pass (env OUTBOX_BATCH_SIZE, 1..10000)."
     ),
 ) -> None:
-    """Move outbox rows to the broker (env: DATABASE_URL, BROKER_URL, OUTBOX_*)."""
+    """Move outbox rows to the broker (env: DATABASE_URL, BROKER_URL, OUTBOX_*,
+    START_WAIT_SECONDS)."""
     settings = load_settings()
     if batch_size is not None:
         settings = override(settings, "--batch-size", "outbox_batch_size", batch_size)
     configure_logging(settings.log_format, settings.log_level)
+    check_services(settings)
     url = parse_database_url(settings.database_url)
     engine = make_engine(url, application_name="vstep-grading relay")
     broker = broker_from(settings)
@@ -94,6 +97,7 @@ def scheduler() -> None:
 
     settings = load_settings()
     configure_logging(settings.log_format, settings.log_level)
+    check_services(settings)
     engine = make_engine(settings.database_url, application_name="vstep-grading scheduler")
     broker = broker_from(settings)
     stop = stop_on_signals()
@@ -116,7 +120,7 @@ def worker(
     ),
 ) -> None:
     """Run the grading actors under Dramatiq (env: DATABASE_URL, BROKER_URL, GRADING_*,
-    WORKER_*). Starts only once the database and the broker answer."""
+    WORKER_*, START_WAIT_SECONDS). Starts only once the database and the broker answer."""
     import dramatiq.cli
 
     if processes < 1:
@@ -130,7 +134,9 @@ def worker(
         )
     settings = load_settings()  # fail here, in one line, rather than in every child process
     configure_logging(settings.log_format, settings.log_level)
-    wait_until_reachable(settings)
+    check_services(settings)
+    # Dramatiq's worker processes write to a pipe to this one: they log as it does.
+    hand_down_log_format(settings.log_format)
     # Our logging is in place: Dramatiq must not add its own handler (plain-text lines).
     args = [
         "workers.worker_main",
@@ -144,35 +150,3 @@ def worker(
         args += ["--queues", *queues]
     os.environ[WORKER_THREADS_ENV] = str(threads)
     raise typer.Exit(dramatiq.cli.main(dramatiq.cli.make_argument_parser().parse_args(args)))
-
-
-def wait_until_reachable(settings: Settings) -> None:
-    """Return once the database and the broker answer; InfrastructureError after the wait."""
-    url = parse_database_url(settings.database_url)
-    engine = make_engine(url, pool_size=1, application_name="vstep-grading worker check")
-    factory = make_session_factory(engine)
-
-    def database() -> None:
-        with factory.begin() as session:
-            database_ping(session)
-
-    checks: list[tuple[str, Callable[[], None]]] = [
-        (f"database {safe_url(url)}", database),
-        (f"broker {safe_url(settings.broker_url)}", lambda: broker_ping(settings.broker_url)),
-    ]
-    give_up = time.monotonic() + settings.worker_start_wait_seconds
-    try:
-        for name, check in checks:
-            while True:
-                try:
-                    check()
-                    break
-                except InfrastructureError as exc:
-                    if time.monotonic() + START_CHECK_PAUSE_SECONDS > give_up:
-                        raise type(exc)(
-                            f"{name} did not answer within "
-                            f"{settings.worker_start_wait_seconds:g} s: {exc}"
-                        ) from exc
-                    time.sleep(START_CHECK_PAUSE_SECONDS)
-    finally:
-        engine.dispose()

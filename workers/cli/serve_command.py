@@ -13,7 +13,8 @@ import uvicorn
 
 from db.session import make_engine, make_session_factory
 from workers.assembly import broker_from, callback_secret_of, http_app_from
-from workers.cli.process_commands import override, stop_on_signals
+from workers.cli.process_commands import check_services, override, stop_on_signals
+from workers.http_socket import bind_http_sockets
 from workers.logging import configure_logging
 from workers.settings import load_settings
 
@@ -32,7 +33,8 @@ def serve(
 ) -> None:
     """Serve signed callbacks, /healthz, /readyz, /metrics and /openapi.json (env:
     CALLBACK_SECRET, HTTP_HOST, HTTP_PORT, PUBLIC_URL, DATABASE_URL, BROKER_URL,
-    SPOT_CHECK_RATE, PROGRESS_THROTTLE_SECONDS). Refuses to start without CALLBACK_SECRET."""
+    SPOT_CHECK_RATE, PROGRESS_THROTTLE_SECONDS, START_WAIT_SECONDS). Refuses to start
+    without CALLBACK_SECRET, on an address in use, or while the database or broker is away."""
     settings = load_settings()
     if host is not None:
         settings = override(settings, "--host", "http_host", host)
@@ -40,6 +42,14 @@ def serve(
         settings = override(settings, "--port", "http_port", port)
     callback_secret_of(settings)  # one line and exit 2 before anything starts
     configure_logging(settings.log_format, settings.log_level)
+    # Bound first and handed to uvicorn: an address in use is one line (exit 1).
+    sockets = bind_http_sockets(settings.http_host, settings.http_port)
+    try:
+        check_services(settings)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
     engine = make_engine(
         settings.database_url, pool_size=POOL_SIZE, application_name="vstep-grading serve"
     )
@@ -51,7 +61,7 @@ def serve(
         # uvicorn handles SIGTERM/SIGINT itself, then raises the signal again for the
         # handler it found: ours only notes it, so we return, close up and exit 0.
         stop_on_signals()
-        uvicorn.run(
+        config = uvicorn.Config(
             app,
             host=settings.http_host,
             port=settings.http_port,
@@ -61,7 +71,10 @@ def serve(
             access_log=False,
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         )
+        uvicorn.Server(config).run(sockets=sockets)
     finally:
+        for sock in sockets:
+            sock.close()
         log.info("serve_stopped")
         broker.close()
         engine.dispose()
