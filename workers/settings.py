@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -20,6 +22,8 @@ from workers.broker_url import check_broker_url
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/vstep_grading"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
+# Dot-separated labels of letters, digits and inner hyphens (RFC 1123).
+HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*")
 
 
 def _sla_minutes(skill: Skill) -> float:
@@ -108,6 +112,16 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         with _as_value_error():
             parse_database_url(value)
+        return value
+
+    @field_validator("http_host")
+    @classmethod
+    def _http_host(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            if not HOST_NAME.fullmatch(value):
+                raise ValueError(f"{value!r} is not a host name or an IP address") from None
         return value
 
     @field_validator("broker_url")

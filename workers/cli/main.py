@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import version
 from pathlib import Path
 
 import typer
 
-from domain.errors import VstepGradingError
+from domain.errors import InvalidInput, VstepGradingError
 from workers.cli import (
     callback_commands,
     db_commands,
@@ -67,7 +68,9 @@ app.command("serve")(serve_command.serve)
 
 @app.command("dev")
 def dev(
-    state_dir: Path = typer.Option(DEV_STATE_DIR, help="Embedded servers' data and the logs."),
+    state_dir: Path = typer.Option(
+        DEV_STATE_DIR, "--state-dir", help="Embedded servers' data and the logs."
+    ),
     demo: int = typer.Option(300, "--demo", help="Demo submissions to write (0: none)."),
     exit_when_done: bool = typer.Option(
         False, "--exit-when-done", help="Stop everything once the demo is graded."
@@ -77,15 +80,30 @@ def dev(
 
     A development tool: it needs the `embedded` extra (pip install 'vstep-grading\\[embedded]').
     """
+    if demo < 0:
+        raise InvalidInput("--demo", f"must be 0 or more, not {demo}")
+    _check_directory("--state-dir", state_dir)
     # Imported here, not at the top: production code never loads the development tools.
     from devtools.dev_commands import run_dev
 
     run_dev(state_dir=state_dir, demo=demo, exit_when_done=exit_when_done)
 
 
+def _check_directory(option: str, path: Path) -> None:
+    """``path`` is a directory, or one can be made there: its nearest existing ancestor
+    is a directory we may write in."""
+    existing = path.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InvalidInput(option, f"{path} cannot be a directory: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InvalidInput(option, f"{path}: {existing} is not writable")
+
+
 def main() -> None:
     """Entry point: our errors become one line and an exit code, never a traceback."""
-    from domain.errors import InvalidInput, NotFound
+    from domain.errors import NotFound
     from workers.logging import configure_logging_from_environment
     from workers.settings import ConfigError
 

@@ -58,7 +58,8 @@ def override(settings: Settings, option: str, field: str, value: Any) -> Setting
     try:
         Settings.__pydantic_validator__.validate_assignment(updated, field, value)
     except ValidationError as exc:
-        raise InvalidInput(option, exc.errors(include_url=False)[0]["msg"]) from None
+        message = str(exc.errors(include_url=False)[0]["msg"])
+        raise InvalidInput(option, message.removeprefix("Value error, ")) from None
     return updated
 
 
