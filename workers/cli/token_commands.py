@@ -28,6 +28,11 @@ app = typer.Typer(help="Refresh tokens: issue, rotate, revoke.", no_args_is_help
 TTL_HELP = f"How long the token lives ({DURATION_HELP}); default 30 days."
 
 
+# A token is URL-safe base64 and may begin with "-": click must take it as TOKEN, not as
+# an unknown option.
+TOKEN_MAY_START_WITH_DASH = {"ignore_unknown_options": True}
+
+
 def _print(issued: IssuedToken, as_json: bool) -> None:
     fields = {
         "token": issued.token,
@@ -61,7 +66,7 @@ def issue(
     _print(issued, as_json)
 
 
-@app.command()
+@app.command(context_settings=TOKEN_MAY_START_WITH_DASH)
 def rotate(
     token: str = typer.Argument(..., metavar="TOKEN", help="The refresh token presented."),
     ttl: str | None = typer.Option(None, "--ttl", metavar="DURATION", help=TTL_HELP),
@@ -79,7 +84,7 @@ def rotate(
     _print(issued, as_json)
 
 
-@app.command()
+@app.command(context_settings=TOKEN_MAY_START_WITH_DASH)
 def revoke(
     token: str = typer.Argument(..., metavar="TOKEN", help="The refresh token to revoke."),
     database_url: str | None = DatabaseUrl,
