@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import RefreshToken
 from domain.tokens import token_hash
-
 from tests.acceptance.cli import run_cli
 from tests.factories import make_user
 
