@@ -250,6 +250,11 @@ class GradingService:
         # to send, and nothing to doubt.
         external = isinstance(self.text_grader, AiGraderClient)
         if not objective and external and not is_empty_answer(submission.skill, submission.answer):
+            if submission.deadline is not None and submission.now >= submission.deadline:
+                # A retry held back to the deadline lands here: the grader is not asked
+                # past it; the timeout duty fails the submission (TIMEOUT), as it would
+                # any other still being graded.
+                return _skip(session, submission, delivery, context, "past the deadline")
             return self._dispatch(session, submission, delivery, context, to_send)
         if submission.status not in PATH_TO_PROCESSING:
             context.info("grading_skipped", status=submission.status.value, reason="duplicate")
