@@ -10,7 +10,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError
 from pydantic.alias_generators import to_camel
 
 from domain.enums import Skill, VstepBand
@@ -35,18 +35,26 @@ class _Data(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
 
-_Score = Annotated[Decimal, Field(ge=SCORE_MIN, le=SCORE_MAX)]
-
-
 class _Criterion(_Data):
     score: Decimal | None = Field(default=None, ge=SCORE_MIN, le=SCORE_MAX)
     comment: str | None = None
 
 
+def _score_alone(value: object) -> object:
+    """A criterion given as its bare score ("grammar": 6.5) is {"score": 6.5}, so a bad
+    score is named as one (criteriaScores.grammar.score), not as a failed union."""
+    if isinstance(value, int | float | str | Decimal) and not isinstance(value, bool):
+        return {"score": value}
+    return value
+
+
+_CriterionGiven = Annotated[_Criterion | None, BeforeValidator(_score_alone)]
+
+
 class _AiResult(_Data):
     overall_score: Decimal = Field(ge=SCORE_MIN, le=SCORE_MAX)
     band: VstepBand | None = None
-    criteria_scores: dict[str, _Criterion | _Score | None] = Field(default_factory=dict)
+    criteria_scores: dict[str, _CriterionGiven] = Field(default_factory=dict)
     feedback: dict[str, Any] | None = None
     confidence: Decimal = Field(ge=0, le=100)
     confidence_factors: dict[str, Any] | None = None
@@ -73,7 +81,7 @@ class _Review(_Data):
     # Kept as given, so one decimal at most: the merge rounds once, at the end.
     overall_score: Decimal = Field(ge=SCORE_MIN, le=SCORE_MAX, decimal_places=1)
     band: VstepBand | None = None
-    criteria_scores: dict[str, _Criterion | _Score | None] | None = None
+    criteria_scores: dict[str, _CriterionGiven] | None = None
     feedback: dict[str, Any] | None = None
     comment: str | None = Field(default=None, max_length=10_000)
 
@@ -144,17 +152,13 @@ def _score(where: str, raw: Decimal, band: VstepBand | None) -> Decimal:
     if band not in CERTIFICATE_BANDS:
         reason = f"{band.value} is not a band a score can have ({bands}; none below 4.0)"
     else:
-        counts = f" (counted as {score})" if score != raw else ""
-        reason = (
-            f"{band.value} is not the band of the score {raw}{counts}: "
-            f"{expected.value if expected else 'a score below 4.0 has none'}"
-        )
+        counts = f" ({raw} counts as {score})" if score != raw else ""
+        its = f"which is {expected.value}" if expected else "a score below 4.0 has none"
+        reason = f"{band.value} is not the band of the score {raw}, {its}{counts}"
     raise InvalidInput(f"{where}.band", reason)
 
 
-def _criteria(
-    where: str, raw: dict[str, _Criterion | _Score | None], skill: Skill
-) -> dict[str, Any]:
+def _criteria(where: str, raw: dict[str, _CriterionGiven], skill: Skill) -> dict[str, Any]:
     """criteriaScores as {criterion: {score, comment}}, only the skill's criteria."""
     known = CRITERIA.get(skill, ())
     unknown = sorted(set(raw) - set(known))
@@ -164,7 +168,7 @@ def _criteria(
         )
     out: dict[str, Any] = {}
     for name, value in raw.items():
-        criterion = value if isinstance(value, _Criterion) else _Criterion(score=value)
+        criterion = value if value is not None else _Criterion()
         out[name] = {
             "score": float(criterion.score) if criterion.score is not None else None,
             "comment": criterion.comment,

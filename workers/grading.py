@@ -41,6 +41,7 @@ from domain.messages import GradingRequest
 from domain.objective import grade_objective
 from domain.results import Action, AiResult, SpotChecks, SubmissionState, Verdict, decide
 from domain.retries import retry_delay_seconds
+from domain.states import TIMEOUT_ELIGIBLE
 from domain.supervision import EVENT_GRADER_REQUESTED
 from workers import metrics
 from workers.ai_grader import AiGraderClient, GraderRefused, GraderRequest, GraderUnavailable
@@ -250,6 +251,11 @@ class GradingService:
         # to send, and nothing to doubt.
         external = isinstance(self.text_grader, AiGraderClient)
         if not objective and external and not is_empty_answer(submission.skill, submission.answer):
+            if _past_deadline(submission):
+                # A retry held back to the deadline lands here: the grader is not asked
+                # past it; the timeout duty fails the submission (TIMEOUT), as it would
+                # any other still being graded.
+                return _skip(session, submission, delivery, context, "past the deadline")
             return self._dispatch(session, submission, delivery, context, to_send)
         if submission.status not in PATH_TO_PROCESSING:
             context.info("grading_skipped", status=submission.status.value, reason="duplicate")
@@ -483,6 +489,15 @@ class GradingService:
                 retry_in_seconds=round(retry_in or 0.0, 3),
             )
         return retry_in
+
+
+def _past_deadline(submission: GradingInput) -> bool:
+    """Still being graded when its deadline has passed (the timeout duty's to fail)."""
+    return (
+        submission.status in TIMEOUT_ELIGIBLE
+        and submission.deadline is not None
+        and submission.now >= submission.deadline
+    )
 
 
 def _retry_in(

@@ -22,6 +22,7 @@ from workers.actors import RetryPolicy, register_actors
 from workers.ai_grader import AiGraderClient
 from workers.broker_probe import RedisProbe
 from workers.duties.stalls import StallDuty, StallSettings
+from workers.duties.timeouts import TimeoutDuty
 from workers.grading import GradingService
 from workers.relay import Relay
 from workers.results import CallbackService, ResultSettings
@@ -200,7 +201,17 @@ def test_a_retry_after_of_an_hour_waits_the_cap_and_never_past_the_deadline(
         assert datetime.fromisoformat(last_event_data(engine, sid, "retrying")["notBefore"]) <= (
             deadline
         )
+        # and a retry that finds the deadline passed does not ask the grader again: the
+        # submission times out as the timeout duty fails it
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE submissions SET deadline = now() - interval '1 second'"),
+            )
+        grade(payload)
+        assert last_event_data(engine, sid, "grading_skipped")["reason"] == "past the deadline"
+        assert TimeoutDuty(session_factory).run_once() == 1
     assert len(grader.received) == 2
+    assert last_event_data(engine, sid, "failed")["failureReason"] == "TIMEOUT"
 
 
 def retrying_at(engine: Engine, sid: uuid.UUID) -> datetime:

@@ -238,7 +238,9 @@ def callbacks_openapi(server_url: str | None = None) -> dict[str, Any]:
                         "422": _error_response(
                             "The body is not JSON (field 'body') or a field is invalid; "
                             "'field' names it as sent, e.g. payload.eventId or "
-                            "data.result.overallScore.",
+                            "data.result.overallScore (data.reviewerId for a reviewer who "
+                            "is not an active instructor or admin, or is the learner). "
+                            "Nothing was applied: the same eventId, corrected, is applied.",
                             field=True,
                         ),
                         "500": _error_response("A fault of ours; nothing was applied."),
@@ -386,8 +388,19 @@ def _schemas() -> dict[str, Any]:
             "type": "object",
             "required": ["reviewerId", "overallScore"],
             "properties": {
-                "reviewerId": _UUID,
-                "overallScore": _SCORE,
+                "reviewerId": {
+                    **_UUID,
+                    "description": "An active (not deleted) instructor or admin, never the "
+                    "submission's own learner; anyone else is refused (422, field "
+                    "data.reviewerId) and nothing is written.",
+                },
+                "overallScore": {
+                    **_SCORE,
+                    "multipleOf": 0.1,
+                    "description": "0-10, at most one decimal (6.35 is refused); kept as "
+                    "given, and the final score is rounded half up to 0.5 once, after the "
+                    "merge (0.4 * 6.0 + 0.6 * 6.3 = 6.18 -> 6.0).",
+                },
                 "band": _BAND,
                 "criteriaScores": {**_CRITERIA_SCORES, "type": ["object", "null"]},
                 "feedback": _FEEDBACK,
