@@ -6,6 +6,8 @@ module only when the command runs.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import secrets
 import signal
@@ -13,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from types import FrameType
 
 import psycopg
 import sqlalchemy as sa
@@ -27,7 +30,9 @@ from devtools.demo_reviewer import DemoReviewer
 from devtools.devenv import Services, require_embedded, resolve_services
 from domain.enums import UserRole
 from workers.cli.output import console
+from workers.http_socket import check_http_address
 from workers.settings import Settings, load_settings
+from workers.start_check import wait_for_services
 
 DEV_DATABASE = "vstep_grading"
 PROCFILE = Path("Procfile")
@@ -51,7 +56,12 @@ def prepare(services: Services) -> str:
 
 
 def start_procfile(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    """Run every Procfile process under honcho, its output in a log file."""
+    """Run every Procfile process under honcho, its output in a log file.
+
+    honcho gets a session of its own, so only we stop it (a terminal's Ctrl-C or hangup
+    reaches us, and we pass it on), and on Linux it is sent SIGTERM if we die without
+    stopping it (PR_SET_PDEATHSIG): it then stops every process it started.
+    """
     honcho = Path(sys.executable).with_name("honcho")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log_file:
@@ -60,10 +70,15 @@ def start_procfile(env: dict[str, str], log_path: Path) -> subprocess.Popen[byte
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
+            # No other thread runs yet: preexec_fn is safe here.
+            preexec_fn=terminate_with_parent,
         )
 
 
 def stop_procfile(process: subprocess.Popen[bytes]) -> None:
+    """honcho stops its processes (SIGTERM, SIGKILL after 5 s); any it leaves is killed."""
+    started = descendants(process.pid)
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
     try:
@@ -71,13 +86,23 @@ def stop_procfile(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    for pid in started:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def run_dev(*, state_dir: Path, demo: int, exit_when_done: bool) -> None:
-    """Run the Procfile (relay, workers, scheduler) with a live demo; Ctrl-C stops them all."""
+    """Run the Procfile (relay, workers, scheduler) with a live demo; Ctrl-C, SIGTERM or
+    SIGHUP stops them all."""
     require_embedded()
     settings = load_settings()  # a bad variable stops us here, before anything starts
+    # serve's address, then the servers the user named: one line, before anything starts.
+    check_http_address(settings.http_host, settings.http_port)
+    wait_for_services(
+        os.environ.get("DATABASE_URL"), os.environ.get("BROKER_URL"), settings.start_wait_seconds
+    )
     state_dir = state_dir.resolve()
+    stop_on(signal.SIGTERM, signal.SIGHUP)
     services = resolve_services(state_dir)
     system: subprocess.Popen[bytes] | None = None
     try:
@@ -108,6 +133,8 @@ def run_dev(*, state_dir: Path, demo: int, exit_when_done: bool) -> None:
             f"HTTP: http://{settings.http_host}:{settings.http_port}"
             " (/v1/callbacks, /healthz, /readyz, /metrics, /openapi.json)"
         )
+        # Callbacks are signed with it: print it, so a person can post to the door too.
+        console.print(f"CALLBACK_SECRET={env['CALLBACK_SECRET']}")
         if demo > 0:
             engine = make_engine(database_url, application_name="vstep-grading demo")
             factory = make_session_factory(engine)
@@ -128,11 +155,53 @@ def run_dev(*, state_dir: Path, demo: int, exit_when_done: bool) -> None:
             console.print("the system keeps running; Ctrl-C stops every process")
             system.wait()
     except KeyboardInterrupt:
-        console.print("stopping ...")
+        with contextlib.suppress(OSError):  # a terminal that hung up takes no more lines
+            console.print("stopping ...")
     finally:
+        # A second signal must not cut the stop short.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
         if system is not None:
             stop_procfile(system)
         services.stop()
+
+
+def stop_on(*signals: signal.Signals) -> None:
+    """These signals stop `dev` as Ctrl-C does: everything it started is stopped."""
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for signum in signals:
+        signal.signal(signum, handle)
+
+
+# prctl(2) option: the signal this process gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def terminate_with_parent() -> None:
+    """In a child before exec: SIGTERM when the parent dies (Linux; elsewhere nothing)."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` now, read from /proc (Linux; elsewhere none)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # The command name, in brackets, may hold spaces: the fields follow its ')'.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        below = children.get(pending.pop(), [])
+        found += below
+        pending += below
+    return found
 
 
 def demo_reviewer(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -86,3 +87,20 @@ def healthz(port: int) -> int | None:
         return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code
     except httpx.TransportError:
         return None
+
+
+def test_serve_on_a_taken_port_is_one_line_naming_the_address(child_env: dict[str, str]) -> None:
+    # given the port taken by another program
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # when serve is started on it
+        env = {**child_env, "CALLBACK_SECRET": "s"}
+        env.pop("LOG_FORMAT")
+        done = run_cli("serve", "--host", "127.0.0.1", "--port", str(port), env=env, timeout=30)
+    # then one line names the address, exit 1
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"127.0.0.1:{port} is already in use" in lines[0]
