@@ -30,7 +30,6 @@ from db.metrics_queries import (
     review_backlog_by_priority,
     submission_counts_by_status,
 )
-from domain.enums import SubmissionStatus
 from domain.errors import TransientError
 
 log = structlog.get_logger("vstep.metrics")
@@ -84,9 +83,7 @@ class DatabaseCollector(Collector):
             metrics_bound_statements(session)
             outbox = outbox_backlog(session)
             by_status = submission_counts_by_status(session)
-            by_priority = review_backlog_by_priority(
-                session, backlog=by_status[SubmissionStatus.REVIEW_PENDING]
-            )
+            by_priority = review_backlog_by_priority(session)
             callbacks = processed_callback_count(session)
         f = _Families()
         for status, n in outbox.counts.items():
@@ -134,7 +131,7 @@ class _Families:
     review_backlog: GaugeMetricFamily = field(
         default_factory=lambda: GaugeMetricFamily(
             "vstep_review_backlog",
-            f"Submissions waiting for a human review, by review priority. {ESTIMATED}",
+            "Submissions waiting for a human review, by review priority (exact).",
             labels=["priority"],
         )
     )
