@@ -26,6 +26,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    start_http_server,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -81,6 +82,21 @@ HTTP_REFUSALS = Counter(
 COUNTED_BY_SERVE: tuple[Collector, ...] = (CALLBACKS, HTTP_REFUSALS)
 # This process's own resources (CPU, memory, file descriptors, garbage collector).
 PROCESS_RESOURCES: tuple[Collector, ...] = (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR)
+
+
+class MetricsPortUnavailable(OSError):
+    """METRICS_PORT could not be listened on (in use, or not ours to take)."""
+
+
+def serve_metrics_forever(host: str, port: int) -> None:
+    """Serve ``processes_registry()`` on ``host:port`` until the process is stopped."""
+    try:
+        _server, thread = start_http_server(port, addr=host, registry=processes_registry())
+    except OSError as exc:
+        raise MetricsPortUnavailable(
+            f"METRICS_PORT: cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from exc
+    thread.join()
 
 
 def processes_registry() -> CollectorRegistry:

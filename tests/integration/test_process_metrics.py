@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
@@ -51,8 +52,12 @@ def processes(system_env: dict[str, str], tmp_path: Path) -> Iterator[SystemProc
         yield running
 
 
-def scrape(client: ServeClient) -> Samples:
-    answer = client.client.get("/metrics")
+def scrape(client: ServeClient | str) -> Samples:
+    """The samples of a /metrics answer: serve's, or at a base URL."""
+    if isinstance(client, str):
+        answer = httpx.get(f"{client}/metrics", timeout=10)
+    else:
+        answer = client.client.get("/metrics")
     assert answer.status_code == 200
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
@@ -114,6 +119,46 @@ def test_serve_counts_what_the_relay_and_both_worker_processes_did(
     # and the database's state is there too
     assert value(samples, "vstep_submissions", status="completed") == SUBMISSIONS
     assert value(samples, "vstep_outbox_rows", status="pending") == 0
+
+
+def test_a_worker_serves_the_sum_of_its_processes_counts_on_metrics_port(
+    engine: Engine, system_env: dict[str, str], tmp_path: Path
+) -> None:
+    # given a worker of two processes with METRICS_PORT set, and no serve
+    port = free_port()
+    with system_processes({**system_env, "METRICS_PORT": str(port)}, tmp_path) as running:
+        running.start("worker", "worker", "--processes", "2", "--threads", "2")
+        seed_pending(engine, SUBMISSIONS)
+
+        # when the relay publishes the submissions and the worker grades them
+        running.start("relay", "relay")
+        wait_until(
+            lambda: statuses(engine) == {"completed": SUBMISSIONS} or bool(running.dead()),
+            timeout=120,
+            message="not all graded",
+        )
+        assert not running.dead(), running.tail("worker")
+
+        # then the worker's own endpoint counts every grading of both its processes
+        def counted() -> bool:
+            try:
+                samples = scrape(f"http://127.0.0.1:{port}")
+            except httpx.TransportError:
+                return False
+            return value(samples, "vstep_grading_latency_seconds_count") == SUBMISSIONS
+
+        wait_until(counted, timeout=20, message="the worker's endpoint did not count them")
+        samples = scrape(f"http://127.0.0.1:{port}")
+        assert value(samples, "vstep_grading_results_total", outcome="completed") == SUBMISSIONS
+
+
+def test_metrics_port_without_a_shared_directory_is_refused_in_one_line(
+    child_env: dict[str, str],
+) -> None:
+    result = run_cli("worker", env={**child_env, "METRICS_PORT": str(free_port())})
+    assert result.returncode == 2
+    assert "METRICS_PORT: needs PROMETHEUS_MULTIPROC_DIR" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def test_without_a_shared_directory_serve_shows_only_its_own_counters(
