@@ -1,111 +1,192 @@
-"""Read-only named queries behind ``/metrics``: what every process did, read at scrape time.
+"""Read-only named queries behind ``/metrics``: the state of the system, read at scrape time.
 
-Workers, relays and schedulers run in processes of their own, on other machines too; the
-database is where their outcomes meet, so the metrics server counts rows instead of
-gathering each process's counters. Each query is one aggregate statement. Counting
-whole tables costs a scan per scrape, so the transaction caps it with a statement timeout.
+What the processes did (published, graded, retried, their latency) they count themselves
+(``workers/metrics.py``); the database tells what is waiting now: outbox rows, live
+submissions by status, the review backlog, the callback inbox. A scrape must stay cheap
+at ten million submissions and a hundred million events, so:
+
+- ``submission_events`` is never read (it has no index a count by kind could use);
+- a count reads at most ``EXACT_COUNT_LIMIT`` entries of an index that holds just the
+  rows counted (``LIMIT`` under the count), so it is exact up to that limit and costs
+  the same however large the table grows;
+- past the limit, or where no index holds the rows (published and failed outbox rows),
+  the count is PostgreSQL's own estimate: the planner's row estimate for the same
+  query (``EXPLAIN``), made from ``pg_class.reltuples`` and the column statistics
+  that autovacuum's ANALYZE keeps; never less than the limit where the limit was hit.
+  A small table (estimated at most ``EXACT_COUNT_LIMIT`` rows) is counted exactly;
+- the review backlog by priority is counted exactly through the review_pending range of
+  an index: its cost follows the backlog, which reviewers keep small, not the table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from db.models import ProcessedCallback, Submission, SubmissionEvent
-from domain.enums import ReviewPriority, Skill, SubmissionStatus
+from domain.enums import OutboxStatus, ReviewPriority, SubmissionStatus
 
 # Longest a scrape's statement may run before it is abandoned, in milliseconds.
-METRICS_STATEMENT_TIMEOUT_MS = 5000
+METRICS_STATEMENT_TIMEOUT_MS = 2000
+# Counts up to this are exact; a count never reads more index entries than this.
+EXACT_COUNT_LIMIT = 10_000
+
+
+def _capped_counts_by_status() -> sa.TextClause:
+    # One capped count per status, each with its value written out: the planner then
+    # knows how many rows a status has and reads a large one with a plain index scan of
+    # submissions_status_idx that stops at the limit (given the status as a parameter,
+    # it plans for an average status and builds a bitmap of every entry first).
+    counts = ",\n".join(
+        f"(SELECT count(*) FROM (SELECT FROM submissions WHERE status = '{status.value}' "
+        "AND deleted_at IS NULL LIMIT :limit) AS capped)"
+        for status in SubmissionStatus
+    )
+    return sa.text(f"SELECT {counts}")
+
+
+SUBMISSIONS_BY_STATUS = _capped_counts_by_status()
+
+# The review backlog by priority, exactly: a scan of the review_pending range of an
+# index (submissions_review_queue_idx or submissions_status_idx), never of the table;
+# it costs what the backlog holds, which reviewers keep small.
+REVIEW_BACKLOG = sa.text(
+    """
+    SELECT review_priority::text, count(*) FROM submissions
+    WHERE status = 'review_pending' AND deleted_at IS NULL
+    GROUP BY review_priority
+    """
+)
+
+# Pending and processing rows through their partial indexes (outbox_pending_idx,
+# outbox_processing_idx), the oldest pending row's age by the database clock, and
+# whether the outbox is small enough to count the rest exactly.
+OUTBOX_BACKLOG = sa.text(
+    """
+    SELECT
+        (SELECT count(*) FROM (SELECT FROM outbox WHERE status = 'pending' LIMIT :limit) AS p),
+        (SELECT count(*) FROM (SELECT FROM outbox WHERE status = 'processing' LIMIT :limit) AS q),
+        extract(epoch FROM now() - (SELECT min(created_at) FROM outbox WHERE status = 'pending'))
+    """
+)
+
+# Published and failed rows have no index of their own: counted in one pass only while
+# the outbox is small.
+OUTBOX_SETTLED = sa.text(
+    """
+    SELECT count(*) FILTER (WHERE status = 'published'), count(*) FILTER (WHERE status = 'failed')
+    FROM outbox
+    """
+)
+
+# The callback inbox: the first rows of the table, however many there are.
+CALLBACKS = sa.text("SELECT count(*) FROM (SELECT FROM processed_callbacks LIMIT :limit) AS capped")
 
 
 @dataclass(frozen=True)
-class LatencyHistogram:
-    """Cumulative counts per upper bound (seconds), as a Prometheus histogram has them."""
-
-    bucket_counts: list[int]
-    count: int
-    sum_seconds: float
+class OutboxBacklog:
+    counts: dict[OutboxStatus, int]
+    # None when no row is pending.
+    oldest_pending_age_seconds: float | None
 
 
 def metrics_bound_statements(session: Session) -> None:
-    """Cap every following statement of this transaction (a scrape never piles up)."""
+    """Cap every following statement of this transaction (a scrape never piles up), and
+    have it read through indexes: a sequential scan under a LIMIT reads a number of rows
+    that depends on how the counted rows lie in the table, an index scan only the limit."""
     session.execute(sa.text(f"SET LOCAL statement_timeout = {METRICS_STATEMENT_TIMEOUT_MS}"))
+    session.execute(sa.text("SET LOCAL enable_seqscan = off"))
 
 
 def submission_counts_by_status(session: Session) -> dict[SubmissionStatus, int]:
     """Live submissions per status, every status present (zero when none)."""
-    rows = session.execute(
-        sa.select(Submission.status, sa.func.count())
-        .where(Submission.deleted_at.is_(None))
-        .group_by(Submission.status)
-    )
-    counts = dict.fromkeys(SubmissionStatus, 0)
-    counts.update({status: int(n) for status, n in rows})
+    row = session.execute(SUBMISSIONS_BY_STATUS, {"limit": EXACT_COUNT_LIMIT + 1}).one()
+    counts = {status: int(n) for status, n in zip(SubmissionStatus, row, strict=True)}
+    for status, n in counts.items():
+        if n > EXACT_COUNT_LIMIT:
+            counts[status] = _at_least_limit(
+                planner_estimate(session, _live_submissions_where(f"status = '{status.value}'"))
+            )
     return counts
 
 
 def review_backlog_by_priority(session: Session) -> dict[ReviewPriority | None, int]:
     """Live submissions waiting for a reviewer per priority (None: no priority recorded)."""
-    rows = session.execute(
-        sa.select(Submission.review_priority, sa.func.count())
-        .where(
-            Submission.status == SubmissionStatus.REVIEW_PENDING,
-            Submission.deleted_at.is_(None),
-        )
-        .group_by(Submission.review_priority)
-    )
     counts: dict[ReviewPriority | None, int] = dict.fromkeys(ReviewPriority, 0)
-    counts.update({priority: int(n) for priority, n in rows})
+    for priority, n in session.execute(REVIEW_BACKLOG):
+        counts[ReviewPriority(priority) if priority else None] = int(n)
     return counts
 
 
-def submission_event_counts(session: Session, *, kinds: Iterable[str]) -> dict[str, int]:
-    """How many events of each of ``kinds`` were ever recorded (the event log is append-only;
-    only a deleted submission takes its events with it)."""
-    wanted = list(kinds)
-    rows = session.execute(
-        sa.select(SubmissionEvent.kind, sa.func.count())
-        .where(SubmissionEvent.kind.in_(wanted))
-        .group_by(SubmissionEvent.kind)
-    )
-    counts = dict.fromkeys(wanted, 0)
-    counts.update({kind: int(n) for kind, n in rows})
-    return counts
+def outbox_backlog(session: Session) -> OutboxBacklog:
+    """Outbox rows per status (pending and processing exact up to the limit; published and
+    failed exact while the whole outbox is within it), and the oldest pending row's age."""
+    pending, processing, oldest = session.execute(
+        OUTBOX_BACKLOG, {"limit": EXACT_COUNT_LIMIT + 1}
+    ).one()
+    counts = {OutboxStatus.PENDING: int(pending), OutboxStatus.PROCESSING: int(processing)}
+    for status in (OutboxStatus.PENDING, OutboxStatus.PROCESSING):
+        if counts[status] > EXACT_COUNT_LIMIT:
+            counts[status] = _at_least_limit(
+                planner_estimate(session, f"SELECT FROM outbox WHERE status = '{status.value}'")
+            )
+    if planner_estimate(session, "SELECT FROM outbox") <= EXACT_COUNT_LIMIT:
+        published, failed = session.execute(OUTBOX_SETTLED).one()
+        counts[OutboxStatus.PUBLISHED], counts[OutboxStatus.FAILED] = int(published), int(failed)
+    else:
+        for status in (OutboxStatus.PUBLISHED, OutboxStatus.FAILED):
+            counts[status] = planner_estimate(
+                session, f"SELECT FROM outbox WHERE status = '{status.value}'"
+            )
+    age = None if oldest is None else max(0.0, float(oldest))
+    return OutboxBacklog({status: counts[status] for status in OutboxStatus}, age)
 
 
 def processed_callback_count(session: Session) -> int:
     """Rows in the callback inbox (kept CALLBACK_RETENTION_DAYS, then deleted)."""
-    return int(
-        session.execute(sa.select(sa.func.count()).select_from(ProcessedCallback)).scalar_one()
-    )
+    n = int(session.execute(CALLBACKS, {"limit": EXACT_COUNT_LIMIT + 1}).scalar_one())
+    if n > EXACT_COUNT_LIMIT:
+        return _at_least_limit(planner_estimate(session, "SELECT FROM processed_callbacks"))
+    return n
 
 
-def completion_latency_histograms(
-    session: Session, *, bounds_seconds: Sequence[float]
-) -> dict[Skill, LatencyHistogram]:
-    """Per skill, ``completed_at - created_at`` of every live completed submission, counted
-    cumulatively under each bound (human review time included where there was one)."""
-    latency = sa.extract("epoch", Submission.completed_at - Submission.created_at)
-    rows = session.execute(
-        sa.select(
-            Submission.skill,
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(latency), 0),
-            *(sa.func.count().filter(latency <= bound) for bound in bounds_seconds),
-        )
-        .where(
-            Submission.status == SubmissionStatus.COMPLETED,
-            Submission.completed_at.is_not(None),
-            Submission.deleted_at.is_(None),
-        )
-        .group_by(Submission.skill)
-    )
-    found = {
-        skill: LatencyHistogram([int(n) for n in buckets], int(count), float(total))
-        for skill, count, total, *buckets in rows
+def planner_estimate(session: Session, select: str) -> int:
+    """How many rows PostgreSQL's planner expects ``select`` to return (no row is read).
+
+    ``select`` is built here from our own enum values, never from input."""
+    plan: Any = session.execute(sa.text(f"EXPLAIN (FORMAT JSON) {select}")).scalar_one()
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def scrape_statements() -> dict[str, tuple[sa.TextClause, dict[str, int]]]:
+    """The statements a scrape may run, by name, with their parameters (for EXPLAIN in
+    benchmarks/metrics_scrape.py); the estimates' EXPLAINs read no row."""
+    limit = {"limit": EXACT_COUNT_LIMIT + 1}
+    return {
+        "submissions by status": (SUBMISSIONS_BY_STATUS, limit),
+        "review backlog": (REVIEW_BACKLOG, {}),
+        "outbox backlog": (OUTBOX_BACKLOG, limit),
+        "outbox published and failed (small outbox only)": (OUTBOX_SETTLED, {}),
+        "callback inbox": (CALLBACKS, limit),
     }
-    empty = LatencyHistogram([0] * len(bounds_seconds), 0, 0.0)
-    return {skill: found.get(skill, empty) for skill in Skill}
+
+
+def estimate_statements() -> list[str]:
+    """Every statement ``planner_estimate`` may be given (for benchmarks/metrics_scrape.py)."""
+    return [
+        *(_live_submissions_where(f"status = '{status.value}'") for status in SubmissionStatus),
+        *(f"SELECT FROM outbox WHERE status = '{status.value}'" for status in OutboxStatus),
+        "SELECT FROM outbox",
+        "SELECT FROM processed_callbacks",
+    ]
+
+
+def _live_submissions_where(condition: str) -> str:
+    return f"SELECT FROM submissions WHERE {condition} AND deleted_at IS NULL"
+
+
+def _at_least_limit(estimate: int) -> int:
+    # The exact count already passed the limit; a stale estimate must not say fewer.
+    return max(estimate, EXACT_COUNT_LIMIT + 1)

@@ -10,6 +10,7 @@ import contextlib
 import ctypes
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,6 +54,12 @@ def prepare(services: Services) -> str:
                 conn.execute(f'CREATE DATABASE "{DEV_DATABASE}"')
     migrate.upgrade(url)
     return libpq_url(url)
+
+
+def fresh_directory(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
 
 
 def start_procfile(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -124,6 +131,9 @@ def run_dev(*, state_dir: Path, demo: int, exit_when_done: bool) -> None:
             # The demo's learners share a handful of texts, so compared with each other
             # every one would be a copy; copies of the prompt and template still show.
             "PEER_ANSWERS_COMPARED": os.environ.get("PEER_ANSWERS_COMPARED", "0"),
+            # Every process counts in this directory, and serve's /metrics adds them up;
+            # emptied first, so the totals are this run's.
+            "PROMETHEUS_MULTIPROC_DIR": str(fresh_directory(state_dir / "metrics")),
         }
         system = start_procfile(env, log_path)
         console.print(

@@ -1,7 +1,11 @@
-"""Dramatiq middleware, one concern each: log context per message, Redis heartbeats."""
+"""Dramatiq middleware, one concern each: log context per message, Redis heartbeats, the
+metrics endpoint."""
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 import threading
 from typing import Any
 
@@ -13,6 +17,8 @@ from dramatiq.middleware import Middleware
 from domain.errors import BrokerUnavailable
 from workers.broker import broker_errors
 from workers.duty_loop import Outage
+from workers.metrics import MetricsPortUnavailable, serve_metrics_forever
+from workers.settings import load_settings
 
 log = structlog.get_logger("vstep.worker")
 
@@ -82,3 +88,31 @@ class RedisHeartbeat(Middleware):  # type: ignore[misc]
                 outage.failed("redis_heartbeat", exc)
                 continue
             outage.recovered("redis_heartbeat")
+
+
+class MetricsEndpoint(Middleware):  # type: ignore[misc]
+    """Serve the worker's metrics (METRICS_PORT) from one process beside its worker
+    processes, which Dramatiq starts once they have booted: every worker process counts
+    in PROMETHEUS_MULTIPROC_DIR, and the endpoint adds them up, so a worker of two
+    processes never shows half its counts."""
+
+    @property
+    def forks(self) -> list[Any]:
+        return [serve_worker_metrics]
+
+
+def serve_worker_metrics() -> None:
+    """The endpoint's process, started by Dramatiq's main process beside the workers.
+
+    Dramatiq does not stop when such a process dies, so an endpoint that cannot listen
+    says why in one line and stops the whole worker: a worker that runs without the
+    endpoint it was told to serve would look fine while nothing can scrape it."""
+    settings = load_settings()
+    if settings.metrics_port is None:
+        return
+    try:
+        serve_metrics_forever(settings.http_host, settings.metrics_port)
+    except MetricsPortUnavailable as exc:
+        log.error("metrics_endpoint_failed", error=str(exc))
+        os.kill(os.getppid(), signal.SIGTERM)
+        sys.exit(1)

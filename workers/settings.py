@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -107,6 +108,10 @@ class Settings(BaseSettings):
     # The external AI grader for writing and speaking; unset: the built-in grader grades.
     ai_grader_url: str | None = None
 
+    # A worker serves /metrics on HTTP_HOST:METRICS_PORT: the counts of every process
+    # sharing PROMETHEUS_MULTIPROC_DIR with it (its own processes at least). Unset: none.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -122,6 +127,15 @@ class Settings(BaseSettings):
         except ValueError:
             if not HOST_NAME.fullmatch(value):
                 raise ValueError(f"{value!r} is not a host name or an IP address") from None
+        return value
+
+    @field_validator("metrics_port")
+    @classmethod
+    def _metrics_port(cls, value: int | None) -> int | None:
+        # Without the shared directory a worker's processes count in their own memory,
+        # which its endpoint cannot read.
+        if value is not None and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            raise ValueError("needs PROMETHEUS_MULTIPROC_DIR, the directory processes count in")
         return value
 
     @field_validator("broker_url")

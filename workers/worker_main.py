@@ -19,7 +19,7 @@ from workers.assembly import (
 )
 from workers.grading import WORKER_THREADS_ENV, new_worker_id
 from workers.logging import configure_logging
-from workers.middleware import LogContext, RedisHeartbeat
+from workers.middleware import LogContext, MetricsEndpoint, RedisHeartbeat
 from workers.settings import load_settings
 
 settings = load_settings()
@@ -27,6 +27,8 @@ configure_logging(settings.log_format, settings.log_level)
 broker = broker_from(settings)
 broker.add_middleware(LogContext())
 broker.add_middleware(RedisHeartbeat(interval_seconds=settings.worker_redelivery_seconds / 6))
+if settings.metrics_port is not None:
+    broker.add_middleware(MetricsEndpoint())
 dramatiq.set_broker(broker)
 # One connection per worker thread, so no thread waits for another's; set by
 # `vstep-grading worker` for the processes it starts.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.registry import Collector
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from domain.errors import VstepGradingError
+from workers.metrics import processes_registry
 from workers.results import CallbackService
 from workers.web.body import CALLBACK_MAX_BYTES, parse_json, read_limited, refuse_declared_oversize
 from workers.web.errors import error_response
@@ -50,6 +51,7 @@ class HttpDoor:
 def make_app(door: HttpDoor) -> Starlette:
     database_registry = CollectorRegistry(auto_describe=True)
     database_registry.register(door.metrics)
+    counters = processes_registry()
     ready_threads = anyio.CapacityLimiter(READY_THREADS)
 
     async def callback(request: Request) -> Response:
@@ -82,8 +84,9 @@ def make_app(door: HttpDoor) -> Starlette:
 
     async def metrics(request: Request) -> Response:
         def render() -> bytes:
-            # This process's own counters, then the system's, read from the database.
-            return generate_latest(REGISTRY) + generate_latest(database_registry)
+            # The processes' counters (every process's on this host when they share
+            # PROMETHEUS_MULTIPROC_DIR), then the system's state, read from the database.
+            return generate_latest(counters) + generate_latest(database_registry)
 
         return Response(await run_in_threadpool(render), media_type=CONTENT_TYPE_LATEST)
 
