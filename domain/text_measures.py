@@ -4,11 +4,9 @@ The built-in grader (domain/writing_grader.py, domain/speaking_grader.py) turns 
 measures into criteria scores, and domain/confidence.py into confidence factors. Every
 measure is a plain count or share, so a comment can say what earned a score.
 
-The word lists load once per process from inside their packages (no network):
-- cefrpy: the CEFR level (A1..C2) of an English word, for the mix of vocabulary levels;
-- pyspellchecker: an English word-frequency dictionary, for words it does not know;
-- pyphen: hyphenation patterns, for syllables per word.
-Everything else (tokens, linking words, the grammar patterns) is ours, below.
+The word lists (CEFR levels, a spelling dictionary, hyphenation) are read through
+domain/lexicon.py, which guards every call into their libraries. Everything else
+(tokens, linking words, the grammar patterns) is ours, below.
 """
 
 from __future__ import annotations
@@ -19,9 +17,10 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
 from itertools import pairwise
-from typing import Any
+
+from domain.lexicon import CEFR_LEVELS, syllables, unknown_words, word_level
+from domain.lexicon import warm_up as warm_up  # the workers load the word lists through here
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 # A sentence ends at . ! or ? followed by white space (or the end of the text).
@@ -150,36 +149,7 @@ class TextMeasures:
         return len(self.content_words) / self.word_count if self.words else 0.0
 
 
-CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
 DIVERSITY_WINDOW = 50
-
-
-@cache
-def _cefr() -> Any:
-    from cefrpy import CEFRAnalyzer
-
-    return CEFRAnalyzer()
-
-
-@cache
-def _speller() -> Any:
-    from spellchecker import SpellChecker
-
-    return SpellChecker(language="en", distance=1)
-
-
-@cache
-def _hyphenator() -> Any:
-    import pyphen
-
-    return pyphen.Pyphen(lang="en_US")
-
-
-def warm_up() -> None:
-    """Load the word lists now (about 0.3 s), so the first text graded is not the slow one."""
-    _cefr()
-    _speller()
-    _hyphenator()
 
 
 def words_of(text: str) -> list[str]:
@@ -249,16 +219,6 @@ def _levels(content: Iterable[str]) -> dict[str, int]:
     return counts
 
 
-# Learners' texts reuse the same few thousand words, and a lookup walks cefrpy's tables.
-@lru_cache(maxsize=65536)
-def word_level(word: str) -> str | None:
-    """The CEFR level (A1..C2) of a lower-case word, or None when it is not rated."""
-    if "'" in word or len(word) < 2:
-        return None
-    level = _cefr().get_average_word_level_CEFR(word)
-    return None if level is None else str(level.name)
-
-
 def _misspelled(words: Sequence[str], sentences: Sequence[str]) -> tuple[str, ...]:
     """Words the dictionary does not know, names (capitalised inside a sentence) left out."""
     starts = {words_of(sentence)[0] for sentence in sentences if words_of(sentence)}
@@ -267,7 +227,7 @@ def _misspelled(words: Sequence[str], sentences: Sequence[str]) -> tuple[str, ..
         for word in words
         if "'" not in word and (word[0].islower() or word in starts) and len(word) > 1
     ]
-    unknown = _speller().unknown([word.lower() for word in candidates])
+    unknown = unknown_words(word.lower() for word in candidates)
     seen: dict[str, None] = {}
     for word in candidates:
         if word.lower() in unknown:
@@ -330,9 +290,7 @@ def _clip(sentence: str, words: int = 6) -> str:
 def _syllables_per_word(lower: Sequence[str]) -> float:
     if not lower:
         return 0.0
-    hyphenator = _hyphenator()
-    total = sum(len(hyphenator.positions(word)) + 1 for word in lower)
-    return total / len(lower)
+    return sum(syllables(word) for word in lower) / len(lower)
 
 
 # Words of the task's instructions rather than its topic: a text is not on the topic
