@@ -16,6 +16,7 @@ graded. Every call into the three libraries goes through ``lookup``.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 from typing import Any, TypeVar
@@ -66,6 +67,7 @@ def warm_up() -> None:
     """Load the word lists now (about 0.3 s), so the first text graded is not the slow one."""
     _cefr()
     _speller()
+    _common_words()
     _hyphenator()
 
 
@@ -91,6 +93,23 @@ def unknown_words(lower: Iterable[str]) -> set[str]:
 
 def _known_spelling(word: str) -> bool:
     return lookup(lambda: word in _speller(), True)
+
+
+# The commonest English words: about what a learner at A2 knows. A word beyond them, spelled
+# right, is a sign of a wider vocabulary (lexical sophistication, by word frequency).
+COMMON_WORDS = 2000
+
+
+@cache
+def _common_words() -> frozenset[str]:
+    counts: dict[str, int] = lookup(lambda: _speller().word_frequency.dictionary, {})
+    # Ties at the cut keep the dictionary's own order, the same on every run.
+    return frozenset(heapq.nlargest(COMMON_WORDS, counts, key=counts.__getitem__))
+
+
+def is_common(word: str) -> bool:
+    """Among the COMMON_WORDS most frequent words of the spelling dictionary's counts."""
+    return word in _common_words()
 
 
 @lru_cache(maxsize=65536)

@@ -17,8 +17,8 @@ from typing import Any
 
 from domain.builtin_assessment import Assessment, Criterion, band_share, percent, ramp, scaled
 from domain.confidence import Check
+from domain.language_criteria import grammar, vocabulary
 from domain.text_measures import TextMeasures, coverage, measure
-from domain.writing_grader import grammar, vocabulary
 
 # A steady speaker of a second language: about this many words per minute.
 WPM_LOW, WPM_HIGH = 100.0, 170.0
