@@ -32,6 +32,12 @@ SPELLING_CEILING = 5.0
 ERRORS_CEILING = 6.0
 # Less common structures per 100 words for full range.
 STRUCTURES_FULL = 2.0
+# Words per utterance of a speaker who strings clauses together, and of one who cannot.
+UTTERANCE_LOW, UTTERANCE_HIGH = 3.0, 12.0
+# Accuracy's part of grammar; our patterns find fewer of a speaker's errors (no
+# punctuation or capitals to read), so range weighs more in speech.
+WRITTEN_ACCURACY_WEIGHT = 0.7
+SPOKEN_ACCURACY_WEIGHT = 0.5
 
 
 def evidence(m: TextMeasures) -> float:
@@ -55,14 +61,14 @@ def vocabulary(a: Assessment, m: TextMeasures, *, spelling: bool) -> Criterion:
     )
     if spelling:
         accuracy = 1 - ramp(m.spelling_error_rate, 0, SPELLING_CEILING)
-        share = 0.4 * diversity + 0.3 * sophistication + 0.3 * accuracy
+        share = 0.5 * diversity + 0.2 * sophistication + 0.3 * accuracy
         shown = ", ".join(m.misspelled[:5])
         comment += f"; {len(m.misspelled)} misspelled word(s)" + (f" ({shown})" if shown else "")
         if m.misspelled:
             a.weaknesses.append(f"Spelling: {shown}.")
             a.suggestions.append("Check the spelling of words you are unsure of.")
     else:
-        share = 0.55 * diversity + 0.45 * sophistication
+        share = 0.75 * diversity + 0.25 * sophistication
     if sophistication >= 0.7 and diversity >= 0.5:
         a.strengths.append(
             f"A wide vocabulary: {percent(m.less_common_share)} of the words are less common ones."
@@ -82,12 +88,20 @@ def grammar(a: Assessment, m: TextMeasures, *, spoken: bool) -> Criterion:
     shown = ", ".join(list(dict.fromkeys(m.structures))[:4])
     seen = f"{len(m.structures)} less common structure(s)" + (f" ({shown})" if shown else "")
     if spoken:
-        range_share = structures
+        # Longer utterances carry more clauses (mean length of utterance), where a
+        # transcript marks them (sentence ends or one turn a line).
+        utterance = m.mean_utterance_length
+        if utterance:
+            range_share = 0.5 * structures + 0.5 * ramp(utterance, UTTERANCE_LOW, UTTERANCE_HIGH)
+            seen += f"; {utterance:.1f} words per utterance"
+        else:
+            range_share = structures
     else:
         sentences = band_share(m.mean_sentence_length, 12, 22, soft=10)
         range_share = 0.6 * structures + 0.4 * sentences
         seen += f"; {m.mean_sentence_length:.0f} words per sentence"
-    score = scaled((0.7 * accuracy + 0.3 * range_share) * evidence(m))
+    weight = SPOKEN_ACCURACY_WEIGHT if spoken else WRITTEN_ACCURACY_WEIGHT
+    score = scaled((weight * accuracy + (1 - weight) * range_share) * evidence(m))
     examples = "; ".join(f"{issue.rule}: '{issue.example}'" for issue in m.grammar_issues[:3])
     comment = (
         f"{len(m.grammar_issues)} error(s) found, {m.grammar_error_rate:.1f} per 100 words"

@@ -66,12 +66,24 @@ _UNCOUNTABLE_PLURALS = _words(
 _NEGATIONS = _words("not never don't doesn't didn't can't won't isn't wasn't aren't")
 _NEGATIVE_OBJECTS = frozenset(("nothing", "nobody", "nowhere"))
 _ITS_BEFORE = _words("a an the not very so really important hard easy good bad because")
+_NOT_AFTER_THEIR = _words("is are was were not will would should can going have has")
+_BE_FORMS = _words("be is are was were been being")
+# Verbs that are neither nouns, adjectives nor past participles in their base form:
+# after a form of "be" they are wrong (could be find, is make).
+_NEVER_AFTER_BE = _words(
+    "achieve allow avoid believe bring buy choose consider create decide describe destroy "
+    "develop eat enjoy explain find forget give go grow have improve include keep know learn "
+    "leave lose make prefer prepare prevent produce provide receive remember require see "
+    "sell send solve speak spend take teach tell think understand write"
+)
+# Verbs followed by "to" and a verb: what follows is its base form.
+_TO_VERB = _words("want wants wanted need needs needed able going try tries tried order")
 # Words spelled with a leading vowel letter that sound like a consonant, and the reverse.
 _AN_EXCEPTIONS = ("uni", "use", "usu", "eu", "one", "once", "ur")
 _A_EXCEPTIONS = ("hour", "honest", "honour", "honor", "heir")
 # Doubled words that are good English.
 _FINE_TWICE = frozenset(("that", "had", "very", "so", "bye", "ha", "no"))
-HESITATIONS = _words("um umm uh uhh er erm ah ahh hmm mm eh")
+HESITATIONS = _words("um umm ummm uh uhh uhm er err erm ehm ah ahh hm hmm hmmm mm mmm eh")
 RUN_ON_WORDS = 45
 _NO_SPACE_AFTER = re.compile(r"[a-z][,;:!?][A-Za-z]|[a-z]{2}\.[A-Z][a-z]")
 _SPACE_BEFORE = re.compile(r"\w\s+[,;:!?]|\w\s+\.(?!\.)")
@@ -94,7 +106,20 @@ def _third(verb: str) -> str:
     return verb + "s"
 
 
+def _regular_past(verb: str) -> str:
+    if verb.endswith("e"):
+        return verb + "d"
+    if verb.endswith("y") and verb[-2] not in "aeiou":
+        return verb[:-1] + "ied"
+    return verb + "ed"
+
+
+def _past_form(word: str) -> bool:
+    return word in IRREGULAR_PAST or word in REGULAR_PAST
+
+
 THIRD_FORMS = frozenset(_third(verb) for verb in BASE_VERBS)
+REGULAR_PAST = frozenset(_regular_past(verb) for verb in BASE_VERBS)
 _NOT_AFTER_MODAL = THIRD_FORMS | IRREGULAR_PAST | {"is", "are", "was", "were", "has"}
 
 
@@ -142,8 +167,12 @@ def _pair_rule(before: str, first: str, second: str) -> str | None:
         return "'then' for 'than'"
     if first in {"could", "should", "would", "must", "might"} and second == "of":
         return "'of' for 'have'"
-    if first == "their" and second in {"is", "are", "was", "were"}:
-        return "'their' for 'there'"
+    if first == "their" and second in _NOT_AFTER_THEIR:
+        return "'their' for 'there' or 'they're'"
+    if first in _BE_FORMS and second in _NEVER_AFTER_BE:
+        return "base verb after 'be'"
+    if first == "a" and second in _PLURAL_NOUNS:
+        return "'a' with a plural"
     if first == "its" and second in _ITS_BEFORE:
         return "'its' for 'it's'"
     if first == "a" and second[:1] in set("aeiou") and not second.startswith(_AN_EXCEPTIONS):
@@ -168,6 +197,9 @@ def word_errors(lower: Sequence[str], *, spoken: bool) -> list[GrammarIssue]:
             if third in (_NOT_AFTER_MODAL if first in MODALS else THIRD_FORMS | IRREGULAR_PAST):
                 rule = "changed verb form after a negation"
                 second = f"not {third}"
+        if rule is None and first == "to" and before in _TO_VERB and _past_form(second):
+            # want to went, able to achieved
+            rule = "'to' followed by a past form"
         if rule is None and first in _NEGATIONS:
             ahead = lower[index + 1 : index + 4]
             if _NEGATIVE_OBJECTS & set(ahead):

@@ -95,6 +95,8 @@ class TextMeasures:
     less_common_share: float
     # Structures beyond the simple sentence: less common clause openers and passives.
     structures: tuple[str, ...]
+    # Mean words per utterance (a sentence, or a transcript's line); 0 where none is marked.
+    mean_utterance_length: float = 0.0
 
     @property
     def word_count(self) -> int:
@@ -133,12 +135,23 @@ class TextMeasures:
         return len(self.content_words) / self.word_count if self.words else 0.0
 
     @property
+    def controlled_sentences(self) -> int:
+        """Sentences that start with a capital and end before running on."""
+        return sum(
+            1
+            for sentence, length in zip(self.sentences, self.sentence_lengths, strict=True)
+            if sentence[0].isupper() and length <= CONTROLLED_SENTENCE_WORDS
+        )
+
+    @property
     def structure_rate(self) -> float:
         """Less common structures per 100 words."""
         return 100 * len(self.structures) / self.word_count if self.words else 0.0
 
 
 DIVERSITY_WINDOW = 50
+# A sentence longer than this has most likely run on past where its full stop belonged.
+CONTROLLED_SENTENCE_WORDS = 35
 
 
 def words_of(text: str) -> list[str]:
@@ -190,7 +203,17 @@ def measure(text: str, *, spoken: bool = False) -> TextMeasures:
         less_common=tuple(dict.fromkeys(beyond)),
         less_common_share=len(beyond) / len(spelled) if spelled else 0.0,
         structures=tuple(_structures(lower)),
+        mean_utterance_length=_mean_utterance(text) if spoken else 0.0,
     )
+
+
+_UTTERANCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _mean_utterance(text: str) -> float:
+    lengths = [len(words_of(part)) for part in _UTTERANCE_END.split(text) if words_of(part)]
+    # One unbroken block marks no utterance at all.
+    return statistics.fmean(lengths) if len(lengths) > 1 else 0.0
 
 
 # Clause openers beyond because / if / when, which learners reach for as they progress.

@@ -18,6 +18,7 @@ from typing import Any
 
 from domain.builtin_assessment import Assessment, Criterion, percent, ramp, scaled
 from domain.language_criteria import grammar, vocabulary
+from domain.scoring import round_half_up
 from domain.text_measures import TextMeasures, measure
 from domain.topic import Topic, topic_of
 from domain.writing_checks import EXPECTED_PARAGRAPHS, writing_checks, writing_length_parts
@@ -74,9 +75,30 @@ def assess_writing(content: Mapping[str, Any], text: str, *, task: int) -> Asses
     a.criteria["organization"] = _organization(a, m, paragraphs_wanted, min_words)
     a.criteria["vocabulary"] = vocabulary(a, m, spelling=True)
     a.criteria["grammar"] = grammar(a, m, spoken=False)
+    _cap_by_language(a)
     if topic.off_topic:
         _cap_off_topic(a)
     return a
+
+
+# Ideas come across only as far as the language carries them: a text's task and
+# organization scores stand at most this far above the mean of its vocabulary and grammar
+# (a well-planned essay of broken sentences is not a well-organized one to its reader).
+LANGUAGE_MARGIN = Decimal(2)
+
+
+def _cap_by_language(a: Assessment) -> None:
+    language = [a.criteria[name].score for name in ("vocabulary", "grammar")]
+    known = [score for score in language if score is not None]
+    cap = round_half_up(sum(known, Decimal(0)) / len(known) + LANGUAGE_MARGIN)
+    for name in ("taskFulfillment", "organization"):
+        criterion = a.criteria[name]
+        if criterion.score is not None and criterion.score > cap:
+            a.criteria[name] = Criterion(
+                cap,
+                f"{criterion.comment} Capped at {cap}: the errors and the range of words and "
+                "structures limit how well the ideas come across.",
+            )
 
 
 # An off-topic text: language alone cannot carry it, so no other criterion may stand more
@@ -166,11 +188,13 @@ def _organization(
     linking = ramp(len(m.linkers), 1, linkers_wanted)
     paragraphs = ramp(m.paragraphs, 1, paragraphs_wanted)
     closing = 1.0 if _CONCLUSION.search(a.text) or _CLOSING.search(a.text) else 0.0
-    score = scaled(0.55 * linking + 0.2 * paragraphs + 0.25 * closing)
+    controlled = m.controlled_sentences / m.sentence_count if m.sentence_count else 0.0
+    score = scaled(0.4 * linking + 0.3 * controlled + 0.15 * paragraphs + 0.15 * closing)
     shown = ", ".join(f'"{linker}"' for linker in m.linkers[:5]) or "none"
     comment = (
-        f"{len(m.linkers)} different linking words ({shown}); {m.paragraphs} paragraph(s) of "
-        f"the {paragraphs_wanted} expected; "
+        f"{len(m.linkers)} different linking words ({shown}); {m.controlled_sentences} of "
+        f"{m.sentence_count} sentences clearly marked (a capital, an end, not run on); "
+        f"{m.paragraphs} paragraph(s) of the {paragraphs_wanted} expected; "
         + ("a closing that sums up." if closing else "no closing that sums up.")
     )
     if m.paragraphs < paragraphs_wanted:

@@ -31,7 +31,7 @@ JAPANESE_THANKS = "doumoarigatougozaimashita"
 # Many examples, each a few milliseconds at most; no example database written into the
 # work tree, and the same examples on every run (CI reproduces what a developer saw).
 MANY = settings(
-    max_examples=3000,
+    max_examples=2000,
     deadline=None,
     database=None,
     derandomize=True,
