@@ -54,10 +54,12 @@ def vocabulary(a: Assessment, m: TextMeasures, *, spelling: bool) -> Criterion:
     diversity = ramp(m.diversity, DIVERSITY_LOW, DIVERSITY_HIGH)
     sophistication = ramp(m.less_common_share, LESS_COMMON_LOW, LESS_COMMON_HIGH)
     examples = ", ".join(m.less_common[:5])
+    mix = ", ".join(f"{name} {count}" for name, count in m.levels.items() if count)
     comment = (
         f"diversity {m.diversity:.2f} (moving-average type-token ratio); "
         f"{percent(m.less_common_share)} of the words are beyond the 2,000 commonest"
         + (f" ({examples})" if examples else "")
+        + f"; CEFR levels of the content words: {mix or 'none rated'}"
     )
     if spelling:
         accuracy = 1 - ramp(m.spelling_error_rate, 0, SPELLING_CEILING)
