@@ -10,6 +10,7 @@ factors in domain/confidence.py.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -78,11 +79,19 @@ def grade_builtin(
         transcript = str(answer.get("transcript") or "").strip()
         if not transcript:
             return _no_transcript()
-        duration = float(answer.get("durationSeconds") or 0)
-        assessment = assess_speaking(content, transcript, duration)
+        assessment = assess_speaking(content, transcript, _seconds(answer.get("durationSeconds")))
     else:
         raise ValueError(f"the built-in grader grades writing and speaking, not {skill.value}")
     return _result(assessment, [*references_of(content), *others])
+
+
+def _seconds(value: Any) -> float:
+    """The recording's length; 0 (not known) for anything but a finite, positive number."""
+    try:
+        seconds = float(value or 0)
+    except (TypeError, ValueError):
+        return 0.0
+    return seconds if math.isfinite(seconds) and seconds > 0 else 0.0
 
 
 def _result(assessment: Assessment, references: Sequence[Reference]) -> AiResult:

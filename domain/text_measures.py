@@ -4,11 +4,9 @@ The built-in grader (domain/writing_grader.py, domain/speaking_grader.py) turns 
 measures into criteria scores, and domain/confidence.py into confidence factors. Every
 measure is a plain count or share, so a comment can say what earned a score.
 
-The word lists load once per process from inside their packages (no network):
-- cefrpy: the CEFR level (A1..C2) of an English word, for the mix of vocabulary levels;
-- pyspellchecker: an English word-frequency dictionary, for words it does not know;
-- pyphen: hyphenation patterns, for syllables per word.
-Everything else (tokens, linking words, the grammar patterns) is ours, below.
+The word lists (CEFR levels, a spelling dictionary, hyphenation) are read through
+domain/lexicon.py, which guards every call into their libraries. Everything else
+(tokens, linking words, the grammar patterns) is ours, below.
 """
 
 from __future__ import annotations
@@ -19,9 +17,11 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
 from itertools import pairwise
-from typing import Any
+
+from domain.language_errors import HESITATIONS, GrammarIssue, convention_errors, word_errors
+from domain.lexicon import CEFR_LEVELS, is_common, syllables, unknown_words, word_level
+from domain.lexicon import warm_up as warm_up  # the workers load the word lists through here
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 # A sentence ends at . ! or ? followed by white space (or the end of the text).
@@ -66,29 +66,6 @@ SUBORDINATORS = _word_set(
     "whom whose where that after before until so "
 )
 
-# Filled pauses and fillers of spoken English (a transcript's hesitations).
-HESITATIONS = frozenset(["um", "umm", "uh", "uhh", "er", "erm", "ah", "ahh", "hmm", "mm", "eh"])
-
-_THIRD_PERSON = frozenset({"he", "she", "it"})
-_PLURAL_PERSON = frozenset({"i", "you", "we", "they"})
-# Plural nouns that learners pair with a singular verb.
-_PLURAL_NOUNS = _word_set("people children students parents teenagers families friends men women")
-# Common verbs in their base form: after he, she or it they need an -s.
-_BASE_VERBS = _word_set(
-    "make go want need like help live think know say come get give take use work change "
-    "cause become seem look feel play study spend"
-)
-_MODALS = frozenset(["can", "could", "will", "would", "shall", "should", "must", "may", "might"])
-# Words spelled with a leading vowel letter that sound like a consonant, and the reverse.
-_AN_EXCEPTIONS = ("uni", "use", "usu", "eu", "one", "once", "ur")
-_A_EXCEPTIONS = ("hour", "honest", "honour", "honor", "heir")
-
-
-@dataclass(frozen=True)
-class GrammarIssue:
-    rule: str
-    example: str
-
 
 @dataclass(frozen=True)
 class TextMeasures:
@@ -112,6 +89,14 @@ class TextMeasures:
     syllables_per_word: float
     hesitations: int
     repetitions: int
+    # Correctly spelled words beyond the commonest English words, in the order first used.
+    less_common: tuple[str, ...]
+    # Their share of the correctly spelled words (lexical sophistication).
+    less_common_share: float
+    # Structures beyond the simple sentence: less common clause openers and passives.
+    structures: tuple[str, ...]
+    # Mean words per utterance (a sentence, or a transcript's line); 0 where none is marked.
+    mean_utterance_length: float = 0.0
 
     @property
     def word_count(self) -> int:
@@ -149,37 +134,24 @@ class TextMeasures:
     def content_density(self) -> float:
         return len(self.content_words) / self.word_count if self.words else 0.0
 
+    @property
+    def controlled_sentences(self) -> int:
+        """Sentences that start with a capital and end before running on."""
+        return sum(
+            1
+            for sentence, length in zip(self.sentences, self.sentence_lengths, strict=True)
+            if sentence[0].isupper() and length <= CONTROLLED_SENTENCE_WORDS
+        )
 
-CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
+    @property
+    def structure_rate(self) -> float:
+        """Less common structures per 100 words."""
+        return 100 * len(self.structures) / self.word_count if self.words else 0.0
+
+
 DIVERSITY_WINDOW = 50
-
-
-@cache
-def _cefr() -> Any:
-    from cefrpy import CEFRAnalyzer
-
-    return CEFRAnalyzer()
-
-
-@cache
-def _speller() -> Any:
-    from spellchecker import SpellChecker
-
-    return SpellChecker(language="en", distance=1)
-
-
-@cache
-def _hyphenator() -> Any:
-    import pyphen
-
-    return pyphen.Pyphen(lang="en_US")
-
-
-def warm_up() -> None:
-    """Load the word lists now (about 0.3 s), so the first text graded is not the slow one."""
-    _cefr()
-    _speller()
-    _hyphenator()
+# A sentence longer than this has most likely run on past where its full stop belonged.
+CONTROLLED_SENTENCE_WORDS = 35
 
 
 def words_of(text: str) -> list[str]:
@@ -205,6 +177,9 @@ def measure(text: str, *, spoken: bool = False) -> TextMeasures:
     lower = tuple(word.lower() for word in words)
     sentences = tuple(split_sentences(text))
     content = tuple(word for word in lower if word not in STOPWORDS)
+    misspelled = _misspelled(words, sentences)
+    spelled = [word for word in lower if len(word) > 1 and word not in misspelled]
+    beyond = [word for word in spelled if not is_common(word)]
     return TextMeasures(
         words=words,
         lower=lower,
@@ -214,7 +189,7 @@ def measure(text: str, *, spoken: bool = False) -> TextMeasures:
         content_words=content,
         diversity=_diversity(lower),
         levels=_levels(content),
-        misspelled=_misspelled(words, sentences),
+        misspelled=misspelled,
         linkers=_linkers(lower),
         grammar_issues=tuple(_grammar_issues(text, lower, sentences, spoken=spoken)),
         complex_sentences=sum(
@@ -225,7 +200,41 @@ def measure(text: str, *, spoken: bool = False) -> TextMeasures:
         repetitions=sum(
             1 for first, second in pairwise(lower) if first == second and first not in HESITATIONS
         ),
+        less_common=tuple(dict.fromkeys(beyond)),
+        less_common_share=len(beyond) / len(spelled) if spelled else 0.0,
+        structures=tuple(_structures(lower)),
+        mean_utterance_length=_mean_utterance(text) if spoken else 0.0,
     )
+
+
+_UTTERANCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _mean_utterance(text: str) -> float:
+    lengths = [len(words_of(part)) for part in _UTTERANCE_END.split(text) if words_of(part)]
+    # One unbroken block marks no utterance at all.
+    return statistics.fmean(lengths) if len(lengths) > 1 else 0.0
+
+
+# Clause openers beyond because / if / when, which learners reach for as they progress.
+LESS_COMMON_OPENERS = _word_set("although though whereas unless whether which whose whom while")
+_BE_FORMS = _word_set("is are was were be been being")
+_PARTICIPLES = _word_set(
+    "done made given taken known seen shown written chosen built found told taught kept "
+    "held paid brought bought thought spent left lost won"
+)
+
+
+def _structures(lower: Sequence[str]) -> list[str]:
+    """Less common clause openers and passives (is required, was given), as written."""
+    found = [word for word in lower if word in LESS_COMMON_OPENERS]
+    found.extend(
+        f"{first} {second}"
+        for first, second in pairwise(lower)
+        if first in _BE_FORMS
+        and ((second.endswith("ed") and len(second) > 4) or second in _PARTICIPLES)
+    )
+    return found
 
 
 def _diversity(lower: Sequence[str]) -> float:
@@ -249,16 +258,6 @@ def _levels(content: Iterable[str]) -> dict[str, int]:
     return counts
 
 
-# Learners' texts reuse the same few thousand words, and a lookup walks cefrpy's tables.
-@lru_cache(maxsize=65536)
-def word_level(word: str) -> str | None:
-    """The CEFR level (A1..C2) of a lower-case word, or None when it is not rated."""
-    if "'" in word or len(word) < 2:
-        return None
-    level = _cefr().get_average_word_level_CEFR(word)
-    return None if level is None else str(level.name)
-
-
 def _misspelled(words: Sequence[str], sentences: Sequence[str]) -> tuple[str, ...]:
     """Words the dictionary does not know, names (capitalised inside a sentence) left out."""
     starts = {words_of(sentence)[0] for sentence in sentences if words_of(sentence)}
@@ -267,7 +266,7 @@ def _misspelled(words: Sequence[str], sentences: Sequence[str]) -> tuple[str, ..
         for word in words
         if "'" not in word and (word[0].islower() or word in starts) and len(word) > 1
     ]
-    unknown = _speller().unknown([word.lower() for word in candidates])
+    unknown = unknown_words(word.lower() for word in candidates)
     seen: dict[str, None] = {}
     for word in candidates:
         if word.lower() in unknown:
@@ -283,56 +282,16 @@ def _linkers(lower: Sequence[str]) -> tuple[str, ...]:
 def _grammar_issues(
     text: str, lower: Sequence[str], sentences: Sequence[str], *, spoken: bool
 ) -> list[GrammarIssue]:
-    """Errors simple patterns can find for sure; a finder of many, not of all."""
-    issues: list[GrammarIssue] = []
-    pairs = list(pairwise(lower))
-    for first, second in pairs:
-        if (
-            (first in _THIRD_PERSON and second in {"have", "do", "are", "were", "don't"})
-            or (first in _PLURAL_PERSON and second in {"has", "does", "is", "doesn't"})
-            or (first in {"we", "they", "you"} and second == "was")
-            or (first in _THIRD_PERSON and second in _BASE_VERBS)
-            or (first in _PLURAL_NOUNS and second in {"is", "was", "has", "does", "doesn't"})
-        ):
-            issues.append(GrammarIssue("subject-verb agreement", f"{first} {second}"))
-        elif first in _MODALS and second == "to":
-            issues.append(GrammarIssue("modal verb followed by 'to'", f"{first} {second}"))
-        elif first in _MODALS and second.endswith("ing") and len(second) > 5:
-            issues.append(GrammarIssue("modal verb followed by -ing", f"{first} {second}"))
-        elif first in {"more", "most"} and second in {"better", "best", "worse", "worst"}:
-            issues.append(GrammarIssue("double comparative", f"{first} {second}"))
-        elif first == "a" and second[0] in "aeiou" and not second.startswith(_AN_EXCEPTIONS):
-            issues.append(GrammarIssue("'a' before a vowel sound", f"{first} {second}"))
-        elif first == "an" and second[0] not in "aeiou" and not second.startswith(_A_EXCEPTIONS):
-            issues.append(GrammarIssue("'an' before a consonant sound", f"{first} {second}"))
-        elif first == second and first.isalpha() and first not in HESITATIONS and not spoken:
-            issues.append(GrammarIssue("repeated word", f"{first} {second}"))
+    issues = word_errors(lower, spoken=spoken)
     if not spoken:
-        for word in words_of(text):
-            if word == "i":
-                issues.append(GrammarIssue("lower-case 'I'", "i"))
-        for sentence in sentences:
-            if sentence[0].islower():
-                issues.append(GrammarIssue("sentence starts in lower case", _clip(sentence)))
-            if len(words_of(sentence)) > RUN_ON_WORDS:
-                issues.append(GrammarIssue("run-on sentence", _clip(sentence)))
+        issues.extend(convention_errors(text, sentences))
     return issues
-
-
-RUN_ON_WORDS = 45
-
-
-def _clip(sentence: str, words: int = 6) -> str:
-    parts = sentence.split()
-    return " ".join(parts[:words]) + (" ..." if len(parts) > words else "")
 
 
 def _syllables_per_word(lower: Sequence[str]) -> float:
     if not lower:
         return 0.0
-    hyphenator = _hyphenator()
-    total = sum(len(hyphenator.positions(word)) + 1 for word in lower)
-    return total / len(lower)
+    return sum(syllables(word) for word in lower) / len(lower)
 
 
 # Words of the task's instructions rather than its topic: a text is not on the topic
