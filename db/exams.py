@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from db.statements import Tx, execute
-from domain.answers import validate_answer
+from domain.answers import ANSWER_MAX_BYTES, check_size, validate_answer
 from domain.enums import ExamStatus, QuestionFormat, Skill, SubmissionStatus
 from domain.errors import InvalidInput, NotFound
 from domain.exams import Part, SessionScores, all_items_right, is_empty_answer, session_scores
@@ -208,6 +208,7 @@ def submit_exam(
     session_id: uuid.UUID,
     sla: Mapping[Skill, timedelta] = DEFAULT_SLA,
     trace_id: str | None = None,
+    answer_max_bytes: int = ANSWER_MAX_BYTES,
 ) -> ExamIntake:
     """Submit an exam session for grading in the caller's transaction (no commit).
 
@@ -225,7 +226,7 @@ def submit_exam(
         raise ExamRefused(
             "session", f"{session_id} is {status.value}: only an in_progress one is submitted"
         )
-    _check_parts(session, session_id, locked.blueprint)
+    _check_parts(session, session_id, locked.blueprint, answer_max_bytes=answer_max_bytes)
     row = execute(
         session,
         INTAKE,
@@ -241,7 +242,9 @@ def submit_exam(
     return ExamIntake(session_id, int(row.parts), _part_ids(session, session_id))
 
 
-def _check_parts(session: Tx, session_id: uuid.UUID, blueprint: Any) -> None:
+def _check_parts(
+    session: Tx, session_id: uuid.UUID, blueprint: Any, *, answer_max_bytes: int
+) -> None:
     """Refuse, naming it, what the intake statement would silently refuse."""
     if not isinstance(blueprint, dict):
         raise ExamRefused("blueprint", "must be an object of skills")
@@ -269,6 +272,7 @@ def _check_parts(session: Tx, session_id: uuid.UUID, blueprint: Any) -> None:
             continue  # graded as unanswered
         try:
             validate_answer(QuestionFormat(row.format), row.answer)
+            check_size(row.answer, max_bytes=answer_max_bytes)
         except InvalidInput as exc:
             raise ExamRefused(f"exam_answers[{question_id}].{exc.field}", exc.reason) from None
 

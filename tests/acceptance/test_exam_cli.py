@@ -51,3 +51,22 @@ def test_submit_show_and_list_a_session(
     assert unknown.returncode == 2 and "no exam session" in unknown.stderr
     bad = run_cli("exam", "list", "--status", "done", env=child_env)
     assert bad.returncode == 2 and "is not an exam status" in bad.stderr
+
+
+def test_an_answer_over_answer_max_bytes_is_refused_and_nothing_written(
+    session_factory: sessionmaker[Session], engine: Engine, child_env: dict[str, str]
+) -> None:
+    # given a session whose essay is longer than this deployment takes
+    fixture = make_exam(session_factory)
+    env = {**child_env, "ANSWER_MAX_BYTES": "200"}
+    # when an operator submits it
+    done = run_cli("exam", "submit", str(fixture.session_id), env=env)
+    # then one line names the answer and the limit, and no part was created
+    assert done.returncode == 2, done.stderr
+    assert "over the limit of 200" in done.stderr and "exam_answers[" in done.stderr
+    with engine.connect() as conn:
+        parts = conn.execute(
+            sa.text("SELECT count(*) FROM exam_submissions WHERE session_id = :id"),
+            {"id": fixture.session_id},
+        ).scalar_one()
+    assert parts == 0

@@ -132,9 +132,14 @@ def submit(
 ) -> None:
     """Submit an in_progress session for grading (what the platform's API does)."""
     session_id = parse_uuid("SESSION", id, "an exam session id")
-    sla = load_settings().sla()
+    settings = load_settings()
     with cli_transaction(database_url, command="exam") as session:
-        intake = submit_exam(session, session_id=session_id, sla=sla)
+        intake = submit_exam(
+            session,
+            session_id=session_id,
+            sla=settings.sla(),
+            answer_max_bytes=settings.answer_max_bytes,
+        )
     if as_json:
         print_json(
             {
