@@ -76,7 +76,8 @@ def dev(
         False, "--exit-when-done", help="Stop everything once the demo is graded."
     ),
 ) -> None:
-    """Run relay, workers, scheduler and serve (Procfile) with a live demo; Ctrl-C stops them.
+    """Run the Procfile (relay, workers, scheduler, serve) with a live demo; Ctrl-C, SIGTERM
+    or SIGHUP stops every process it started.
 
     A development tool: it needs the `embedded` extra (pip install 'vstep-grading\\[embedded]').
     """
