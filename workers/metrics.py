@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 from prometheus_client import (
@@ -88,15 +89,20 @@ class MetricsPortUnavailable(OSError):
     """METRICS_PORT could not be listened on (in use, or not ours to take)."""
 
 
-def serve_metrics_forever(host: str, port: int) -> None:
-    """Serve ``processes_registry()`` on ``host:port`` until the process is stopped."""
+def start_metrics_endpoint(host: str, port: int) -> threading.Thread:
+    """Serve ``processes_registry()`` on ``host:port`` from a daemon thread (returned)."""
     try:
         _server, thread = start_http_server(port, addr=host, registry=processes_registry())
     except OSError as exc:
         raise MetricsPortUnavailable(
             f"METRICS_PORT: cannot listen on {host}:{port}: {exc.strerror or exc}"
         ) from exc
-    thread.join()
+    return thread
+
+
+def serve_metrics_forever(host: str, port: int) -> None:
+    """Serve ``processes_registry()`` on ``host:port`` until the process is stopped."""
+    start_metrics_endpoint(host, port).join()
 
 
 def processes_registry() -> CollectorRegistry:
