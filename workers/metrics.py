@@ -92,7 +92,9 @@ class MetricsPortUnavailable(OSError):
 def start_metrics_endpoint(host: str, port: int) -> threading.Thread:
     """Serve ``processes_registry()`` on ``host:port`` from a daemon thread (returned)."""
     try:
-        _server, thread = start_http_server(port, addr=host, registry=processes_registry())
+        _server, thread = start_http_server(
+            port, addr=host, registry=processes_registry(own_resources=False)
+        )
     except OSError as exc:
         raise MetricsPortUnavailable(
             f"METRICS_PORT: cannot listen on {host}:{port}: {exc.strerror or exc}"
@@ -105,9 +107,11 @@ def serve_metrics_forever(host: str, port: int) -> None:
     start_metrics_endpoint(host, port).join()
 
 
-def processes_registry() -> CollectorRegistry:
+def processes_registry(*, own_resources: bool = True) -> CollectorRegistry:
     """The counters `serve` shows: every process's on this host, summed, when they share
-    ``PROMETHEUS_MULTIPROC_DIR``; else its own. Its own resources either way."""
+    ``PROMETHEUS_MULTIPROC_DIR``; else its own. With ``own_resources``, this process's
+    CPU, memory and garbage collector too (not for an endpoint that only serves others'
+    counts)."""
     registry = CollectorRegistry(auto_describe=True)
     directory = multiproc_dir()
     if directory is not None:
@@ -116,6 +120,7 @@ def processes_registry() -> CollectorRegistry:
     else:
         for metric in COUNTED_BY_SERVE:
             registry.register(metric)
-    for collector in PROCESS_RESOURCES:
-        registry.register(collector)
+    if own_resources:
+        for collector in PROCESS_RESOURCES:
+            registry.register(collector)
     return registry
