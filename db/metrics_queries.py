@@ -34,10 +34,10 @@ from domain.enums import OutboxStatus, ReviewPriority, SubmissionStatus
 METRICS_STATEMENT_TIMEOUT_MS = 2000
 # Counts up to this are exact; a count never reads more index entries than this.
 EXACT_COUNT_LIMIT = 10_000
-# Completed and failed submissions, and reviews waiting, lie all over the table's
-# history, so each row a count reads past the index (for deleted_at, review_priority)
-# is likely a page of its own: their exact range is smaller. In-flight rows are recent,
-# their pages few and cached.
+# Completed and failed submissions lie all over the table's history, so each row a
+# count checks in the table (deleted_at is not in the index) is likely a page of its
+# own: their exact range is smaller, and the review backlog by priority reads no more
+# rows either. In-flight rows are recent, their pages few and cached.
 SCATTERED_COUNT_LIMIT = 1_000
 SCATTERED = (SubmissionStatus.COMPLETED, SubmissionStatus.FAILED)
 
@@ -73,8 +73,7 @@ REVIEW_BACKLOG = sa.text(
 )
 
 # Pending and processing rows through their partial indexes (outbox_pending_idx,
-# outbox_processing_idx), the oldest pending row's age by the database clock, and
-# whether the outbox is small enough to count the rest exactly.
+# outbox_processing_idx), and the oldest pending row's age by the database clock.
 OUTBOX_BACKLOG = sa.text(
     """
     SELECT
