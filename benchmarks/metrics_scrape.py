@@ -242,7 +242,7 @@ def explain_scrape(url: str) -> None:
                     .scalars()
                     .all()
                 )
-                print(f"-- {name} ({rows[0]['Execution Time']:.2f} ms)")
+                print(f"-- {name}")
                 print("\n".join(text), flush=True)
                 found += [f"{name}: {scan}" for scan in unbounded_seq_scans(plan)]
             print("-- estimates (EXPLAIN only, no row read):")

@@ -8,14 +8,16 @@ at ten million submissions and a hundred million events, so:
 - ``submission_events`` is never read (it has no index a count by kind could use);
 - a count reads at most ``EXACT_COUNT_LIMIT`` entries of an index that holds just the
   rows counted (``LIMIT`` under the count), so it is exact up to that limit and costs
-  the same however large the table grows;
+  the same however large the table grows; completed and failed submissions, whose rows
+  lie all over the table, only ``SCATTERED_COUNT_LIMIT``;
 - past the limit, or where no index holds the rows (published and failed outbox rows),
   the count is PostgreSQL's own estimate: the planner's row estimate for the same
   query (``EXPLAIN``), made from ``pg_class.reltuples`` and the column statistics
   that autovacuum's ANALYZE keeps; never less than the limit where the limit was hit.
   A small table (estimated at most ``EXACT_COUNT_LIMIT`` rows) is counted exactly;
-- the review backlog by priority is counted exactly through the review_pending range of
-  an index: its cost follows the backlog, which reviewers keep small, not the table.
+- the review backlog by priority reads at most ``SCATTERED_COUNT_LIMIT`` rows, the
+  front of the queue: exact up to that many waiting, past it what is at the front (the
+  review_pending count has the total).
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ from domain.enums import OutboxStatus, ReviewPriority, SubmissionStatus
 METRICS_STATEMENT_TIMEOUT_MS = 2000
 # Counts up to this are exact; a count never reads more index entries than this.
 EXACT_COUNT_LIMIT = 10_000
+# Completed and failed submissions lie all over the table's history, so each row a
+# count checks in the table (deleted_at is not in the index) is likely a page of its
+# own: their exact range is smaller, and the review backlog by priority reads no more
+# rows either. In-flight rows are recent, their pages few and cached.
+SCATTERED_COUNT_LIMIT = 1_000
+SCATTERED = (SubmissionStatus.COMPLETED, SubmissionStatus.FAILED)
 
 
 def _capped_counts_by_status() -> sa.TextClause:
@@ -41,7 +49,8 @@ def _capped_counts_by_status() -> sa.TextClause:
     # it plans for an average status and builds a bitmap of every entry first).
     counts = ",\n".join(
         f"(SELECT count(*) FROM (SELECT FROM submissions WHERE status = '{status.value}' "
-        "AND deleted_at IS NULL LIMIT :limit) AS capped)"
+        f"AND deleted_at IS NULL LIMIT {':scattered' if status in SCATTERED else ':limit'})"
+        " AS capped)"
         for status in SubmissionStatus
     )
     return sa.text(f"SELECT {counts}")
@@ -49,20 +58,22 @@ def _capped_counts_by_status() -> sa.TextClause:
 
 SUBMISSIONS_BY_STATUS = _capped_counts_by_status()
 
-# The review backlog by priority, exactly: a scan of the review_pending range of an
-# index (submissions_review_queue_idx or submissions_status_idx), never of the table;
-# it costs what the backlog holds, which reviewers keep small.
+# The review backlog by priority: the front of the queue (lowest confidence first)
+# through submissions_review_queue_idx, at most :sample rows.
 REVIEW_BACKLOG = sa.text(
     """
-    SELECT review_priority::text, count(*) FROM submissions
-    WHERE status = 'review_pending' AND deleted_at IS NULL
+    SELECT review_priority::text, count(*) FROM (
+        SELECT review_priority FROM submissions
+        WHERE status = 'review_pending' AND deleted_at IS NULL
+        ORDER BY confidence
+        LIMIT :sample
+    ) AS front
     GROUP BY review_priority
     """
 )
 
 # Pending and processing rows through their partial indexes (outbox_pending_idx,
-# outbox_processing_idx), the oldest pending row's age by the database clock, and
-# whether the outbox is small enough to count the rest exactly.
+# outbox_processing_idx), and the oldest pending row's age by the database clock.
 OUTBOX_BACKLOG = sa.text(
     """
     SELECT
@@ -102,20 +113,24 @@ def metrics_bound_statements(session: Session) -> None:
 
 def submission_counts_by_status(session: Session) -> dict[SubmissionStatus, int]:
     """Live submissions per status, every status present (zero when none)."""
-    row = session.execute(SUBMISSIONS_BY_STATUS, {"limit": EXACT_COUNT_LIMIT + 1}).one()
+    row = session.execute(SUBMISSIONS_BY_STATUS, _limits()).one()
     counts = {status: int(n) for status, n in zip(SubmissionStatus, row, strict=True)}
     for status, n in counts.items():
-        if n > EXACT_COUNT_LIMIT:
-            counts[status] = _at_least_limit(
-                planner_estimate(session, _live_submissions_where(f"status = '{status.value}'"))
+        limit = _limit_of(status)
+        if n > limit:
+            estimate = planner_estimate(
+                session, _live_submissions_where(f"status = '{status.value}'")
             )
+            counts[status] = max(estimate, limit + 1)
     return counts
 
 
 def review_backlog_by_priority(session: Session) -> dict[ReviewPriority | None, int]:
-    """Live submissions waiting for a reviewer per priority (None: no priority recorded)."""
+    """Live submissions waiting for a reviewer per priority (None: no priority recorded):
+    exact while at most ``SCATTERED_COUNT_LIMIT`` wait; past that, among that many at the
+    front of the queue (lowest confidence first, the most urgent)."""
     counts: dict[ReviewPriority | None, int] = dict.fromkeys(ReviewPriority, 0)
-    for priority, n in session.execute(REVIEW_BACKLOG):
+    for priority, n in session.execute(REVIEW_BACKLOG, {"sample": SCATTERED_COUNT_LIMIT}):
         counts[ReviewPriority(priority) if priority else None] = int(n)
     return counts
 
@@ -165,8 +180,8 @@ def scrape_statements() -> dict[str, tuple[sa.TextClause, dict[str, int]]]:
     benchmarks/metrics_scrape.py); the estimates' EXPLAINs read no row."""
     limit = {"limit": EXACT_COUNT_LIMIT + 1}
     return {
-        "submissions by status": (SUBMISSIONS_BY_STATUS, limit),
-        "review backlog": (REVIEW_BACKLOG, {}),
+        "submissions by status": (SUBMISSIONS_BY_STATUS, _limits()),
+        "review backlog": (REVIEW_BACKLOG, {"sample": SCATTERED_COUNT_LIMIT}),
         "outbox backlog": (OUTBOX_BACKLOG, limit),
         "outbox published and failed (small outbox only)": (OUTBOX_SETTLED, {}),
         "callback inbox": (CALLBACKS, limit),
@@ -185,6 +200,14 @@ def estimate_statements() -> list[str]:
 
 def _live_submissions_where(condition: str) -> str:
     return f"SELECT FROM submissions WHERE {condition} AND deleted_at IS NULL"
+
+
+def _limit_of(status: SubmissionStatus) -> int:
+    return SCATTERED_COUNT_LIMIT if status in SCATTERED else EXACT_COUNT_LIMIT
+
+
+def _limits() -> dict[str, int]:
+    return {"limit": EXACT_COUNT_LIMIT + 1, "scattered": SCATTERED_COUNT_LIMIT + 1}
 
 
 def _at_least_limit(estimate: int) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 from prometheus_client import (
@@ -88,20 +89,29 @@ class MetricsPortUnavailable(OSError):
     """METRICS_PORT could not be listened on (in use, or not ours to take)."""
 
 
-def serve_metrics_forever(host: str, port: int) -> None:
-    """Serve ``processes_registry()`` on ``host:port`` until the process is stopped."""
+def start_metrics_endpoint(host: str, port: int) -> threading.Thread:
+    """Serve ``processes_registry()`` on ``host:port`` from a daemon thread (returned)."""
     try:
-        _server, thread = start_http_server(port, addr=host, registry=processes_registry())
+        _server, thread = start_http_server(
+            port, addr=host, registry=processes_registry(own_resources=False)
+        )
     except OSError as exc:
         raise MetricsPortUnavailable(
             f"METRICS_PORT: cannot listen on {host}:{port}: {exc.strerror or exc}"
         ) from exc
-    thread.join()
+    return thread
 
 
-def processes_registry() -> CollectorRegistry:
+def serve_metrics_forever(host: str, port: int) -> None:
+    """Serve ``processes_registry()`` on ``host:port`` until the process is stopped."""
+    start_metrics_endpoint(host, port).join()
+
+
+def processes_registry(*, own_resources: bool = True) -> CollectorRegistry:
     """The counters `serve` shows: every process's on this host, summed, when they share
-    ``PROMETHEUS_MULTIPROC_DIR``; else its own. Its own resources either way."""
+    ``PROMETHEUS_MULTIPROC_DIR``; else its own. With ``own_resources``, this process's
+    CPU, memory and garbage collector too (not for an endpoint that only serves others'
+    counts)."""
     registry = CollectorRegistry(auto_describe=True)
     directory = multiproc_dir()
     if directory is not None:
@@ -110,6 +120,7 @@ def processes_registry() -> CollectorRegistry:
     else:
         for metric in COUNTED_BY_SERVE:
             registry.register(metric)
-    for collector in PROCESS_RESOURCES:
-        registry.register(collector)
+    if own_resources:
+        for collector in PROCESS_RESOURCES:
+            registry.register(collector)
     return registry

@@ -135,3 +135,34 @@ def test_scrapes_close_together_share_one_read(
     # the cached read answers again within its time; a fresh one sees the new rows
     assert pending("cached") == 0
     assert pending("fresh") == 2
+
+
+def test_a_long_review_backlog_is_shown_by_the_front_of_its_queue(
+    session_factory: sessionmaker[Session], engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given three submissions waiting for a reviewer: critical (confidence 20), high (55)
+    # and low (80), and a scrape that reads at most two rows of the review queue
+    ids = seed_pending(engine, 3)
+    with engine.begin() as conn:
+        for outbox_id, (confidence, priority) in zip(
+            ids, [(80, "low"), (20, "critical"), (55, "high")], strict=True
+        ):
+            conn.execute(
+                sa.text(
+                    "UPDATE submissions SET status = 'review_pending', confidence = :c, "
+                    "review_priority = CAST(:p AS review_priority) "
+                    "WHERE id = (SELECT submission_id FROM outbox WHERE id = :id)"
+                ),
+                {"c": confidence, "p": priority, "id": outbox_id},
+            )
+    monkeypatch.setattr(metrics_queries, "SCATTERED_COUNT_LIMIT", 2)
+    registry = CollectorRegistry()
+    registry.register(DatabaseCollector(session_factory))
+
+    def waiting(priority: str) -> float | None:
+        return registry.get_sample_value("vstep_review_backlog", {"priority": priority})
+
+    # then the backlog by priority shows the front of the queue, the most urgent
+    assert (waiting("critical"), waiting("high"), waiting("low")) == (1, 1, 0)
+    # and the total is still whole
+    assert registry.get_sample_value("vstep_submissions", {"status": "review_pending"}) == 3

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.metrics_queries import (
     EXACT_COUNT_LIMIT,
+    SCATTERED_COUNT_LIMIT,
     metrics_bound_statements,
     outbox_backlog,
     processed_callback_count,
@@ -38,8 +39,8 @@ log = structlog.get_logger("vstep.metrics")
 # refreshing, must not multiply the database's work.
 CACHE_SECONDS = 1.0
 ESTIMATED = (
-    f"Exact up to {EXACT_COUNT_LIMIT:,}; above, PostgreSQL's estimate (pg_class.reltuples and "
-    "column statistics)."
+    f"Exact up to {EXACT_COUNT_LIMIT:,} ({SCATTERED_COUNT_LIMIT:,} for completed and failed); "
+    "above, PostgreSQL's estimate (pg_class.reltuples and column statistics)."
 )
 
 
@@ -131,14 +132,17 @@ class _Families:
     review_backlog: GaugeMetricFamily = field(
         default_factory=lambda: GaugeMetricFamily(
             "vstep_review_backlog",
-            "Submissions waiting for a human review, by review priority (exact).",
+            "Submissions waiting for a human review, by review priority. Exact up to "
+            f"{SCATTERED_COUNT_LIMIT:,} waiting; above, the {SCATTERED_COUNT_LIMIT:,} at the "
+            "front of the queue (lowest confidence); vstep_submissions has the total.",
             labels=["priority"],
         )
     )
     callbacks: GaugeMetricFamily = field(
         default_factory=lambda: GaugeMetricFamily(
             "vstep_processed_callbacks",
-            f"Callbacks in the dedup inbox (kept CALLBACK_RETENTION_DAYS). {ESTIMATED}",
+            "Callbacks in the dedup inbox (kept CALLBACK_RETENTION_DAYS). Exact up to "
+            f"{EXACT_COUNT_LIMIT:,}; above, PostgreSQL's estimate (pg_class.reltuples).",
         )
     )
 
