@@ -14,7 +14,7 @@ from domain.errors import VstepGradingError
 
 # What a refused bind means, by its error code.
 _WHY = {
-    errno.EADDRINUSE: "is already in use (another server listens there; set HTTP_PORT)",
+    errno.EADDRINUSE: "is already in use (another server listens there; set {port})",
     errno.EADDRNOTAVAIL: "is not an address of this machine (set HTTP_HOST)",
     errno.EACCES: "needs privileges this user lacks (take a port above 1023)",
 }
@@ -24,14 +24,18 @@ class AddressUnavailable(VstepGradingError):
     """The HTTP server cannot listen on its address."""
 
 
-def bind_http_sockets(host: str, port: int) -> list[socket.socket]:
+def bind_http_sockets(
+    host: str, port: int, *, port_setting: str = "HTTP_PORT"
+) -> list[socket.socket]:
     """Listening-ready sockets on every address ``host`` names; AddressUnavailable naming
-    the address when one cannot be bound."""
+    the address (and ``port_setting``, the variable that chose the port) when one cannot
+    be bound."""
     shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    what = "HTTP address" if port_setting == "HTTP_PORT" else f"{port_setting} address"
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        raise AddressUnavailable(f"HTTP address {shown}: unknown host ({exc.strerror})") from None
+        raise AddressUnavailable(f"{what} {shown}: unknown host ({exc.strerror})") from None
     sockets: list[socket.socket] = []
     try:
         for family, kind, proto, _name, address in dict.fromkeys(
@@ -49,11 +53,11 @@ def bind_http_sockets(host: str, port: int) -> list[socket.socket]:
         for sock in sockets:
             sock.close()
         why = _WHY.get(exc.errno or 0, f"cannot be bound ({exc.strerror})")
-        raise AddressUnavailable(f"HTTP address {shown} {why}") from None
+        raise AddressUnavailable(f"{what} {shown} {why.format(port=port_setting)}") from None
     return sockets
 
 
-def check_http_address(host: str, port: int) -> None:
-    """AddressUnavailable when ``serve`` could not listen on ``host:port`` now."""
-    for sock in bind_http_sockets(host, port):
+def check_http_address(host: str, port: int, *, port_setting: str = "HTTP_PORT") -> None:
+    """AddressUnavailable when a server could not listen on ``host:port`` now."""
+    for sock in bind_http_sockets(host, port, port_setting=port_setting):
         sock.close()

@@ -7,6 +7,7 @@ row published and every submission graded, whichever process did it.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -159,6 +160,25 @@ def test_metrics_port_without_a_shared_directory_is_refused_in_one_line(
     assert result.returncode == 2
     assert "METRICS_PORT: needs PROMETHEUS_MULTIPROC_DIR" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_taken_metrics_port_stops_the_worker_in_one_line(
+    child_env: dict[str, str], tmp_path: Path
+) -> None:
+    # given another server on the worker's METRICS_PORT
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**child_env, "METRICS_PORT": str(port), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+        # when a worker starts
+        result = run_cli("worker", "--processes", "1", env=env, timeout=60)
+    # then it says so in one line and exits 1, before any worker process starts
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: METRICS_PORT address 127.0.0.1:{port} is already in use "
+        "(another server listens there; set METRICS_PORT)"
+    ]
 
 
 def test_without_a_shared_directory_serve_shows_only_its_own_counters(

@@ -25,6 +25,7 @@ from workers.logging import configure_logging, hand_down_log_format
 from workers.relay_loop import run_relay
 from workers.routes import ROUTES
 from workers.settings import Settings, load_settings
+from workers.http_socket import check_http_address
 from workers.start_check import wait_for_services
 
 
@@ -150,4 +151,8 @@ def worker(
     if queues:
         args += ["--queues", *queues]
     os.environ[WORKER_THREADS_ENV] = str(threads)
+    if settings.metrics_port is not None:
+        # Dramatiq's endpoint process would die alone on a taken port, the worker running
+        # on: one line and exit 1 before anything starts instead.
+        check_http_address(settings.http_host, settings.metrics_port, port_setting="METRICS_PORT")
     raise typer.Exit(dramatiq.cli.main(dramatiq.cli.make_argument_parser().parse_args(args)))
