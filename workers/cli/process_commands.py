@@ -21,11 +21,11 @@ from domain.errors import InvalidInput
 from workers.assembly import broker_from, relay_from, scheduler_duties_from
 from workers.duty_loop import DutyLoop
 from workers.grading import WORKER_THREADS_ENV
+from workers.http_socket import check_http_address
 from workers.logging import configure_logging, hand_down_log_format
 from workers.relay_loop import run_relay
 from workers.routes import ROUTES
 from workers.settings import Settings, load_settings
-from workers.http_socket import check_http_address
 from workers.start_check import wait_for_services
 
 
