@@ -33,9 +33,9 @@ from db.tokens import issue_token
 from db.urls import parse_database_url
 from devtools import demo_texts as texts
 from domain.enums import QuestionFormat, UserRole
-from tests.acceptance.test_review_cli import graded
+from tests.acceptance.test_review_cli import graded, graded_answer
 from tests.exam_fixtures import make_exam
-from tests.factories import make_question, make_user
+from tests.factories import answer_key_of, make_question, make_user, objective_answer
 from workers.cli import main as cli_main
 
 PROCESS_COMMANDS = frozenset({"relay", "worker", "scheduler", "serve", "dev"})
@@ -140,8 +140,10 @@ def world(cli_migrated_db_url: str) -> Iterator[World]:
         writing = make_question(
             session, format=QuestionFormat.WRITING_TASK_2, content=texts.WRITING_TASK_2
         )
+        reading = make_question(session, format=QuestionFormat.READING_MCQ)
+        key = answer_key_of(session, reading)
     found = World(factory, cli_migrated_db_url, learner, instructor, writing)
-    found.completed = graded(factory, writing, texts.ESSAY_LADDER[0][1])
+    found.completed = graded_answer(factory, reading, objective_answer(key, correct=3))
     found.exam = make_exam(factory).session_id
     yield found
     engine.dispose()
@@ -458,3 +460,19 @@ def test_version_and_the_development_tools_hint(
     assert (ran.code, ran.out.strip()) == (0, "vstep-grading 0.1.0")
     helped = run(["dev", "--help"], monkeypatch, world.url)
     assert "vstep-grading[embedded]" in " ".join(helped.out.split())
+
+
+@pytest.mark.parametrize("command", ["show", "claim", "submit"])
+def test_a_state_that_says_no_exits_1_and_an_id_naming_nothing_exits_2(
+    command: str, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    more = {"show": [], "claim": ["--reviewer", str(world.instructor)]}.get(
+        command, ["--reviewer", str(world.instructor), "--score", "6"]
+    )
+    # a submission that is not waiting for review: the state refuses (exit 1)
+    done = run(["review", command, str(world.completed), *more], monkeypatch, world.url)
+    assert done.code == 1, done.err
+    assert "is not waiting for review" in done.err
+    # an id that names no submission: a usage error (exit 2)
+    nothing = run(["review", command, str(uuid.uuid4()), *more], monkeypatch, world.url)
+    assert nothing.code == 2, nothing.err

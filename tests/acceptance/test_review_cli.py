@@ -28,6 +28,13 @@ F = QuestionFormat
 
 def graded(factory: sessionmaker[Session], question: uuid.UUID, text: str) -> uuid.UUID:
     """A writing submission through intake, graded at once by the built-in grader."""
+    return graded_answer(factory, question, {"text": text})
+
+
+def graded_answer(
+    factory: sessionmaker[Session], question: uuid.UUID, answer: dict[str, Any]
+) -> uuid.UUID:
+    """A submission of ``answer`` through intake, graded at once as the worker does."""
     with factory.begin() as session:
         user_id = make_user(session)
     sid = submit_in_new_transaction(
@@ -35,7 +42,7 @@ def graded(factory: sessionmaker[Session], question: uuid.UUID, text: str) -> uu
         request_id=uuid.uuid4(),
         user_id=user_id,
         question_id=question,
-        answer={"text": text},
+        answer=answer,
     ).submission_id
     with factory.begin() as session:
         message_id, payload = session.execute(

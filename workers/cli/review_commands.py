@@ -145,8 +145,11 @@ def show(
     minutes = _claim_minutes()
     with cli_transaction(database_url, command="review") as session:
         record = review_get(session, id=submission_id, claim_minutes=minutes)
+        if record is None:
+            # Why not: no such submission (NotFound, exit 2), or another state (exit 1).
+            review_waiting(session, id=submission_id, claim_minutes=minutes)
     if record is None:
-        raise fail(f"submission {submission_id} is not waiting for review", EXIT_USAGE)
+        raise fail(f"submission {submission_id} is not waiting for review", EXIT_FAILURE)
     events = [{"occurred_at": e.occurred_at, "kind": e.kind, "data": e.data} for e in record.events]
     if as_json:
         print_json(
