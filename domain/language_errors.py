@@ -123,13 +123,13 @@ REGULAR_PAST = frozenset(_regular_past(verb) for verb in BASE_VERBS)
 _NOT_AFTER_MODAL = THIRD_FORMS | IRREGULAR_PAST | {"is", "are", "was", "were", "has"}
 
 
-def _pair_rule(before: str, first: str, second: str) -> str | None:
-    """The rule ``first second`` breaks (``before``: the word before them), or None."""
+def _pair_rule(before: Sequence[str], first: str, second: str) -> str | None:
+    """The rule ``first second`` breaks (``before``: the two words before them), or None."""
     if first in _THIRD_SINGULAR and (
         second in {"have", "do", "are", "were", "don't"}
         or (
             second in BASE_VERBS
-            and not (first == "it" and before in _CAUSATIVES)
+            and not (first == "it" and before[-1] in _CAUSATIVES)
             # something like, it like that: a preposition there
             and not (first not in ("he", "she") and second == "like")
         )
@@ -147,7 +147,8 @@ def _pair_rule(before: str, first: str, second: str) -> str | None:
     if (
         first in _PLURAL_NOUNS
         and second in {"is", "was", "has", "does", "doesn't"}
-        and before != "of"
+        # one of my friends is ...
+        and "of" not in before
     ):
         return "subject-verb agreement"
     if first in MODALS:
@@ -187,9 +188,9 @@ def _pair_rule(before: str, first: str, second: str) -> str | None:
 def word_errors(lower: Sequence[str], *, spoken: bool) -> list[GrammarIssue]:
     """Errors in the words' order and forms, found from each word and its neighbours."""
     issues: list[GrammarIssue] = []
-    padded = ["", *lower]
+    padded = ["", "", *lower]
     for index, (first, second) in enumerate(pairwise(lower)):
-        before = padded[index]
+        before = padded[index : index + 2]
         rule = _pair_rule(before, first, second)
         if rule is None and first in MODALS | _DO_FORMS and second == "not":
             # can not went, did not had: the verb after the negation
@@ -197,7 +198,7 @@ def word_errors(lower: Sequence[str], *, spoken: bool) -> list[GrammarIssue]:
             if third in (_NOT_AFTER_MODAL if first in MODALS else THIRD_FORMS | IRREGULAR_PAST):
                 rule = "changed verb form after a negation"
                 second = f"not {third}"
-        if rule is None and first == "to" and before in _TO_VERB and _past_form(second):
+        if rule is None and first == "to" and before[-1] in _TO_VERB and _past_form(second):
             # want to went, able to achieved
             rule = "'to' followed by a past form"
         if rule is None and first in _NEGATIONS:

@@ -78,22 +78,26 @@ def writing_length_parts(
     m: TextMeasures, min_words: int, task: int, line_breaks: bool
 ) -> dict[str, tuple[float, Any]]:
     wanted = EXPECTED_PARAGRAPHS[task]
+    sentences = ramp(m.sentence_count, 0, min_words / 25)
+    # Density and sentence length say little of a text far too short to show them.
+    enough = ramp(m.word_count, 0, min_words * SHORT_DOUBTED)
     return {
         "sentences": (
-            ramp(m.sentence_count, 0, min_words / 25),
+            sentences,
             {"sentences": m.sentence_count, "wanted": round(min_words / 25)},
         ),
-        # Without a line break the paragraphs are not known (a plain-text answer loses them).
+        # Without a line break the paragraphs are not known (a plain-text answer loses
+        # them): the sentences a text of that many paragraphs has stand in for them.
         "paragraphs": (
-            ramp(m.paragraphs, 1, wanted) if line_breaks else 1.0,
+            ramp(m.paragraphs, 1, wanted) if line_breaks else sentences,
             {"paragraphs": m.paragraphs if line_breaks else None, "wanted": wanted},
         ),
         "density": (
-            band_share(m.content_density, 0.35, 0.65, soft=0.2),
-            {"contentWordShare": round(m.content_density, 3)},
+            enough * band_share(m.content_density, 0.35, 0.65, soft=0.2),
+            {"contentWordShare": round(m.content_density, 3), "words": m.word_count},
         ),
         "complexity": (
-            sentences_kept(m),
-            {"meanSentenceWords": round(m.mean_sentence_length, 1)},
+            enough * sentences_kept(m),
+            {"meanSentenceWords": round(m.mean_sentence_length, 1), "words": m.word_count},
         ),
     }

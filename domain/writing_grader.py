@@ -136,7 +136,10 @@ def _task_fulfillment(
     length = min(1.0, m.word_count / min_words)
     developed = ramp(m.sentence_count, 0, min_words / WORDS_PER_DEVELOPED_SENTENCE)
     kept = sum(conventions.values()) / len(conventions)
-    score = scaled(0.35 * length + 0.25 * developed + 0.2 * topic.share + 0.2 * kept)
+    # The topic counts once in the mix and once more as a factor: an answer to another
+    # question cannot make up for it in length.
+    mix = 0.35 * length + 0.25 * developed + 0.2 * kept + 0.2 * topic.share
+    score = scaled(mix * (0.3 + 0.7 * topic.share))
     missing = [name for name, ok in conventions.items() if not ok]
     comment = (
         f"{m.word_count} words of the {min_words} the task asks for, in {m.sentence_count} "

@@ -1,0 +1,113 @@
+"""What the built-in grader's measures find, and how its confidence treats normal essays."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from devtools import demo_texts as texts
+from domain.builtin_grader import grade_builtin
+from domain.confidence import RULE_VALIDATION
+from domain.enums import QuestionFormat, SubmissionStatus
+from domain.language_errors import word_errors
+from domain.results import Action, AiResult, SubmissionState, decide
+from domain.speaking_grader import mean_run
+from domain.text_measures import measure
+
+F = QuestionFormat
+
+
+def action_of(result: AiResult) -> Action:
+    request = uuid.uuid4()
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    state = SubmissionState(SubmissionStatus.PROCESSING, request, now + timedelta(hours=1), None)
+    return decide(state, result, request_id=request, now=now).action
+
+
+@pytest.mark.parametrize(
+    ("sentence", "rule"),
+    [
+        ("He want a new phone", "subject-verb agreement"),
+        ("The people is happy", "subject-verb agreement"),
+        ("Students can to learn more", "modal verb followed by 'to'"),
+        ("He didn't went to school", "do / did followed by a changed verb form"),
+        ("It could be find online", "base verb after 'be'"),
+        ("They want to went home", "'to' followed by a past form"),
+        ("It is more easier for them", "double comparative"),
+        ("It is bigger then the old one", "'then' for 'than'"),
+        ("We should of known", "'of' for 'have'"),
+        ("I don't know nothing about it", "double negative"),
+        ("Their is no reason", "'their' for 'there' or 'they're'"),
+        ("She gave me some advices", "uncountable noun made plural"),
+        ("It was a important day", "'a' before a vowel sound"),
+    ],
+)
+def test_each_error_pattern_names_what_it_found(sentence: str, rule: str) -> None:
+    lower = [word.lower() for word in sentence.split()]
+    assert rule in {issue.rule for issue in word_errors(lower, spoken=False)}
+
+
+def test_correct_sentences_meet_no_error_pattern() -> None:
+    correct = (
+        "Although the number of students is rising, one of my friends is happy. Let it go, "
+        "and make it work. The best thing for you is to read. Something like that could "
+        "have been done, and they have decided to leave it there. She wants an hour."
+    )
+    m = measure(correct)
+    assert m.grammar_issues == ()
+    # less common structures counted: although, been done
+    assert "although" in m.structures
+
+
+def test_a_long_run_between_hesitations_is_measured() -> None:
+    assert mean_run(["um", "i", "like", "it", "uh", "very", "much", "um"]) == pytest.approx(2.5)
+    assert mean_run([]) == 0
+
+
+def test_an_essay_on_a_short_title_is_not_taken_for_an_off_topic_one() -> None:
+    # given a title of two words the essay never repeats (it speaks of volunteering)
+    content = {"taskNumber": 2, "prompt": "Teen chores"}
+    result = grade_builtin(F.WRITING_TASK_2, content, {"text": texts.ESSAY_LADDER[0][1]})
+    assert result.confidence_factors is not None
+    basis = result.confidence_factors[RULE_VALIDATION]["basis"]["coversPrompt"]
+    assert basis["judged"] is False and basis["ok"] is True
+    assert not any("does not address" in c["comment"] for c in result.criteria_scores.values())
+    assert action_of(result) is Action.COMPLETE
+
+
+def test_an_essay_that_lost_its_line_breaks_still_completes_on_its_own() -> None:
+    flat = " ".join(texts.ESSAY_LADDER[0][1].split())
+    result = grade_builtin(F.WRITING_TASK_2, texts.WRITING_TASK_2, {"text": flat})
+    assert action_of(result) is Action.COMPLETE
+
+
+def test_an_essay_a_little_short_is_scored_short_but_not_doubted() -> None:
+    words = texts.ESSAY_LADDER[0][1].split()
+    short = " ".join(words[: int(len(words) * 0.85)]) + "."
+    result = grade_builtin(
+        F.WRITING_TASK_2, {"taskNumber": 2, "prompt": "Community service"}, {"text": short}
+    )
+    assert result.confidence_factors is not None
+    assert result.confidence_factors[RULE_VALIDATION]["basis"]["wordCount"]["ok"] is True
+
+
+def test_a_well_planned_essay_of_broken_sentences_is_capped_by_its_language() -> None:
+    # given an essay with every linking word and paragraph, in broken English
+    broken = (
+        "Firstly, i think community service are good. he want help people and they was happy. "
+        "Moreover, students can to learn alot of thing, they doesnt waste there time.\n\n"
+        "However, some people dont want do it. it could be take time and students is busy. "
+        "For example my freind didnt went to school because he have to work.\n\n"
+        "On the other hand, it help teenagers. they learns many thing and they becomes better. "
+        "Therefore, service make them more happier and more stronger person.\n\n"
+        "In conclusion, i believe it should be a choise, because every one have a life."
+    )
+    result = grade_builtin(F.WRITING_TASK_2, texts.WRITING_TASK_2, {"text": broken})
+    organization = result.criteria_scores["organization"]
+    assert "Capped" in organization["comment"] and "ideas come across" in organization["comment"]
+    language = (
+        result.criteria_scores["vocabulary"]["score"] + result.criteria_scores["grammar"]["score"]
+    ) / 2
+    assert organization["score"] <= language + 2
