@@ -98,6 +98,15 @@ class Settings(BaseSettings):
     # The external AI grader for writing and speaking; unset: the built-in grader grades.
     ai_grader_url: str | None = None
 
+    # The web console (`vstep-grading console`): where it listens, how long a signed-in
+    # person may stay idle, the key its session cookies are signed with (unset: a random
+    # one per process, so sessions end when it restarts), and the longest query it runs.
+    console_host: str = "127.0.0.1"
+    console_port: int = Field(default=8090, ge=1, le=65535)
+    console_session_minutes: float = Field(default=30.0, gt=0)
+    console_secret: SecretStr | None = None
+    console_statement_timeout_ms: int = Field(default=5000, ge=1)
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
