@@ -74,3 +74,32 @@ def review_queue(factory: sessionmaker[Session]) -> list[uuid.UUID]:
         in_review(factory, question, ladder["poor"]),
         in_review(factory, question, ladder["fair"]),
     ]
+
+
+def failed_by_timeout(factory: sessionmaker[Session], count: int) -> list[uuid.UUID]:
+    """Objective submissions sent to a worker that never answered: past their deadline,
+    the timeout duty fails them (TIMEOUT), as it would in production."""
+    from tests.factories import answer_key_of, objective_answer
+    from workers.duties.timeouts import TimeoutDuty
+
+    with factory.begin() as session:
+        question = make_question(session)
+        key = answer_key_of(session, question)
+    ids = [submitted(factory, question, objective_answer(key)) for _ in range(count)]
+    with factory.begin() as session:
+        session.execute(
+            sa.text(
+                "UPDATE outbox SET status = 'published', published_at = now()"
+                " WHERE submission_id = ANY(:ids)"
+            ),
+            {"ids": ids},
+        )
+        session.execute(
+            sa.text(
+                "UPDATE submissions SET status = 'queued', deadline = now() - interval '1 second'"
+                " WHERE id = ANY(:ids)"
+            ),
+            {"ids": ids},
+        )
+    TimeoutDuty(factory).run_once()
+    return ids

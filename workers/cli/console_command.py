@@ -77,6 +77,7 @@ def console(
             session_minutes=settings.console_session_minutes,
             claim_minutes=settings.review_claim_minutes,
             stall_seconds=settings.grading_stall_seconds,
+            sla=settings.sla(),
         ),
     )
     log.info("console_starting", host=settings.console_host, port=settings.console_port)

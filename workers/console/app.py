@@ -6,8 +6,9 @@ small script are served from this package (nothing is fetched from elsewhere).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
@@ -17,9 +18,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from domain.enums import Skill
 from domain.errors import InfrastructureError, InvalidInput, NotFound, VstepGradingError
+from domain.sla import DEFAULT_SLA
 from workers.console.auth_pages import SignIn
 from workers.console.ops_pages import Operations
+from workers.console.retry_pages import Retries
 from workers.console.review_pages import ReviewWorkspace
 from workers.console.throttle import SignInThrottle
 from workers.console.web import HERE, ConsoleGuard, Forbidden, page, redirect, staff_of
@@ -32,6 +36,7 @@ class ConsoleSettings:
     session_minutes: float = 30.0
     claim_minutes: float = 30.0
     stall_seconds: float = 120.0
+    sla: Mapping[Skill, timedelta] = field(default_factory=lambda: dict(DEFAULT_SLA))
 
 
 def make_console_app(
@@ -44,6 +49,7 @@ def make_console_app(
     sign_in = SignIn(session_factory, throttle or SignInThrottle(), settings.key)
     review = ReviewWorkspace(session_factory, callbacks, settings.claim_minutes)
     operations = Operations(session_factory, stall_seconds=settings.stall_seconds)
+    retries = Retries(session_factory, settings.stall_seconds, settings.sla)
 
     async def home(request: Request) -> Response:
         return redirect("/ops" if staff_of(request).is_admin else "/review")
@@ -53,6 +59,7 @@ def make_console_app(
         *sign_in.routes(),
         *review.routes(),
         *operations.routes(),
+        *retries.routes(),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     return Starlette(

@@ -218,3 +218,21 @@ TEMPLATES.env.filters.update(age=_age, when=_when, pretty=_pretty, score=_score)
 TEMPLATES.env.globals["short"] = lambda value: str(value)[:8]
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+# --- keyset cursors ---------------------------------------------------------------------
+
+
+def cursor_of(at: datetime, id: uuid.UUID) -> str:
+    """The next page's ``before``: the last row's sort key."""
+    return f"{at.isoformat()}~{id}"
+
+
+def parse_cursor(value: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if not value or "~" not in value:
+        return None
+    at, _, id = value.partition("~")
+    try:
+        return datetime.fromisoformat(at), uuid.UUID(id)
+    except ValueError:
+        return None

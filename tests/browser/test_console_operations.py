@@ -1,0 +1,87 @@
+"""Operators' pages in a real browser: a group of failed submissions previewed, retried
+and completed; screenshots of every operator page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.browser.conftest import Console, platform_user, shot, sign_in
+from tests.browser.seed import failed_by_timeout, grade_pending, review_queue
+
+
+def _one(factory: sessionmaker[Session], sql: str, **params: Any) -> Any:
+    with factory.begin() as session:
+        return session.execute(sa.text(sql), params).one()
+
+
+def test_an_operator_previews_and_retries_a_failed_group_and_it_completes(
+    console: Console, new_page: Any, session_factory: sessionmaker[Session]
+) -> None:
+    failed = failed_by_timeout(session_factory, 3)
+    operator = platform_user(session_factory, "admin")
+    page: Page = new_page()
+    sign_in(page, console, operator)
+    expect(page).to_have_url(re.compile(r"/ops$"))
+    page.goto(console.url + "/ops/failed")
+    shot(page, "ops-failed")
+    page.click("button[name=group][value=TIMEOUT]")
+    # The preview lists exactly the three, and nothing has changed yet.
+    rows = page.locator("#will-change tbody tr")
+    expect(rows).to_have_count(3)
+    for sid in failed:
+        expect(page.locator("#will-change")).to_contain_text(str(sid))
+    shot(page, "ops-retry-preview")
+    still = _one(
+        session_factory,
+        "SELECT count(*) AS n FROM submissions WHERE id = ANY(:ids) AND status = 'failed'",
+        ids=failed,
+    )
+    assert still.n == 3
+    page.fill("input[name=note]", "worker was down")
+    page.click("#confirm")
+    expect(page.locator(".notice")).to_contain_text("3 retried")
+    shot(page, "ops-retried")
+    for sid in failed:
+        grade_pending(session_factory, sid)
+    done = _one(
+        session_factory,
+        "SELECT count(*) FILTER (WHERE status = 'completed') AS completed,"
+        " (SELECT count(*) FROM submission_events e WHERE e.submission_id = ANY(:ids)"
+        "   AND e.kind = 'operator_retried' AND e.data->>'by' = :email) AS retried_events,"
+        " (SELECT count(*) FROM console_audit WHERE action = 'submission.retry'"
+        "   AND actor_id = :actor AND outcome = 'done') AS audits"
+        " FROM submissions WHERE id = ANY(:ids)",
+        ids=failed,
+        email=operator.email,
+        actor=operator.id,
+    )
+    assert (done.completed, done.retried_events, done.audits) == (3, 3, 1)
+
+
+def test_every_operator_page_renders(
+    console: Console, new_page: Any, session_factory: sessionmaker[Session]
+) -> None:
+    review_queue(session_factory)
+    failed = failed_by_timeout(session_factory, 2)
+    operator = platform_user(session_factory, "admin")
+    page: Page = new_page()
+    sign_in(page, console, operator)
+    expect(page.locator("[data-live=status_failed]")).to_have_text("2")
+    shot(page, "ops-overview")
+    page.goto(console.url + "/ops/submissions")
+    expect(page.locator("table.list tbody tr")).to_have_count(5)
+    shot(page, "ops-submissions")
+    page.goto(console.url + "/ops/submissions?status=failed")
+    expect(page.locator("table.list tbody tr")).to_have_count(2)
+    page.goto(f"{console.url}/ops/submissions/{failed[0]}")
+    expect(page.locator("h1")).to_contain_text(str(failed[0]))
+    shot(page, "ops-submission-timeline")
+    for name in ("outbox", "exams", "audit"):
+        response = page.goto(f"{console.url}/ops/{name}")
+        assert response is not None and response.status == 200
+        shot(page, f"ops-{name}")
