@@ -233,6 +233,7 @@ class ReviewWorkspace:
 
     def _claim_tx(self, actor: Actor, id: uuid.UUID, *, release: bool) -> str:
         assert actor.id is not None
+        self._counts = None  # this person's own change shows at once
         with self.session_factory.begin() as session:
             if release:
                 done = review_release(session, id=id, reviewer=actor.id)
@@ -335,6 +336,7 @@ class ReviewWorkspace:
     def _audit_review(
         self, actor: Actor, id: uuid.UUID, data: dict[str, Any], verdict: str, event_id: str
     ) -> None:
+        self._counts = None
         with self.session_factory.begin() as session:
             audit_append(
                 session,
