@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.browser.conftest import Console, platform_user, shot, sign_in
+from tests.browser.conftest import shot, sign_in
 from tests.browser.seed import review_queue
+from tests.console_process import Console, platform_user
 
 REFUSED = "Wrong email or password, or this account may not use the console."
 
