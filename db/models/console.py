@@ -18,6 +18,7 @@ from db.models.base import NOW, Base, fk, uuid_pk
 from db.models.exams import ExamSession
 from db.models.outbox import OutboxRow, ProcessedCallback
 from db.models.submissions import Submission
+from db.models.users import User
 
 
 class ConsoleAudit(Base):
@@ -41,6 +42,7 @@ class ConsoleAudit(Base):
 _s = Submission.__table__.c
 _o = OutboxRow.__table__.c
 CONSOLE_INDEXES = (
+    sa.Index("console_users_email_lower_idx", sa.func.lower(User.__table__.c.email)),
     sa.Index("console_submissions_created_idx", _s.created_at, _s.id),
     sa.Index("console_submissions_status_created_idx", _s.status, _s.created_at, _s.id),
     sa.Index("console_submissions_skill_created_idx", _s.skill, _s.created_at, _s.id),

@@ -93,6 +93,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="console_audit_pkey"),
     )
     op.create_index("console_audit_created_idx", "console_audit", ["created_at", "id"])
+    # Sign-in and the submission search find an account by email, case-insensitively.
+    op.create_index("console_users_email_lower_idx", "users", [sa.text("lower(email)")])
     for name, table, columns, where in INDEXES:
         op.create_index(
             name,
@@ -105,5 +107,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name, table, _columns, _where in reversed(INDEXES):
         op.drop_index(name, table_name=table)
+    op.drop_index("console_users_email_lower_idx", table_name="users")
     op.drop_index("console_audit_created_idx", table_name="console_audit")
     op.drop_table("console_audit")
