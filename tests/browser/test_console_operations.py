@@ -82,7 +82,28 @@ def test_every_operator_page_renders(
     page.goto(f"{console.url}/ops/submissions/{failed[0]}")
     expect(page.locator("h1")).to_contain_text(str(failed[0]))
     shot(page, "ops-submission-timeline")
+    with session_factory.begin() as session:
+        session.execute(
+            sa.text(
+                "UPDATE outbox SET status = 'failed', error_message = 'no route for x'"
+                " WHERE submission_id = :id"
+            ),
+            {"id": failed[1]},
+        )
     for name in ("outbox", "exams", "audit"):
         response = page.goto(f"{console.url}/ops/{name}")
         assert response is not None and response.status == 200
         shot(page, f"ops-{name}")
+        if name == "outbox":
+            page.check("input[name=id]")
+            page.click("text=Preview retry of the selected")
+            expect(page.locator("main")).to_contain_text("no route for x")
+            shot(page, "ops-outbox-retry-preview")
+            page.click("#confirm")
+            expect(page.locator(".notice")).to_contain_text("1 retried")
+            page.goto(f"{console.url}/ops/outbox")
+            page.click("text=Preview purge")
+            expect(page.locator("main")).to_contain_text("published rows were published")
+            shot(page, "ops-outbox-purge-preview")
+    status = _one(session_factory, "SELECT status FROM submissions WHERE id = :id", id=failed[1])
+    assert status.status == "pending"  # the failed request's retry reopened its submission
