@@ -179,3 +179,17 @@ def test_staff_add_creates_and_promotes_with_a_prompted_argon2id_password(
         session_factory, "SELECT count(*) FROM console_audit WHERE action = 'staff.add'"
     )
     assert audits == 2
+
+
+def test_every_console_connection_has_the_statement_timeout(db_url: str) -> None:
+    from db.session import make_engine
+    from workers.cli.console_command import console_database_url
+    from workers.settings import Settings
+
+    settings = Settings(database_url=db_url, console_statement_timeout_ms=1234)
+    engine = make_engine(console_database_url(settings))
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SHOW statement_timeout")).scalar_one() == "1234ms"
+    finally:
+        engine.dispose()
