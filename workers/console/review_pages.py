@@ -11,7 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from db.console_audit import Actor, audit_append
-from db.console_review import QueueCounts, answer_of, review_counts
+from db.console_review import QueueCounts, review_counts
 from db.review_queue import (
     ClaimHeld,
     NotInReview,
@@ -32,11 +32,10 @@ from db.review_queue import (
     review_release,
 )
 from db.staff import emails_of
-from domain.confidence import NEAR_COPY_SIMILARITY
-from domain.enums import ReviewPriority, Skill
 from domain.errors import InvalidInput, NotFound
+from domain.results import Verdict
 from domain.review_descriptors import DESCRIPTORS, criteria_of, overall_of
-from domain.shared_runs import shared_runs
+from workers.console.review_forms import Filters, copy_signal, criterion_score
 from workers.console.web import actor_of, in_thread, page, redirect, staff_of
 from workers.results import CallbackService
 from workers.review_submission import review_submit
@@ -45,30 +44,6 @@ from workers.review_submission import review_submit
 QUEUE_PAGE = 100
 # Queue counts are read again at most this often, in seconds.
 COUNTS_SECONDS = 10.0
-
-
-@dataclass(frozen=True)
-class Filters:
-    skill: Skill | None = None
-    priority: ReviewPriority | None = None
-    # "all", "mine" (my live claims) or "unclaimed"
-    who: str = "all"
-
-    @classmethod
-    def of(cls, query: Any) -> Filters:
-        skill = query.get("skill") or None
-        priority = query.get("priority") or None
-        who = query.get("who") or "all"
-        return cls(
-            Skill(skill) if skill in set(Skill) else None,
-            ReviewPriority(priority) if priority in set(ReviewPriority) else None,
-            who if who in ("all", "mine", "unclaimed") else "all",
-        )
-
-    def query(self) -> str:
-        pairs = {"skill": self.skill, "priority": self.priority, "who": self.who}
-        kept = {k: str(v) for k, v in pairs.items() if v and v != "all"}
-        return urlencode(kept)
 
 
 @dataclass
@@ -119,7 +94,7 @@ class ReviewWorkspace:
             ids = [item.id for item in self._items(session, filters, reviewer)]
             holder = record.item.claimed_by
             holders = emails_of(session, ids={holder} if holder else set())
-            copy = self._copy_signal(session, record.result or {}, record.question, record.answer)
+            copy = copy_signal(session, record.result or {}, record.question, record.answer)
         position = ids.index(id) if id in ids else None
         return {
             "record": record,
@@ -138,40 +113,6 @@ class ReviewWorkspace:
             "previous": ids[position - 1] if position else None,
             "next": _after(ids, position, id),
             "copy": copy,
-        }
-
-    def _copy_signal(
-        self,
-        session: Session,
-        result: dict[str, Any],
-        question: dict[str, Any],
-        answer: dict[str, Any] | None,
-    ) -> dict[str, Any] | None:
-        """The closest text of a near copy and the wording both share, or None."""
-        factor = (result.get("confidenceFactors") or {}).get("contentSimilarity") or {}
-        basis = factor.get("basis") or {}
-        if float(basis.get("highestCosine") or 0) < NEAR_COPY_SIMILARITY:
-            return None
-        kind = basis.get("closest")
-        content = question.get("content") or {}
-        if basis.get("closestSubmissionId"):
-            other = answer_of(session, submission_id=uuid.UUID(basis["closestSubmissionId"]))
-            closest = _text_of(other)
-        elif kind == "prompt":
-            closest = str(content.get("prompt") or "")
-        else:
-            closest = str((content.get("scaffolding") or {}).get(kind or "") or "")
-        mine = _text_of(answer)
-        if not closest or not mine:
-            return None
-        left, right, runs = shared_runs(mine, closest)
-        return {
-            "kind": kind,
-            "submission_id": basis.get("closestSubmissionId"),
-            "cosine": basis.get("highestCosine"),
-            "answer": left,
-            "closest": right,
-            "runs": runs,
         }
 
     # --- pages ------------------------------------------------------------------------
@@ -304,6 +245,16 @@ class ReviewWorkspace:
                 back=f"/review/{id}?{filters.query()}",
             )
         await in_thread(self._audit_review, actor, id, data, verdict.value, event_id)
+        if verdict is not Verdict.APPLIED:
+            return page(
+                request,
+                "message.html",
+                status_code=409,
+                title="Review not applied",
+                message=f"The result path answered {verdict.value}: the submission no longer "
+                "waits for this review.",
+                back=f"/review?{filters.query()}",
+            )
         following = form.get("next") or ""
         if following:
             return redirect(
@@ -318,7 +269,7 @@ class ReviewWorkspace:
             raise NotFound(f"submission {id} is not waiting for review")
         scores: dict[str, Decimal | None] = {}
         for name in criteria_of(record.item.skill):
-            scores[name] = _criterion(name, str(form.get(f"c_{name}", "")))
+            scores[name] = criterion_score(name, str(form.get(f"c_{name}", "")))
         overall = overall_of(scores)
         if overall is None:
             raise InvalidInput("criteria", "score at least one criterion")
@@ -369,21 +320,3 @@ def _id(request: Request) -> uuid.UUID:
         return uuid.UUID(request.path_params["id"])
     except ValueError:
         raise NotFound(f"no submission {request.path_params['id']!r}") from None
-
-
-def _criterion(name: str, raw: str) -> Decimal | None:
-    text = raw.strip()
-    if not text:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise InvalidInput(name, f"{text!r} is not a number") from None
-    if not Decimal(0) <= value <= Decimal(10) or (value * 2) % 1:
-        raise InvalidInput(name, f"{text} is not a score 0-10 in steps of 0.5")
-    return value
-
-
-def _text_of(answer: dict[str, Any] | None) -> str:
-    answer = answer or {}
-    return str(answer.get("text") or answer.get("transcript") or "")
