@@ -219,6 +219,20 @@ def review_claim(
     raise _why_not_claimable(session, id=id, claim_minutes=claim_minutes)
 
 
+def review_claims_count(
+    session: Session, *, claim_minutes: float, reviewer: uuid.UUID | None = None
+) -> int:
+    """How many submissions in review have a live claim (``reviewer``'s only, if given)."""
+    query = sa.select(sa.func.count()).where(
+        Submission.status == _S.REVIEW_PENDING,
+        Submission.deleted_at.is_(None),
+        _claim_live(claim_minutes),
+    )
+    if reviewer is not None:
+        query = query.where(Submission.claimed_by == reviewer)
+    return int(session.execute(query).scalar_one())
+
+
 def review_release(session: Session, *, id: uuid.UUID, reviewer: uuid.UUID) -> bool:
     """Give back ``reviewer``'s claim on a submission in review; False if not theirs."""
     released = session.execute(

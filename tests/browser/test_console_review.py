@@ -61,6 +61,10 @@ def test_a_reviewer_claims_scores_and_submits_and_the_submission_completes(
     page.keyboard.press("c")  # claim
     expect(page.locator("#claim-state")).to_contain_text("You hold this item")
     shot(page, "review-item-claimed")
+    page.goto(console.url + "/review?who=mine")
+    expect(page.locator("table.list tbody tr")).to_have_count(1)
+    expect(page.locator("a.tile[href='/review?who=mine'] .n")).to_have_text("1")
+    page.goto(f"{console.url}/review/{first}")
     for name, score in (
         ("taskFulfillment", "1"),
         ("organization", "2.5"),

@@ -27,6 +27,7 @@ from db.review_queue import (
     NotInReview,
     ReviewItem,
     review_claim,
+    review_claims_count,
     review_get,
     review_list,
     review_release,
@@ -78,7 +79,13 @@ class ReviewWorkspace:
             items = self._items(session, filters, reviewer)
             counts, age = self.counts(session)
             holders = emails_of(session, ids={i.claimed_by for i in items if i.claimed_by})
+            claimed = review_claims_count(session, claim_minutes=self.claim_minutes)
+            mine = review_claims_count(
+                session, claim_minutes=self.claim_minutes, reviewer=reviewer
+            )
         return {
+            "claimed": claimed,
+            "mine": mine,
             "items": items,
             "counts": counts,
             "counts_age": age,
@@ -255,12 +262,20 @@ class ReviewWorkspace:
                 "waits for this review.",
                 back=f"/review?{filters.query()}",
             )
-        following = form.get("next") or ""
-        if following:
+        following = await in_thread(self._next_item, filters, actor, str(form.get("next") or ""))
+        if following is not None:
             return redirect(
                 f"/review/{following}?{filters.query()}&notice=reviewed+the+previous+item"
             )
         return redirect(f"/review?{filters.query()}")
+
+    def _next_item(self, filters: Filters, actor: Actor, hint: str) -> uuid.UUID | None:
+        """The item after the one just reviewed, if it still waits; else the queue's first
+        (another reviewer may have taken the one the page had in mind)."""
+        assert actor.id is not None
+        with self.session_factory.begin() as session:
+            ids = [item.id for item in self._items(session, filters, actor.id)]
+        return next((i for i in ids if str(i) == hint), ids[0] if ids else None)
 
     def _review_data(self, id: uuid.UUID, form: Any) -> dict[str, Any]:
         with self.session_factory.begin() as session:
