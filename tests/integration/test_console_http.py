@@ -41,6 +41,12 @@ def test_an_older_hash_is_rewritten_with_our_parameters_at_sign_in(
     stored = _value(session_factory, "SELECT password_hash FROM users WHERE id = :id", id=staff.id)
     assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=1$")
     assert PasswordHasher().verify(stored, "long enough pw")
+    # The rewrite is a change: audited, with the parameters it replaced (never the hash).
+    audit = _value(
+        session_factory,
+        "SELECT detail->>'previous' FROM console_audit WHERE action = 'staff.rehash'",
+    )
+    assert audit == "$argon2id$v=19$m=19456,t=2,p=1"
     # A platform hash of our parameters is left as it is.
     same = platform_user(session_factory, "admin")
     before = _value(session_factory, "SELECT password_hash FROM users WHERE id = :id", id=same.id)

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from db.console_audit import Actor, audit_append
 from db.staff import STAFF_ROLES, Account, account_by_email, password_hash_replace
 from workers.console import cookies
 from workers.console.passwords import hash_password, needs_rehash, verify_password
@@ -39,7 +40,7 @@ class SignIn:
     throttle: SignInThrottle
     key: bytes
 
-    def check(self, email: str, password: str) -> Account | None:
+    def check(self, email: str, password: str, address: str) -> Account | None:
         """The staff account these credentials open, or None (after the same work)."""
         with self.session_factory.begin() as session:
             account = account_by_email(session, email=email)
@@ -48,9 +49,17 @@ class SignIn:
             return None
         if needs_rehash(account.password_hash):
             with self.session_factory.begin() as session:
-                password_hash_replace(
+                if password_hash_replace(
                     session, id=account.id, old=account.password_hash, new=hash_password(password)
-                )
+                ):
+                    audit_append(
+                        session,
+                        actor=Actor(account.id, account.email, address),
+                        action="staff.rehash",
+                        target={"userIds": [str(account.id)]},
+                        outcome="done",
+                        detail={"previous": account.password_hash.rsplit("$", 2)[0]},
+                    )
         return account
 
     async def form(self, request: Request) -> Response:
@@ -73,7 +82,7 @@ class SignIn:
                 email=email,
                 error=f"Too many failed sign-ins. Try again in {minutes} min.",
             )
-        account = await in_thread(self.check, email, password)
+        account = await in_thread(self.check, email, password, address)
         if account is None:
             self.throttle.failed(email=email, address=address, now=time.time())
             return page(
