@@ -10,9 +10,11 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.exams import submit_exam
 from tests.browser.conftest import shot, sign_in
 from tests.browser.seed import failed_by_timeout, grade_pending, review_queue
 from tests.console_process import Console, platform_user
+from tests.exam_fixtures import make_exam
 
 
 def _one(factory: sessionmaker[Session], sql: str, **params: Any) -> Any:
@@ -69,13 +71,16 @@ def test_every_operator_page_renders(
 ) -> None:
     review_queue(session_factory)
     failed = failed_by_timeout(session_factory, 2)
+    exam = make_exam(session_factory)
+    with session_factory.begin() as session:
+        parts = len(submit_exam(session, session_id=exam.session_id).submission_ids)
     operator = platform_user(session_factory, "admin")
     page: Page = new_page()
     sign_in(page, console, operator)
     expect(page.locator("[data-live=status_failed]")).to_have_text("2")
     shot(page, "ops-overview")
     page.goto(console.url + "/ops/submissions")
-    expect(page.locator("table.list tbody tr")).to_have_count(5)
+    expect(page.locator("table.list tbody tr")).to_have_count(5 + parts)
     shot(page, "ops-submissions")
     page.goto(console.url + "/ops/submissions?status=failed")
     expect(page.locator("table.list tbody tr")).to_have_count(2)
@@ -94,6 +99,9 @@ def test_every_operator_page_renders(
         response = page.goto(f"{console.url}/ops/{name}")
         assert response is not None and response.status == 200
         shot(page, f"ops-{name}")
+        if name == "exams":
+            expect(page.locator("table.list tbody tr")).to_have_count(1)
+            expect(page.locator("table.list tbody tr td a")).to_have_count(parts)
         if name == "outbox":
             page.check("input[name=id]")
             page.click("text=Preview retry of the selected")
