@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
@@ -26,7 +27,15 @@ from workers.console.ops_pages import Operations
 from workers.console.retry_pages import Retries
 from workers.console.review_pages import ReviewWorkspace
 from workers.console.throttle import SignInThrottle
-from workers.console.web import HERE, ConsoleGuard, Forbidden, page, redirect, staff_of
+from workers.console.web import (
+    HERE,
+    ConsoleGuard,
+    Forbidden,
+    page,
+    redirect,
+    safe_next,
+    staff_of,
+)
 from workers.results import CallbackService
 
 
@@ -105,7 +114,7 @@ async def _invalid(request: Request, exc: Exception) -> Response:
         status_code=422,
         title="Not accepted",
         message=str(exc),
-        back=request.headers.get("referer") or "/",
+        back=safe_next(urlsplit(request.headers.get("referer") or "/").path),
     )
 
 

@@ -80,9 +80,7 @@ class ReviewWorkspace:
             counts, age = self.counts(session)
             holders = emails_of(session, ids={i.claimed_by for i in items if i.claimed_by})
             claimed = review_claims_count(session, claim_minutes=self.claim_minutes)
-            mine = review_claims_count(
-                session, claim_minutes=self.claim_minutes, reviewer=reviewer
-            )
+            mine = review_claims_count(session, claim_minutes=self.claim_minutes, reviewer=reviewer)
         return {
             "claimed": claimed,
             "mine": mine,

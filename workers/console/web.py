@@ -121,6 +121,17 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+# Every answer: only this console's own files, never inside another site's frame.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; media-src *; frame-ancestors 'none'; "
+        "form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
 class ConsoleGuard(BaseHTTPMiddleware):
     def __init__(
         self,
@@ -140,6 +151,11 @@ class ConsoleGuard(BaseHTTPMiddleware):
             return staff_account(session, id=user_id)
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await self._guarded(request, call_next)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    async def _guarded(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         if request.method not in SAFE_METHODS and cross_site(request):
             return Response("refused: this change was sent from another site", status_code=403)
         path = request.url.path
