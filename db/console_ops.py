@@ -21,7 +21,9 @@ from db.clock import clock_or_now
 from db.event_facts import latest_data
 from db.models import (
     ExamSession,
+    ExamSubmission,
     OutboxRow,
+    Question,
     Submission,
     SubmissionEvent,
     User,
@@ -116,7 +118,12 @@ def submissions_page(
     before: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> list[Any]:
-    """Submissions newest first matching every given filter, one keyset page."""
+    """Submissions newest first matching every given filter, one keyset page.
+
+    Each filter has its index (migration 0006); a search by submission or request id is
+    a lookup of one row, so it is not ordered: ordered, the planner might walk the
+    created_at index looking for it.
+    """
     query = (
         sa.select(
             Submission.id,
@@ -136,9 +143,9 @@ def submissions_page(
         .limit(limit)
     )
     if search.id is not None:
-        query = query.where(Submission.id == search.id)
+        query = query.where(Submission.id == search.id).order_by(None)
     if search.request_id is not None:
-        query = query.where(Submission.request_id == search.request_id)
+        query = query.where(Submission.request_id == search.request_id).order_by(None)
     if search.email:
         users = sa.select(User.id).where(sa.func.lower(User.email) == search.email.lower())
         query = query.where(Submission.user_id.in_(users.scalar_subquery()))
@@ -278,3 +285,36 @@ def events_count(session: Session, *, submission_id: uuid.UUID) -> int:
             sa.select(sa.func.count()).where(SubmissionEvent.submission_id == submission_id)
         ).scalar_one()
     )
+
+
+@dataclass(frozen=True)
+class ExamPart:
+    submission_id: uuid.UUID
+    skill: Skill
+    status: SubmissionStatus
+    score: Any
+    format: Any
+
+
+def exam_parts_of(
+    session: Session, *, session_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[ExamPart]]:
+    """The parts of several exam sessions in one statement (a page of sessions)."""
+    rows = session.execute(
+        sa.select(
+            ExamSubmission.session_id,
+            Submission.id,
+            Submission.skill,
+            Submission.status,
+            Submission.score,
+            Question.format,
+        )
+        .join(Submission, Submission.id == ExamSubmission.submission_id)
+        .join(Question, Question.id == Submission.question_id)
+        .where(ExamSubmission.session_id.in_(session_ids))
+        .order_by(ExamSubmission.session_id, Submission.skill, ExamSubmission.created_at)
+    )
+    parts: dict[uuid.UUID, list[ExamPart]] = {id: [] for id in session_ids}
+    for row in rows:
+        parts[row.session_id].append(ExamPart(row.id, row.skill, row.status, row.score, row.format))
+    return parts

@@ -58,7 +58,9 @@ def make_console_app(
     sign_in = SignIn(session_factory, throttle or SignInThrottle(), settings.key)
     review = ReviewWorkspace(session_factory, callbacks, settings.claim_minutes)
     operations = Operations(session_factory, stall_seconds=settings.stall_seconds)
-    retries = Retries(session_factory, settings.stall_seconds, settings.sla)
+    retries = Retries(
+        session_factory, settings.stall_seconds, settings.sla, operations.overview_data
+    )
 
     async def home(request: Request) -> Response:
         return redirect("/ops" if staff_of(request).is_admin else "/review")

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from db.console_audit import audit_page
 from db.console_ops import (
     SubmissionSearch,
+    exam_parts_of,
     exam_sessions_page,
     outbox_rows_of,
     overview_counts,
@@ -28,7 +29,6 @@ from db.console_ops import (
     submissions_page,
 )
 from db.console_review import answer_of
-from db.exams import exam_parts
 from db.outbox_ops import outbox_stats
 from db.submission_queries import submission_get
 from db.supervision import submissions_stalled
@@ -144,13 +144,9 @@ class Operations:
         def read() -> list[dict[str, Any]]:
             with self.session_factory.begin() as session:
                 rows = exam_sessions_page(session, before=before, limit=PAGE_ROWS)
+                parts = exam_parts_of(session, session_ids=[row[0].id for row in rows])
                 return [
-                    {
-                        "exam": row[0],
-                        "email": row[1],
-                        "parts": exam_parts(session, session_id=row[0].id),
-                    }
-                    for row in rows
+                    {"exam": row[0], "email": row[1], "parts": parts[row[0].id]} for row in rows
                 ]
 
         rows = await in_thread(read)

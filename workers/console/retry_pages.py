@@ -8,7 +8,7 @@ the same transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,7 +27,7 @@ from db.console_ops import (
     outbox_purge_preview,
     outbox_rows,
 )
-from db.outbox_ops import outbox_purge_published, outbox_retry, outbox_stats
+from db.outbox_ops import outbox_purge_published, outbox_retry
 from db.submission_retry import submission_retry
 from db.supervision import submissions_stalled
 from domain.enums import Skill
@@ -44,6 +44,8 @@ class Retries:
     session_factory: sessionmaker[Session]
     stall_seconds: float
     sla: Mapping[Skill, timedelta]
+    # The overview's cached figures (the outbox page shows its outbox health from there).
+    overview: Callable[[], dict[str, Any]]
 
     # --- failed and stuck submissions ---------------------------------------------------
 
@@ -135,10 +137,12 @@ class Retries:
         before = parse_cursor(request.query_params.get("before"))
 
         def read() -> dict[str, Any]:
+            figures = self.overview()
             with self.session_factory.begin() as session:
                 return {
                     "rows": outbox_failed_page(session, before=before, limit=PAGE_ROWS),
-                    "stats": outbox_stats(session),
+                    "stats": figures["outbox"],
+                    "stats_age": figures["age"],
                 }
 
         data = await in_thread(read)
