@@ -7,9 +7,10 @@ the same transaction.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +35,8 @@ from domain.enums import Skill
 from domain.errors import InvalidInput
 from workers.console.web import actor_of, cursor_of, in_thread, page, parse_cursor, require_admin
 
+# The failed groups and stuck list are read again at most this often, in seconds.
+FIGURES_SECONDS = 10.0
 # Stuck submissions listed at most.
 STUCK_ROWS = 100
 PAGE_ROWS = 50
@@ -46,22 +49,28 @@ class Retries:
     sla: Mapping[Skill, timedelta]
     # The overview's cached figures (the outbox page shows its outbox health from there).
     overview: Callable[[], dict[str, Any]]
+    _figures: tuple[float, dict[str, Any]] | None = field(default=None, repr=False)
 
     # --- failed and stuck submissions ---------------------------------------------------
 
     async def failed(self, request: Request) -> Response:
         require_admin(request)
+        figures, age = await in_thread(self._failed_figures)
+        return page(request, "ops_failed.html", ids_max=GROUP_IDS_MAX, age=age, **figures)
 
-        def read() -> dict[str, Any]:
+    def _failed_figures(self) -> tuple[dict[str, Any], float]:
+        """The groups and the stuck list, read at most every FIGURES_SECONDS; their age."""
+        now = time.monotonic()
+        if self._figures is None or now - self._figures[0] > FIGURES_SECONDS:
             with self.session_factory.begin() as session:
-                return {
+                figures = {
                     "groups": failed_groups(session),
                     "stuck": submissions_stalled(
                         session, stall_seconds=self.stall_seconds, limit=STUCK_ROWS, lock=False
                     ),
                 }
-
-        return page(request, "ops_failed.html", ids_max=GROUP_IDS_MAX, **(await in_thread(read)))
+            self._figures = (now, figures)
+        return self._figures[1], now - self._figures[0]
 
     def _dry_run(self, ids: list[uuid.UUID]) -> Any:
         with self.session_factory.begin() as session:
@@ -106,6 +115,7 @@ class Retries:
         )
 
     def _retry(self, actor: Actor, ids: list[uuid.UUID], note: str | None) -> Any:
+        self._figures = None  # the operator sees the effect of their retry at once
         with self.session_factory.begin() as session:
             outcome = submission_retry(
                 session,
