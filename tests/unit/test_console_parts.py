@@ -82,3 +82,21 @@ def test_only_a_path_of_the_console_is_a_place_to_go_after_sign_in() -> None:
     assert safe_next("/review?x=1") == "/review?x=1"
     for bad in ("https://evil.example/", "//evil.example", "evil", "", None, "/\\evil"):
         assert safe_next(bad) == "/", bad
+
+
+def test_the_session_cookie_is_httponly_strict_and_secure_over_https() -> None:
+    from starlette.responses import Response
+
+    from workers.console.web import set_session_cookie
+
+    cookie = cookies.SessionCookie(uuid.uuid4(), 1.0, 1.0)
+    for scheme, secure in (("http", False), ("https", True)):
+        request = Request(
+            {"type": "http", "method": "GET", "scheme": scheme, "path": "/", "headers": [],
+             "query_string": b"", "server": ("c", 443)}
+        )  # fmt: skip
+        response = Response()
+        set_session_cookie(request, response, cookie, key=KEY)
+        header = response.headers["set-cookie"]
+        assert "HttpOnly" in header and "SameSite=strict" in header
+        assert ("Secure" in header) is secure
