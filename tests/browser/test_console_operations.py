@@ -4,17 +4,29 @@ and completed; screenshots of every operator page."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.exams import submit_exam
 from tests.browser.conftest import shot, sign_in
-from tests.browser.seed import failed_by_timeout, grade_pending, review_queue
-from tests.console_process import Console, platform_user
+from tests.browser.seed import failed_by_timeout, review_queue
+from tests.console_process import Console, console_process, platform_user
 from tests.exam_fixtures import make_exam
+from tests.waiting import wait_until
+
+
+@pytest.fixture
+def console(child_env: dict[str, str], tmp_path: Path, redis_namespace: str) -> Iterator[Console]:
+    """The console, and room for the relay and a worker in the test's own Redis key space."""
+    env = {**child_env, "BROKER_NAMESPACE": redis_namespace}
+    with console_process(env, tmp_path) as running:
+        yield running
 
 
 def _one(factory: sessionmaker[Session], sql: str, **params: Any) -> Any:
@@ -49,8 +61,22 @@ def test_an_operator_previews_and_retries_a_failed_group_and_it_completes(
     page.click("#confirm")
     expect(page.locator(".notice")).to_contain_text("3 retried")
     shot(page, "ops-retried")
-    for sid in failed:
-        grade_pending(session_factory, sid)
+    # The pipeline itself takes the retried requests: the relay sends them, a worker grades.
+    console.processes.start("relay", "relay")
+    console.processes.start("worker", "worker", "--processes", "1", "--threads", "2")
+    wait_until(
+        lambda: (
+            _one(
+                session_factory,
+                "SELECT count(*) AS n FROM submissions"
+                " WHERE id = ANY(:ids) AND status = 'completed'",
+                ids=failed,
+            ).n
+            == 3
+        ),
+        timeout=90,
+        message="the retried submissions did not complete",
+    )
     done = _one(
         session_factory,
         "SELECT count(*) FILTER (WHERE status = 'completed') AS completed,"
