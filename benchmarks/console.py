@@ -5,7 +5,8 @@ four events each, details, the last 7 days' outbox rows, 5,000 exam sessions, 20
 audit rows), starts ``vstep-grading console`` on it as a separate process, signs in as
 an admin and loads every page ``ROUNDS`` times; prints p50 and p95 per page. The
 overview is cached by the console (10 s), so its cold read is timed too, in-process:
-what one reader pays every 10 s. Run: ``python -m benchmarks.console [submissions]``.
+what one reader pays every 10 s (the failed page's groups likewise).
+Run: ``python -m benchmarks.console [submissions]``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from benchmarks.common import (
     run_main,
     wait_for,
 )
-from db.console_ops import overview_counts
+from db.console_ops import failed_groups, overview_counts
 from db.console_review import review_counts
 from db.outbox_ops import outbox_stats
 from db.supervision import submissions_stalled
@@ -141,6 +142,7 @@ def main() -> None:
             ("overview counts (status, backlog, last hour, failures)", overview_counts),
             ("outbox health", outbox_stats),
             ("stuck by the stall rule", stuck),
+            ("failed submissions grouped by reason and error", failed_groups),
             ("review queue counts", review_counts),
         )
         for name, read in reads:
