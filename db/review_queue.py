@@ -145,13 +145,22 @@ def review_list(
     unclaimed: bool,
     claim_minutes: float,
     limit: int,
+    skill: Skill | None = None,
+    claimed_by: uuid.UUID | None = None,
 ) -> list[ReviewItem]:
-    """Waiting for review: the most urgent first, then the oldest submission first."""
+    """Waiting for review: the most urgent first, then the oldest submission first.
+
+    ``claimed_by``: only those this reviewer holds a live claim on.
+    """
     query = _items_query(claim_minutes)
     if priority is not None:
         query = query.where(Submission.review_priority == priority)
+    if skill is not None:
+        query = query.where(Submission.skill == skill)
     if unclaimed:
         query = query.where(sa.not_(_claim_live(claim_minutes)))
+    if claimed_by is not None:
+        query = query.where(Submission.claimed_by == claimed_by, _claim_live(claim_minutes))
     query = query.order_by(_priority_rank(), Submission.created_at, Submission.id).limit(limit)
     return [_item(row) for row in session.execute(query)]
 
@@ -217,6 +226,35 @@ def review_claim(
     if claimed_at is not None:
         return claimed_at
     raise _why_not_claimable(session, id=id, claim_minutes=claim_minutes)
+
+
+def review_claims_count(
+    session: Session, *, claim_minutes: float, reviewer: uuid.UUID | None = None
+) -> int:
+    """How many submissions in review have a live claim (``reviewer``'s only, if given)."""
+    query = sa.select(sa.func.count()).where(
+        Submission.status == _S.REVIEW_PENDING,
+        Submission.deleted_at.is_(None),
+        _claim_live(claim_minutes),
+    )
+    if reviewer is not None:
+        query = query.where(Submission.claimed_by == reviewer)
+    return int(session.execute(query).scalar_one())
+
+
+def review_release(session: Session, *, id: uuid.UUID, reviewer: uuid.UUID) -> bool:
+    """Give back ``reviewer``'s claim on a submission in review; False if not theirs."""
+    released = session.execute(
+        sa.update(Submission)
+        .where(
+            Submission.id == id,
+            Submission.status == _S.REVIEW_PENDING,
+            Submission.claimed_by == reviewer,
+        )
+        .values(claimed_by=None, claimed_at=None, updated_at=sa.func.now())
+        .returning(Submission.id)
+    ).first()
+    return released is not None
 
 
 def review_check_claim(

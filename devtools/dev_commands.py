@@ -28,6 +28,7 @@ from db.session import make_engine, make_session_factory
 from db.urls import libpq_url, parse_database_url, safe_url
 from devtools.demo import run_demo, summary_tables
 from devtools.demo_reviewer import DemoReviewer
+from devtools.demo_staff import PEOPLE_QUEUE, announce_console
 from devtools.devenv import Services, require_embedded, resolve_services
 from domain.enums import UserRole
 from workers.cli.output import console
@@ -161,6 +162,7 @@ def run_dev(*, state_dir: Path, demo: int, exit_when_done: bool) -> None:
                 # previous table's last border.
                 console.print()
                 console.print(table)
+        announce_console(database_url, settings, console, queue=PEOPLE_QUEUE if demo > 0 else 0)
         if not exit_when_done:
             console.print("the system keeps running; Ctrl-C stops every process")
             system.wait()

@@ -111,6 +111,14 @@ class Settings(BaseSettings):
     # A worker serves /metrics on HTTP_HOST:METRICS_PORT: the counts of every process
     # sharing PROMETHEUS_MULTIPROC_DIR with it (its own processes at least). Unset: none.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # The web console (`vstep-grading console`): where it listens, how long a signed-in
+    # person may stay idle, the key its session cookies are signed with (unset: a random
+    # one per process, so sessions end when it restarts), and the longest query it runs.
+    console_host: str = "127.0.0.1"
+    console_port: int = Field(default=8090, ge=1, le=65535)
+    console_session_minutes: float = Field(default=30.0, gt=0)
+    console_secret: SecretStr | None = None
+    console_statement_timeout_ms: int = Field(default=5000, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -1,6 +1,7 @@
 """Typed models of every table of schema.md; importing this registers them all on Base."""
 
 from db.models.base import ALL_ENUMS, Base
+from db.models.console import ConsoleAudit
 from db.models.exams import Exam, ExamAnswer, ExamSession, ExamSubmission
 from db.models.outbox import OutboxRow, ProcessedCallback
 from db.models.progress import UserGoal, UserProgress, UserSkillScore
@@ -11,6 +12,7 @@ from db.models.users import RefreshToken, User
 __all__ = [
     "ALL_ENUMS",
     "Base",
+    "ConsoleAudit",
     "Exam",
     "ExamAnswer",
     "ExamSession",

@@ -13,7 +13,9 @@ import psycopg
 
 from tests.acceptance.cli import VSTEP
 
-HEAD = "0005_outbox_notify_when_idle"
+HEAD = "0006_console"
+# The shared schema's 16 tables and the console's own audit table (migration 0006).
+TABLES_AT_HEAD = 17
 
 
 def run_without_terminal(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
@@ -56,7 +58,7 @@ def test_downgrade_to_base_without_a_terminal_needs_yes_and_names_the_shared_tab
     assert "DROPS EVERY SHARED TABLE" in lines[0]
     assert "other services' data" in lines[0]
     # and nothing was dropped
-    assert revision_and_tables(db_url) == (HEAD, 16)
+    assert revision_and_tables(db_url) == (HEAD, TABLES_AT_HEAD)
 
 
 def test_one_step_down_without_a_terminal_needs_yes_and_does_not_cry_wolf(db_url: str) -> None:
@@ -64,13 +66,13 @@ def test_one_step_down_without_a_terminal_needs_yes_and_does_not_cry_wolf(db_url
     assert result.returncode == 2, result.stderr
     assert "pass --yes" in result.stderr
     assert "SHARED TABLE" not in result.stderr
-    assert revision_and_tables(db_url) == (HEAD, 16)
+    assert revision_and_tables(db_url) == (HEAD, TABLES_AT_HEAD)
 
 
 def test_downgrade_with_yes_runs_without_asking(db_url: str) -> None:
     one_step = run_without_terminal("-1", "--yes", database_url=db_url)
     assert one_step.returncode == 0, one_step.stderr
-    assert revision_and_tables(db_url) == ("0004_user_skill_scores_once", 16)
+    assert revision_and_tables(db_url) == ("0005_outbox_notify_when_idle", 16)
     to_base = run_without_terminal("base", "--yes", database_url=db_url)
     assert to_base.returncode == 0, to_base.stderr
     assert revision_and_tables(db_url) == (None, 0)
@@ -102,7 +104,7 @@ def test_on_a_terminal_it_asks_and_no_changes_nothing(db_url: str) -> None:
             process.wait(timeout=10)
         os.close(primary)
     # then nothing was dropped
-    assert revision_and_tables(db_url) == (HEAD, 16)
+    assert revision_and_tables(db_url) == (HEAD, TABLES_AT_HEAD)
 
 
 def read_until(fd: int, wanted: bytes, *, timeout: float) -> bytes:

@@ -529,7 +529,8 @@ TABLES: tuple[Table, ...] = (
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
-# Tables that may exist in schema public besides the contract's.
-ALLOWED_EXTRA_TABLES: frozenset[str] = frozenset({"alembic_version"})
+# Tables that may exist in schema public besides the contract's: Alembic's, and the
+# console's audit table (ours alone, migration 0006).
+ALLOWED_EXTRA_TABLES: frozenset[str] = frozenset({"alembic_version", "console_audit"})
 
 ALL_INDEXES: tuple[Index, ...] = tuple(ix for t in TABLES for ix in t.indexes)

@@ -11,12 +11,14 @@ import typer
 from domain.errors import InvalidInput, VstepGradingError
 from workers.cli import (
     callback_commands,
+    console_command,
     db_commands,
     exam_commands,
     outbox_commands,
     process_commands,
     review_commands,
     serve_command,
+    staff_commands,
     submission_commands,
     token_commands,
 )
@@ -60,10 +62,12 @@ app.add_typer(callback_commands.app, name="callback")
 app.add_typer(review_commands.app, name="review")
 app.add_typer(token_commands.app, name="token")
 app.add_typer(exam_commands.app, name="exam")
+app.add_typer(staff_commands.app, name="staff")
 app.command("relay")(process_commands.relay)
 app.command("worker")(process_commands.worker)
 app.command("scheduler")(process_commands.scheduler)
 app.command("serve")(serve_command.serve)
+app.command("console")(console_command.console)
 
 
 @app.command("dev")

@@ -1,0 +1,1 @@
+"""The web console (`vstep-grading console`): the review workspace and operators' pages."""
