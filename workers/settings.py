@@ -127,9 +127,9 @@ class Settings(BaseSettings):
             parse_database_url(value)
         return value
 
-    @field_validator("http_host")
+    @field_validator("http_host", "console_host")
     @classmethod
-    def _http_host(cls, value: str) -> str:
+    def _host(cls, value: str) -> str:
         try:
             ipaddress.ip_address(value)
         except ValueError:

@@ -38,7 +38,7 @@ from tests.exam_fixtures import make_exam
 from tests.factories import answer_key_of, make_question, make_user, objective_answer
 from workers.cli import main as cli_main
 
-PROCESS_COMMANDS = frozenset({"relay", "worker", "scheduler", "serve", "dev"})
+PROCESS_COMMANDS = frozenset({"relay", "worker", "scheduler", "serve", "console", "dev"})
 TRACEBACK = "Traceback (most recent call last)"
 EXIT_USAGE = 2
 
@@ -117,6 +117,9 @@ class World:
             ).scalar_one()
         return str(sid), str(outbox)
 
+    def email(self) -> str:
+        return f"staff-{uuid.uuid4().hex[:12]}@platform.example"
+
     def head(self) -> str:
         return str(migrate.current_revision(parse_database_url(self.url)))
 
@@ -180,6 +183,7 @@ def reading(
 
 
 NOT_UUID = "not-a-uuid"
+PASSWORD = "a long enough password"
 
 TYPED: dict[str, Typed] = {
     "callback list": reading(
@@ -286,6 +290,12 @@ TYPED: dict[str, Typed] = {
         json=False,
         free=("--comment",),
     ),
+    "staff add": reading(
+        "<email> --role instructor",
+        {"EMAIL": "<email> --role admin", "--role": "<email> --role instructor"},
+        {"EMAIL": "nobody --role admin", "--role": "<email> --role learner"},
+        json=False,
+    ),
     "submission list": reading(
         "",
         {
@@ -375,6 +385,9 @@ def run(words: list[str], monkeypatch: pytest.MonkeyPatch, url: str) -> Ran:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setattr("sys.argv", ["vstep-grading", *words])
+    # A person at a terminal answers a password prompt (`staff add`) with a good one, twice.
+    answers = io.StringIO(f"{PASSWORD}\n" * 2)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": answers.readline().rstrip("\n"))
     out, err = io.StringIO(), io.StringIO()
     code: int | str | None = 0
     with redirect_stdout(out), redirect_stderr(err):

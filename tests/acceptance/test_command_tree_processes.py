@@ -26,6 +26,7 @@ BAD: dict[str, dict[str, list[str]]] = {
     },
     "scheduler": {},
     "serve": {"--host": ["--host", "not a host"], "--port": ["--port", "70000"]},
+    "console": {"--host": ["--host", "not a host"], "--port": ["--port", "0"]},
     "dev": {"--state-dir": ["--state-dir", "/dev/null/state"], "--demo": ["--demo", "-1"]},
 }
 FREE = {"dev": ("--exit-when-done",)}
@@ -76,6 +77,7 @@ STARTS: dict[str, tuple[list[str], str]] = {
     ),
     "scheduler": (["scheduler"], "scheduler_started"),
     "serve": (["serve", "--host", "127.0.0.1", "--port", "{port}"], "healthz"),
+    "console": (["console", "--host", "127.0.0.1", "--port", "{port}"], "signin"),
     "dev": (["dev", "--state-dir", "{state}", "--demo", "0", "--exit-when-done"], "exits"),
 }
 
@@ -118,9 +120,29 @@ def test_a_process_started_with_good_options_answers_and_stops_on_sigterm(
 
 
 def _answers(ready: str, port: int, log: Path) -> bool:
-    if ready != "healthz":
+    if ready not in ("healthz", "signin"):
         return ready in log.read_text()
     try:
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+        page = "/healthz" if ready == "healthz" else "/sign-in"
+        return httpx.get(f"http://127.0.0.1:{port}{page}", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+@pytest.mark.parametrize(
+    ("command", "setting"), [("serve", "HTTP_PORT"), ("console", "CONSOLE_PORT")]
+)
+def test_a_server_on_a_taken_port_says_so_in_one_line(
+    command: str, setting: str, child_env: dict[str, str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**child_env, "CALLBACK_SECRET": "s" * 32}
+        done = run_cli(command, "--port", str(port), env=env, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: {'HTTP' if command == 'serve' else setting} address 127.0.0.1:{port} is already "
+        f"in use (another server listens there; set {setting})"
+    ]

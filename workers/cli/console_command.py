@@ -19,8 +19,10 @@ from db.urls import parse_database_url
 from workers.assembly import callback_service_from
 from workers.cli.process_commands import override, stop_on_signals
 from workers.console.app import ConsoleSettings, make_console_app
+from workers.http_socket import bind_http_sockets
 from workers.logging import configure_logging
 from workers.settings import Settings, load_settings
+from workers.start_check import wait_for_services
 
 # How long requests in flight may take to finish after SIGTERM, in seconds.
 SHUTDOWN_GRACE_SECONDS = 10
@@ -59,6 +61,17 @@ def console(
     if port is not None:
         settings = override(settings, "--port", "console_port", port)
     configure_logging(settings.log_format, settings.log_level)
+    # As serve: bound first and handed to uvicorn, so an address in use is one line
+    # (exit 1); then the database must answer within START_WAIT_SECONDS.
+    sockets = bind_http_sockets(
+        settings.console_host, settings.console_port, port_setting="CONSOLE_PORT"
+    )
+    try:
+        wait_for_services(settings.database_url, None, settings.start_wait_seconds)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
     log = structlog.get_logger("vstep.console")
     key, made_up = console_key(settings)
     if made_up:
@@ -83,7 +96,7 @@ def console(
     log.info("console_starting", host=settings.console_host, port=settings.console_port)
     try:
         stop_on_signals()
-        uvicorn.run(
+        config = uvicorn.Config(
             app,
             host=settings.console_host,
             port=settings.console_port,
@@ -91,6 +104,9 @@ def console(
             access_log=False,
             timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         )
+        uvicorn.Server(config).run(sockets=sockets)
     finally:
+        for sock in sockets:
+            sock.close()
         log.info("console_stopped")
         engine.dispose()
