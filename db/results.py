@@ -397,7 +397,7 @@ def _ai_event(result: AiResult, decision: Decision, where: Mapping[str, Any]) ->
 
 
 def ai_result_document(result: AiResult, decision: Decision, now: datetime) -> dict[str, Any]:
-    """The submission_details.result of a machine grader (vstep.md "Results")."""
+    """The submission_details.result of a machine grader (docs/scoring.md#result-documents)."""
     if result.details:
         return dict(result.details)  # the objective grader's own document
     return {
