@@ -2,8 +2,9 @@
 
     .venv/bin/python -m benchmarks.learner_corpora [PATH] [--halves N] [--limit N]
 
-PATH (default ../shared/data/learner-corpora/) holds ellipse_dev.csv (ELLIPSE: essays of
-English learners, grades 8-12, with raters' holistic and analytic scores 1-5) and
+PATH (default .vstep/learner-corpora/, a copy or a link kept out of git) holds
+ellipse_dev.csv (ELLIPSE: essays of English learners, grades 8-12, with raters' holistic
+and analytic scores 1-5) and
 jle_dev.csv (NICT JLE: transcripts of 15-minute oral interviews of Japanese learners,
 with their SST level 1-9). The corpora are for measuring only: nothing here copies them,
 and no test needs them. Without them the benchmark says so in one line and exits.
@@ -17,8 +18,9 @@ covered). Beside every figure stands the same figure for the word-count baseline
   one scale: the raters' scores go by rank onto five levels (fifths, ties kept
   together), and each ranking is laid onto the raters' levels by rank.
 - Spearman of each criterion against the corpus's nearest analytic score.
-- The share routed to review by priority (vstep.md's table, no spot checks drawn), and
-  the kappa of the auto-completed texts against that of the routed ones.
+- The share routed to review by priority (docs/scoring.md#confidence-and-routing, no
+  spot checks drawn), and the kappa of the auto-completed texts against that of the
+  routed ones.
 - CPU per text and the slowest text. ``--halves N``: the headline figures on N random
   halves, to see how much they move with the texts drawn.
 """
@@ -46,7 +48,7 @@ from domain.lexicon import warm_up
 from domain.results import Action, AiResult, SubmissionState, decide
 from domain.text_measures import measure, words_of
 
-DEFAULT_PATH = Path("../shared/data/learner-corpora")
+DEFAULT_PATH = Path(".vstep/learner-corpora")
 INTERVIEW_SECONDS = 900
 # Each of our criteria beside the corpus's nearest analytic score.
 WRITING_CRITERIA = {

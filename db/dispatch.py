@@ -14,10 +14,10 @@ import sqlalchemy as sa
 
 from db.models import OutboxRow, Submission, SubmissionEvent
 from db.statements import Tx
+from domain.events import EventKind
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST, GradingRequest
 
 AGGREGATE_TYPE = "submission"
-EVENT_SUBMITTED = "submitted"
 
 
 def outbox_add_grading_request(
@@ -48,7 +48,7 @@ def grading_request_of(session: Tx, *, submission_id: uuid.UUID) -> GradingReque
         sa.select(SubmissionEvent.data["traceId"].astext)
         .where(
             SubmissionEvent.submission_id == Submission.id,
-            SubmissionEvent.kind == EVENT_SUBMITTED,
+            SubmissionEvent.kind == EventKind.SUBMITTED,
         )
         .order_by(SubmissionEvent.occurred_at)
         .limit(1)

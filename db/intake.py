@@ -1,4 +1,4 @@
-"""Intake: the four rows of a grading request, in one transaction (pipeline.md "Intake").
+"""Intake: the four rows of a grading request, in one transaction (docs/grading-pipeline.md#intake).
 
 submissions (pending), submission_details, a 'submitted' event and the grading.request
 outbox row commit together or not at all, in the caller's transaction. request_id is the

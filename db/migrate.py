@@ -22,7 +22,7 @@ from db.urls import safe_url
 from domain.errors import DatabaseError, DatabaseUnavailable, InvalidInput, VstepGradingError
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
-# The revision that creates the schema shared with other services (schema.md).
+# The revision that creates the schema shared with other services (docs/data-model.md).
 SHARED_SCHEMA_REVISION = "0001_shared_schema"
 
 

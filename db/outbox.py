@@ -20,8 +20,8 @@ from db.clock import clock_or_now
 from db.models import OutboxRow
 from db.models.base import OUTBOX_STATUS
 from db.statements import Tx, execute
-from db.submissions import TRANSITION_EVENT
 from domain.enums import OutboxStatus, Skill, SubmissionStatus
+from domain.events import TRANSITION_EVENT
 from domain.states import allowed_sources, outbox_can_transition
 
 _P = OutboxStatus

@@ -21,6 +21,7 @@ from db.models import OutboxRow
 from db.submission_retry import submission_reopen
 from db.submissions import submission_event_append
 from domain.enums import OutboxStatus, Skill
+from domain.events import EventKind
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST
 from domain.sla import DEFAULT_SLA
 
@@ -119,7 +120,7 @@ def _retry_failed_where(
         submission_event_append(
             session,
             submission_id=row.submission_id,
-            kind="outbox_retried",
+            kind=EventKind.OUTBOX_RETRIED,
             data={
                 "outboxId": str(row.id),
                 "previousError": row.error_message,

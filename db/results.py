@@ -38,6 +38,7 @@ from db.statements import Tx
 from db.submissions import Step, submission_event_append, submission_transition
 from domain.enums import Skill, SubmissionStatus, VstepBand
 from domain.errors import InvalidInput
+from domain.events import EventKind
 from domain.failures import TIMEOUT
 from domain.results import (
     Action,
@@ -84,7 +85,10 @@ def result_lock(session: Session, *, submission_id: uuid.UUID) -> LockedSubmissi
     """
     last_progress = (
         sa.select(sa.func.max(SubmissionEvent.occurred_at))
-        .where(SubmissionEvent.submission_id == Submission.id, SubmissionEvent.kind == "progress")
+        .where(
+            SubmissionEvent.submission_id == Submission.id,
+            SubmissionEvent.kind == EventKind.PROGRESS,
+        )
         .scalar_subquery()
     )
     row = session.execute(
@@ -210,7 +214,7 @@ def result_apply(
     if action is Action.PROGRESS:
         assert isinstance(incoming, ProgressNote)
         data = {"progress": incoming.progress, "message": incoming.message, **where}
-        submission_event_append(session, submission_id=sid, kind="progress", data=data)
+        submission_event_append(session, submission_id=sid, kind=EventKind.PROGRESS, data=data)
     elif action is Action.COMPLETE:
         assert isinstance(incoming, AiResult)
         steps = [
@@ -245,7 +249,7 @@ def result_apply(
         )
         if decision.spot_check:
             submission_event_append(
-                session, submission_id=sid, kind="spot_check", data={"priority": "medium"}
+                session, submission_id=sid, kind=EventKind.SPOT_CHECK, data={"priority": "medium"}
             )
     elif action is Action.FINALIZE:
         assert isinstance(incoming, HumanReview)
@@ -255,7 +259,7 @@ def result_apply(
         submission_event_append(
             session,
             submission_id=sid,
-            kind="reviewed",
+            kind=EventKind.REVIEWED,
             data={
                 "reviewerId": str(incoming.reviewer_id),
                 "humanScore": float(incoming.overall_score),
@@ -315,14 +319,14 @@ def result_apply(
         submission_event_append(
             session,
             submission_id=sid,
-            kind="stale_result",
+            kind=EventKind.STALE_RESULT,
             data={"reason": decision.reason, **where},
         )
     elif decision.verdict is Verdict.IGNORED and not isinstance(incoming, ProgressNote):
         submission_event_append(
             session,
             submission_id=sid,
-            kind="result_ignored",
+            kind=EventKind.RESULT_IGNORED,
             data={"reason": decision.reason, **where},
         )
 
@@ -393,7 +397,7 @@ def _ai_event(result: AiResult, decision: Decision, where: Mapping[str, Any]) ->
 
 
 def ai_result_document(result: AiResult, decision: Decision, now: datetime) -> dict[str, Any]:
-    """The submission_details.result of a machine grader (vstep.md "Results")."""
+    """The submission_details.result of a machine grader (docs/scoring.md#result-documents)."""
     if result.details:
         return dict(result.details)  # the objective grader's own document
     return {
@@ -475,7 +479,7 @@ def _store_late(
     submission_event_append(
         session,
         submission_id=sid,
-        kind="late_result",
+        kind=EventKind.LATE_RESULT,
         data={"score": _float(decision.score), "band": _band(decision.band), **where},
     )
 

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from db.models import Question, Submission, SubmissionDetail, SubmissionEvent
 from db.results import review_guard
-from db.submissions import TRANSITION_EVENT
 from domain.enums import ReviewPriority, Skill, SubmissionStatus
 from domain.errors import NotFound, VstepGradingError
+from domain.events import TRANSITION_EVENT
 
 _S = SubmissionStatus
 # The event of the transition into review_pending.

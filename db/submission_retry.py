@@ -24,11 +24,11 @@ from db.event_facts import last_event_at, latest_data
 from db.models import Submission
 from db.submissions import submission_event_append, submission_transition
 from domain.enums import Skill, SubmissionStatus
+from domain.events import EventKind
 from domain.sla import DEFAULT_SLA
 from domain.states import STALL_ELIGIBLE
 
 _S = SubmissionStatus
-EVENT_OPERATOR_RETRIED = "operator_retried"
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ def _retry_one(
         submission_event_append(
             session,
             submission_id=id,
-            kind=EVENT_OPERATOR_RETRIED,
+            kind=EventKind.OPERATOR_RETRIED,
             data={
                 "by": by,
                 "note": note,

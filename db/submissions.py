@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from db.models import Submission, SubmissionEvent
 from db.statements import Tx, column_value, execute, jsonb
 from domain.enums import SubmissionStatus
+from domain.events import TRANSITION_EVENT, EventKind
 from domain.states import allowed_sources, can_transition
 
 # now() is the transaction's start: several events of one transaction would tie and the
@@ -35,22 +36,9 @@ _EVENT_APPEND = (
 _SUBMISSION_COLUMNS = frozenset(column.name for column in Submission.__table__.columns)
 _NAME = re.compile(r"[a-z][a-z_]{0,49}")
 
-# The event kind each transition appends (pipeline.md "Event kinds").
-TRANSITION_EVENT: Mapping[SubmissionStatus, str] = {
-    # Only an operator's retry enters pending again (intake inserts it).
-    SubmissionStatus.PENDING: "operator_retried",
-    SubmissionStatus.QUEUED: "queued",
-    SubmissionStatus.PROCESSING: "processing",
-    SubmissionStatus.COMPLETED: "completed",
-    SubmissionStatus.REVIEW_PENDING: "review_requested",
-    SubmissionStatus.ERROR: "error",
-    SubmissionStatus.RETRYING: "retrying",
-    SubmissionStatus.FAILED: "failed",
-}
-
 
 def submission_event_append(
-    session: Tx, *, submission_id: uuid.UUID, kind: str, data: Mapping[str, Any] | None = None
+    session: Tx, *, submission_id: uuid.UUID, kind: EventKind, data: Mapping[str, Any] | None = None
 ) -> None:
     execute(
         session,
@@ -66,7 +54,7 @@ class Step:
     to: SubmissionStatus
     data: Mapping[str, Any] | None = None
     # The event kind, when not the transition's own (TRANSITION_EVENT).
-    kind: str | None = None
+    kind: EventKind | None = None
 
 
 def submission_transition(
@@ -76,7 +64,7 @@ def submission_transition(
     to: SubmissionStatus,
     data: Mapping[str, Any] | None = None,
     values: Mapping[str, Any] | None = None,
-    event_kind: str | None = None,
+    event_kind: EventKind | None = None,
 ) -> bool:
     """Move one submission to ``to`` if its state allows; True when it moved."""
     return submission_walk(session, id=id, steps=[Step(to, data, event_kind)], values=values)

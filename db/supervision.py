@@ -19,14 +19,14 @@ from sqlalchemy.orm import Session
 from db.clock import clock_or_now
 from db.event_facts import count_of, last_event_at, latest_data, latest_kind
 from db.models import OutboxRow, Submission, SubmissionEvent
-from db.submissions import EVENT_TIME, TRANSITION_EVENT
+from db.submissions import EVENT_TIME
 from domain.enums import OutboxStatus, SubmissionStatus
+from domain.events import TRANSITION_EVENT, EventKind
 from domain.failures import TIMEOUT
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST
 from domain.states import STALL_ELIGIBLE, TIMEOUT_ELIGIBLE, allowed_sources
 
 _S = SubmissionStatus
-EVENT_REDISPATCHED = "redispatched"
 
 
 def duty_lock(session: Session, *, duty: str) -> bool:
@@ -139,7 +139,7 @@ def submissions_stalled(
         .limit(1)
         .lateral("newest_request")
     )
-    redispatches = count_of(EVENT_REDISPATCHED)
+    redispatches = count_of(EventKind.REDISPATCHED)
     query = (
         sa.select(
             Submission.id,

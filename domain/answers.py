@@ -1,4 +1,4 @@
-"""Shape of a learner's answer per question format (vstep.md "Answers").
+"""Shape of a learner's answer per question format (docs/question-formats.md#answers).
 
 Intake calls ``validate_answer`` before it writes anything, so a malformed answer
 is refused with a field path instead of failing later inside a worker; the worker

@@ -19,13 +19,13 @@ from domain.messages import CallbackKind, GradingCallback
 from domain.results import AiResult, GraderError, HumanReview, Incoming, ProgressNote
 from domain.scoring import band_for_score, round_half_up
 
-# The criteria of each skill (vstep.md "Results"): the keys of criteriaScores.
+# The criteria of each skill (docs/scoring.md#numbers): the keys of criteriaScores.
 CRITERIA: dict[Skill, tuple[str, ...]] = {
     Skill.WRITING: ("taskFulfillment", "organization", "vocabulary", "grammar"),
     Skill.SPEAKING: ("grammar", "vocabulary", "pronunciation", "fluency", "discourseManagement"),
 }
 SCORE_MIN, SCORE_MAX = 0, 10
-# The bands a score can have (vstep.md: B1, B2, C1; none below 4.0), in order.
+# The bands a score can have (docs/scoring.md#numbers: B1, B2, C1; none below 4.0), in order.
 CERTIFICATE_BANDS: tuple[VstepBand, ...] = tuple(
     band for band in VstepBand if band in {band_for_score(Decimal(h) / 2) for h in range(21)}
 )

@@ -1,4 +1,4 @@
-"""Confidence in a machine grade (vstep.md "Confidence and routing"): four factors, 0-100 each.
+"""Confidence in a machine grade (docs/scoring.md#confidence-and-routing): four factors, 0-100 each.
 
 - modelConsistency (30%): how steady the grader is. The built-in grader is deterministic,
   so there is nothing to measure: not computable. An external grader reports it.

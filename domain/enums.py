@@ -1,4 +1,4 @@
-"""The shared enum types, values in the order the database declares them (schema.md)."""
+"""The shared enum types, in the order the database declares them (docs/data-model.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Full mock exams (vstep.md "Exams", "Numbers"): parts, their empty answers, the session's scores.
+"""Full mock exams (docs/scoring.md#exams): parts, their empty answers, the session's scores.
 
 An exam session's blueprint names the questions of each skill; each question becomes one
 submission (a part). The session completes when every part has a final score:

@@ -1,4 +1,4 @@
-"""Wire messages between the outbox, the workers and external graders (pipeline.md "Messages").
+"""Wire messages of the outbox, workers and graders (docs/grading-pipeline.md#messages).
 
 JSON is camelCase because producers and graders in other languages share the
 contract; Python code reads snake_case attributes. Unknown keys are ignored so a

@@ -35,7 +35,7 @@ class ObjectiveResult:
         return self.correct_count == self.total_count
 
     def to_result_json(self, graded_at: datetime) -> dict[str, Any]:
-        """The ``submission_details.result`` document (vstep.md "Results")."""
+        """The ``submission_details.result`` document (docs/scoring.md#result-documents)."""
         if graded_at.utcoffset() is None:
             # A naive time in a stored document cannot be placed on the timeline later.
             raise ValueError("graded_at must be timezone-aware")

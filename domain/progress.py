@@ -1,4 +1,4 @@
-"""Learner progress rules (vstep.md "Progress"): streaks, levels, scaffolding, trends.
+"""Learner progress rules (docs/scoring.md#progress): streaks, levels, scaffolding, trends.
 
 Score sequences are chronological, oldest first, and include the newest score.
 Means are kept as exact fractions and never rounded: rounding a mean would move

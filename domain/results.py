@@ -147,7 +147,7 @@ class Decision:
     failure_reason: str | None = None
 
 
-# Confidence routing (vstep.md "Confidence and routing"): lowest confidence of each row.
+# Confidence routing (docs/scoring.md#confidence-and-routing): lowest confidence of each row.
 AUTO_COMPLETE_MIN = 90
 AUTO_AUDIT_MIN = 85
 REVIEW_MEDIUM_MIN = 70
@@ -183,7 +183,7 @@ class SpotChecks:
         return not result.certain and spot_checked(self._rand, self.rate)
 
 
-# Who may review (schema.md users.role): staff, never a learner.
+# Who may review (users.role, docs/data-model.md#users-soft-delete): staff, never a learner.
 REVIEWER_ROLES = frozenset({UserRole.INSTRUCTOR, UserRole.ADMIN})
 
 
@@ -228,7 +228,7 @@ def _step(score: Decimal, band: VstepBand | None) -> int:
 def merge_review(
     ai_score: Decimal | None, ai_band: VstepBand | None, human: HumanReview
 ) -> tuple[Decimal, VstepBand | None, GradingMode, bool]:
-    """(final score, band, mode, audit flag) of a human review (vstep.md "Human review merge").
+    """(final score, band, mode, audit flag) of a human review (docs/scoring.md#review-merge).
 
     The reviewer's score is taken as given (one decimal) and the final score is rounded
     to the 0.5 grid once, at the end: 0.4 * 6.0 + 0.6 * 6.3 = 6.18 -> 6.0.

@@ -26,7 +26,7 @@ def retry_delay_seconds(
     until_deadline: float | None = None,
     rand: random.Random | None = None,
 ) -> float:
-    """How long a grading retry waits (pipeline.md "Retries"): the backoff, or longer when
+    """How long a retry waits (docs/grading-pipeline.md#retries): the backoff, or longer when
     the grader asked (``retry_after``, its Retry-After), but never over ``cap`` and never
     past the deadline (``until_deadline`` seconds away; past it the submission times out)."""
     pause = backoff_seconds(failures, base=base, cap=cap, rand=rand)

@@ -2,7 +2,7 @@
 
 Every rule here works on exact rationals. Binary floats cannot hold 2.25 or 8.75
 reliably and Python's ``round`` rounds halves to even, so both would move
-learners across band boundaries (vstep.md "Numbers").
+learners across band boundaries (docs/scoring.md#numbers).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Submission and outbox state machines as data (pipeline.md "Submission states").
+"""Submission and outbox state machines as data (docs/grading-pipeline.md#submission-states).
 
 ``db/`` turns a transition into one guarded ``UPDATE ... WHERE status IN
 (allowed_sources(target))``; a row in any other state is left alone, because

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-# The event a worker writes when an external grader took a request (workers/grading.py).
-EVENT_GRADER_REQUESTED = "grader_requested"
-
 
 class StallAction(StrEnum):
     # The broker still holds its message: a backlog, not a loss.

@@ -1,4 +1,4 @@
-"""Refresh-token rotation (vstep.md "Refresh tokens"): what presenting a token means.
+"""Refresh-token rotation (docs/scoring.md#refresh-tokens): what presenting a token means.
 
 Only a token's SHA-256 is stored. A presented token is checked in this order:
 1. unknown or expired: refused;

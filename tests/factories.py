@@ -116,7 +116,7 @@ def make_question(
 
 
 def question_content(format: QuestionFormat, *, items: int = 5) -> dict[str, Any]:
-    """questions.content shaped as vstep.md describes for ``format``."""
+    """questions.content shaped as docs/question-formats.md describes for ``format``."""
     numbers = range(1, items + 1)
     mcq = [
         {

@@ -35,6 +35,7 @@ from db.statements import Tx
 from db.submissions import Step, submission_event_append, submission_transition, submission_walk
 from domain.enums import OBJECTIVE_FORMATS, SubmissionStatus
 from domain.errors import InfrastructureError, InvalidInput, TransientError
+from domain.events import EventKind
 from domain.exams import is_empty_answer
 from domain.failures import BAD_INPUT, INTERNAL_ERROR, MAX_RETRIES
 from domain.messages import GradingRequest
@@ -42,7 +43,6 @@ from domain.objective import grade_objective
 from domain.results import Action, AiResult, SpotChecks, SubmissionState, Verdict, decide
 from domain.retries import retry_delay_seconds
 from domain.states import TIMEOUT_ELIGIBLE
-from domain.supervision import EVENT_GRADER_REQUESTED
 from workers import metrics
 from workers.ai_grader import AiGraderClient, GraderRefused, GraderRequest, GraderUnavailable
 from workers.duty_loop import Outage
@@ -244,7 +244,7 @@ class GradingService:
                 delivery,
                 context,
                 f"request {request.request_id} is not the current request {submission.request_id}",
-                kind="stale_request",
+                kind=EventKind.STALE_REQUEST,
             )
         objective = submission.question_format in OBJECTIVE_FORMATS
         # An unanswered exam part is graded here whatever the grader: there is nothing
@@ -393,7 +393,7 @@ class GradingService:
         submission_event_append(
             session,
             submission_id=submission.id,
-            kind=EVENT_GRADER_REQUESTED,
+            kind=EventKind.GRADER_REQUESTED,
             data={
                 "grader": grader.url,
                 "attempt": delivery.attempt,
@@ -521,7 +521,7 @@ def _skip(
     context: structlog.typing.FilteringBoundLogger,
     reason: str,
     *,
-    kind: str = "grading_skipped",
+    kind: EventKind = EventKind.GRADING_SKIPPED,
 ) -> Outcome:
     """Leave the submission as it is, with an event saying why the message changed nothing."""
     submission_event_append(
@@ -530,7 +530,7 @@ def _skip(
         kind=kind,
         data={"reason": reason, "messageId": delivery.message_id, "workerId": delivery.worker_id},
     )
-    context.warning(kind, reason=reason)
+    context.warning(kind.value, reason=reason)
     return Outcome.SKIPPED
 
 

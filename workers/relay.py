@@ -35,6 +35,7 @@ from db.session import transaction
 from db.submissions import submission_event_append, submission_transition
 from domain.enums import OutboxStatus, SubmissionStatus
 from domain.errors import BrokerUnavailable, InvalidInput
+from domain.events import EventKind
 from domain.failures import BAD_INPUT
 from domain.messages import GradingRequest, check_request_matches
 from workers import metrics
@@ -292,7 +293,7 @@ class Relay:
                     submission_event_append(
                         session,
                         submission_id=submission_id,
-                        kind="outbox_failed",
+                        kind=EventKind.OUTBOX_FAILED,
                         data={
                             "outboxId": str(outbox_id),
                             "error": errors[outbox_id],

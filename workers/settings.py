@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=1, le=65535)
     # Where external graders reach us; default http://HTTP_HOST:HTTP_PORT.
     public_url: str | None = None
-    # Share of auto-completed writing/speaking results also sent to review (vstep.md).
+    # Share of auto-completed writing/speaking results also reviewed (docs/scoring.md#spot-checks).
     spot_check_rate: float = Field(default=0.05, ge=0, le=1)
     # A reviewer's claim on a submission lapses after this long; another may take it over.
     review_claim_minutes: float = Field(default=30.0, gt=0)

@@ -1,4 +1,4 @@
-"""Typed models of every table of schema.md; importing this registers them all on Base."""
+"""Typed models of every table of docs/data-model.md; importing this registers them all on Base."""
 
 from db.models.base import ALL_ENUMS, Base
 from db.models.console import ConsoleAudit

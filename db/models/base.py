@@ -1,4 +1,4 @@
-"""Declarative base, the shared enum column types and the column sets of schema.md."""
+"""Declarative base, the shared enum column types and the column sets of docs/data-model.md."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ class UserSkillScore(Base):
     __tablename__ = "user_skill_scores"
     __table_args__ = (
         sa.Index("user_skill_scores_user_skill_idx", "user_id", "skill", "created_at"),
-        # An addition to schema.md (migration 0004): a score counts once per submission.
+        # An addition to the shared schema (migration 0004): a score counts once per submission.
         sa.Index("user_skill_scores_submission_unique", "submission_id", unique=True),
     )
 

@@ -1,4 +1,4 @@
-"""The shared schema of schema.md: 11 enum types, 16 tables, their keys and indexes.
+"""The shared schema of docs/data-model.md: 11 enum types, 16 tables, their keys and indexes.
 
 Revision ID: 0001_shared_schema
 Revises:

@@ -1,7 +1,7 @@
 """Keep updated_at current for every writer, not only the ORM.
 
 Other services update these tables in plain SQL, so the column is maintained by a
-trigger; the function is an addition, nothing named by schema.md changes.
+trigger; the function is an addition, nothing of the shared schema (docs/data-model.md) changes.
 
 Revision ID: 0002_updated_at_trigger
 Revises: 0001_shared_schema

@@ -16,6 +16,7 @@ from db.models import OutboxRow, Question, Submission, SubmissionEvent, User
 from db.session import transaction
 from db.submissions import submission_event_append
 from domain.enums import OutboxStatus, QuestionFormat, QuestionLevel, Skill
+from domain.events import EventKind
 from tests.acceptance.cli import run_cli
 
 REQUEST = "grading.request"
@@ -92,7 +93,9 @@ class Seed:
 
     def event(self, kind: str, data: dict[str, Any]) -> None:
         with transaction(self.factory) as session:
-            submission_event_append(session, submission_id=self.submission_id, kind=kind, data=data)
+            submission_event_append(
+                session, submission_id=self.submission_id, kind=EventKind(kind), data=data
+            )
 
     def row(self, id: uuid.UUID) -> OutboxRow | None:
         with self.factory() as session:

@@ -73,7 +73,7 @@ def test_every_objective_format_is_graded_end_to_end(
 
 # Eight items, so the score (correct / 8 * 10) falls on quarters and must be rounded to
 # the nearest half with halves going up; the band is read from the rounded score:
-# C1 >= 8.5, B2 >= 6.0, B1 >= 4.0, otherwise none (spec/vstep.md). Worked by hand.
+# C1 >= 8.5, B2 >= 6.0, B1 >= 4.0, otherwise none (docs/scoring.md#numbers). Worked by hand.
 EIGHT_ITEM_GRADES = {
     0: ("0.0", None),
     1: ("1.5", None),  # 1.25: half up, where banker's rounding gives 1.0

@@ -1,4 +1,4 @@
-"""Refresh-token rotation against the rules of vstep.md, on a real database."""
+"""Refresh-token rotation against docs/scoring.md#refresh-tokens, on a real database."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The database contract of /work/shared/spec/schema.md, transcribed as plain data.
+"""The shared database contract (docs/data-model.md), transcribed as plain data.
 
 Types are spelled the way PostgreSQL's ``format_type(atttypid, atttypmod)`` prints
 them; defaults are spelled in the normalised form produced by
@@ -54,7 +54,7 @@ class Index:
     table: str
     columns: tuple[str, ...]
     unique: bool = False
-    predicate: str | None = None  # as written in schema.md
+    predicate: str | None = None  # as written in the contract
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def _created_at() -> Column:
     return Column("created_at", TIMESTAMPTZ, True, NOW)
 
 
-# The "timestamps" and "soft delete" column sets of schema.md.
+# The "timestamps" and "soft delete" column sets (docs/data-model.md).
 TIMESTAMPS: tuple[Column, ...] = (
     Column("created_at", TIMESTAMPTZ, True, NOW),
     Column("updated_at", TIMESTAMPTZ, True, NOW),

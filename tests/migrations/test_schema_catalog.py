@@ -1,9 +1,9 @@
-"""The migrated database matches the contract of schema.md, read from the catalogs.
+"""The migrated database matches the shared schema (docs/data-model.md), read from the catalogs.
 
 Every check reads ``pg_catalog`` of a database built by the Alembic migrations
 (fixture ``cli_migrated_db_url``, built by ``vstep-grading db upgrade``) and
 compares it with the plain-data transcription of
-schema.md in ``expected_schema``. Nothing here looks at the SQLAlchemy models.
+that contract in ``expected_schema``. Nothing here looks at the SQLAlchemy models.
 """
 
 from __future__ import annotations
@@ -342,7 +342,7 @@ def test_enum_types(conn: Conn) -> None:
     actual = set(_actual_enums(conn))
     expected = set(ENUMS)
     problems = [f"enum type {name}: missing" for name in sorted(expected - actual)]
-    problems += [f"enum type {name}: not in schema.md" for name in sorted(actual - expected)]
+    problems += [f"enum type {name}: not in the contract" for name in sorted(actual - expected)]
     assert not problems, "\n".join(problems)
 
 
@@ -364,7 +364,7 @@ def test_tables(conn: Conn) -> None:
     expected = set(TABLES_BY_NAME)
     problems = [f"table {name}: missing" for name in sorted(expected - actual)]
     problems += [
-        f"table {name}: not in schema.md"
+        f"table {name}: not in the contract"
         for name in sorted(actual - expected - ALLOWED_EXTRA_TABLES)
     ]
     assert not problems, "\n".join(problems)
@@ -405,7 +405,7 @@ def test_columns(conn: Conn, table: str) -> None:
     expected = {c.name: c for c in spec.columns}
     problems = [f"{table}.{name}: column missing" for name in expected if name not in actual]
     problems += [
-        f"{table}.{name}: column not in schema.md" for name in actual if name not in expected
+        f"{table}.{name}: column not in the contract" for name in actual if name not in expected
     ]
     for name, exp in expected.items():
         if name in actual:
@@ -469,7 +469,7 @@ def test_foreign_keys(conn: Conn, table: str) -> None:
                 f" got {_describe_fk(table, got)}"
             )
     for extra in by_columns_actual.values():
-        problems.append(f"FK {actual[extra]} not in schema.md: {_describe_fk(table, extra)}")
+        problems.append(f"FK {actual[extra]} not in the contract: {_describe_fk(table, extra)}")
     assert not problems, "\n".join(problems)
 
 

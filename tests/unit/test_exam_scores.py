@@ -1,4 +1,4 @@
-"""domain.exams: the session's skill scores and overall score (vstep.md "Numbers", "Exams")."""
+"""domain.exams: the session's skill scores and overall score (docs/scoring.md#numbers, #exams)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The stored result document of an objective grading (vstep.md "Results")."""
+"""The stored result document of an objective grading (docs/scoring.md#result-documents)."""
 
 from __future__ import annotations
 

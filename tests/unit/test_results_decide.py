@@ -1,4 +1,4 @@
-"""domain.results.decide: what a result means for a submission in its state (vstep.md)."""
+"""domain.results.decide: what a result means for a submission in its state (docs/scoring.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """A review's rules: who may review, the score kept as given and rounded once, its band,
-the spot-check draws, and how long a grading retry waits (vstep.md, pipeline.md)."""
+the spot-check draws, and how long a grading retry waits (docs/scoring.md,
+docs/grading-pipeline.md#retries)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Submission and outbox state machines (pipeline.md "Submission states")."""
+"""Submission and outbox state machines (docs/grading-pipeline.md#submission-states)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from domain.states import (
 S = SubmissionStatus
 O = OutboxStatus  # noqa: E741
 
-# The diagram of pipeline.md, edge by edge.
+# The diagram of docs/grading-pipeline.md#submission-states, edge by edge.
 SUBMISSION_EDGES = {
     (S.PENDING, S.QUEUED),
     (S.QUEUED, S.PROCESSING),

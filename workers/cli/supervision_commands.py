@@ -17,8 +17,9 @@ import typer
 from db.submission_retry import SubmissionRetryOutcome, submission_retry
 from db.supervision import Stalled, submissions_stalled
 from domain.errors import BrokerUnavailable
+from domain.events import EventKind
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST
-from domain.supervision import EVENT_GRADER_REQUESTED, stall_action
+from domain.supervision import stall_action
 from workers.assembly import broker_from
 from workers.broker_probe import probe_for
 from workers.cli.arguments import (
@@ -157,7 +158,7 @@ def print_stuck(*, limit: int, as_json: bool, database_url: str | None) -> None:
                 held_by_broker=in_broker,
                 redispatch_count=item.redispatch_count,
                 max_redispatch=settings.grading_max_redispatch,
-                awaiting_grader=item.last_event_kind == EVENT_GRADER_REQUESTED,
+                awaiting_grader=item.last_event_kind == EventKind.GRADER_REQUESTED,
             ).value
         )
         rows.append(

@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.dispatch import submission_redispatch
 from db.submissions import submission_event_append, submission_transition
-from db.supervision import EVENT_REDISPATCHED, Stalled, duty_lock, submissions_stalled
+from db.supervision import Stalled, duty_lock, submissions_stalled
 from domain.enums import SubmissionStatus
+from domain.events import EventKind
 from domain.failures import STALLED
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST
-from domain.supervision import EVENT_GRADER_REQUESTED, StallAction, stall_action
+from domain.supervision import StallAction, stall_action
 from workers.broker_probe import BrokerProbe
 from workers.routes import ROUTES
 
@@ -81,7 +82,7 @@ class StallDuty:
                         held_by_broker=str(stalled.last_message_id) in held,
                         redispatch_count=stalled.redispatch_count,
                         max_redispatch=self.settings.max_redispatch,
-                        awaiting_grader=stalled.last_event_kind == EVENT_GRADER_REQUESTED,
+                        awaiting_grader=stalled.last_event_kind == EventKind.GRADER_REQUESTED,
                     )
                     if action is not StallAction.WAIT:
                         self.act(session, stalled, action)
@@ -116,7 +117,7 @@ class StallDuty:
         submission_event_append(
             session,
             submission_id=stalled.id,
-            kind=EVENT_REDISPATCHED,
+            kind=EventKind.REDISPATCHED,
             data={
                 "reason": (
                     f"no event for {stalled.stalled_seconds:.0f} s and the broker no longer "

@@ -1,7 +1,8 @@
 """Timeouts: a submission still being graded past its SLA deadline fails with TIMEOUT.
 
 pending, queued, processing, error and retrying are eligible; review_pending never times
-out (a person is on it). A result that arrives later is stored as late (pipeline.md).
+out (a person is on it). A result that arrives later is stored as late
+(docs/grading-pipeline.md#results).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from domain.errors import InvalidInput
 from workers.web.errors import BodyTooLarge
 
-# Largest callback body taken, in bytes (pipeline.md "How callbacks arrive").
+# Largest callback body taken, in bytes (docs/grading-pipeline.md#how-callbacks-arrive).
 CALLBACK_MAX_BYTES = 1024 * 1024
 
 

@@ -321,7 +321,7 @@ def _schemas() -> dict[str, Any]:
         "ReviewCallback": _callback(
             CallbackKind.REVIEW,
             "ReviewData",
-            "A human reviewer's result; merged with the AI result (vstep.md, human review).",
+            "A human reviewer's result; merged with the AI result (docs/scoring.md#review-merge).",
         ),
         "ProgressData": {
             "type": "object",
