@@ -2,7 +2,8 @@
 
     .venv/bin/python -m benchmarks.learner_corpora [PATH] [--halves N] [--limit N]
 
-PATH (default .vstep/learner-corpora/, a copy or a link kept out of git) holds
+PATH (default ../shared/data/learner-corpora/, where the development split is laid beside
+a clone; never copied into the project) holds
 ellipse_dev.csv (ELLIPSE: essays of English learners, grades 8-12, with raters' holistic
 and analytic scores 1-5) and
 jle_dev.csv (NICT JLE: transcripts of 15-minute oral interviews of Japanese learners,
@@ -48,7 +49,7 @@ from domain.lexicon import warm_up
 from domain.results import Action, AiResult, SubmissionState, decide
 from domain.text_measures import measure, words_of
 
-DEFAULT_PATH = Path(".vstep/learner-corpora")
+DEFAULT_PATH = Path("../shared/data/learner-corpora")
 INTERVIEW_SECONDS = 900
 # Each of our criteria beside the corpus's nearest analytic score.
 WRITING_CRITERIA = {

@@ -71,8 +71,8 @@ def criteria_of(skill: Skill) -> tuple[str, ...]:
 
 
 def overall_of(scores: dict[str, Decimal | None]) -> Decimal | None:
-    """vstep.md: the overall is the mean of the criteria with a score, rounded half up to
-    0.5; None when no criterion has one."""
+    """The overall is the mean of the criteria with a score, rounded half up to 0.5
+    (docs/scoring.md#numbers); None when no criterion has one."""
     given = [Fraction(value) for value in scores.values() if value is not None]
     if not given:
         return None

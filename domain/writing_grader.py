@@ -23,7 +23,7 @@ from domain.text_measures import TextMeasures, measure
 from domain.topic import Topic, topic_of
 from domain.writing_checks import EXPECTED_PARAGRAPHS, writing_checks, writing_length_parts
 
-# Minimum words of each task when the question does not say (vstep.md).
+# Minimum words of each task when the question does not say (docs/scoring.md).
 DEFAULT_MIN_WORDS = {1: 120, 2: 250}
 # One distinct linking word for about this many words of the task's minimum.
 WORDS_PER_LINKER = 40
