@@ -26,6 +26,7 @@ from db.review_queue import (
     ClaimHeld,
     NotInReview,
     ReviewItem,
+    priority_rank,
     review_claim,
     review_claims_count,
     review_get,
@@ -56,7 +57,13 @@ class ReviewWorkspace:
 
     # --- reads ------------------------------------------------------------------------
 
-    def _items(self, session: Session, filters: Filters, reviewer: uuid.UUID) -> list[ReviewItem]:
+    def _items(
+        self,
+        session: Session,
+        filters: Filters,
+        reviewer: uuid.UUID,
+        after: tuple[int, datetime, uuid.UUID] | None = None,
+    ) -> list[ReviewItem]:
         return review_list(
             session,
             priority=filters.priority,
@@ -65,6 +72,7 @@ class ReviewWorkspace:
             limit=QUEUE_PAGE,
             skill=filters.skill,
             claimed_by=reviewer if filters.who == "mine" else None,
+            after=after,
         )
 
     def counts(self, session: Session) -> tuple[QueueCounts, float]:
@@ -74,14 +82,22 @@ class ReviewWorkspace:
             self._counts = (now, review_counts(session))
         return self._counts[1], now - self._counts[0]
 
-    def _queue(self, filters: Filters, reviewer: uuid.UUID) -> dict[str, Any]:
+    def _queue(
+        self, filters: Filters, reviewer: uuid.UUID, after: tuple[int, datetime, uuid.UUID] | None
+    ) -> dict[str, Any]:
         with self.session_factory.begin() as session:
-            items = self._items(session, filters, reviewer)
+            items = self._items(session, filters, reviewer, after)
             counts, age = self.counts(session)
             holders = emails_of(session, ids={i.claimed_by for i in items if i.claimed_by})
             claimed = review_claims_count(session, claim_minutes=self.claim_minutes)
             mine = review_claims_count(session, claim_minutes=self.claim_minutes, reviewer=reviewer)
+        following = None
+        if len(items) == QUEUE_PAGE:
+            last = items[-1]
+            cursor = f"{priority_rank(last.priority)}~{last.created_at.isoformat()}~{last.id}"
+            following = "&".join(q for q in (filters.query(), urlencode({"after": cursor})) if q)
         return {
+            "next_query": following,
             "claimed": claimed,
             "mine": mine,
             "items": items,
@@ -125,7 +141,9 @@ class ReviewWorkspace:
     async def queue(self, request: Request) -> Response:
         staff = staff_of(request)
         filters = Filters.of(request.query_params)
-        data = await in_thread(self._queue, filters, staff.id)
+        data = await in_thread(
+            self._queue, filters, staff.id, _queue_cursor(request.query_params.get("after"))
+        )
         return page(request, "review_queue.html", filters=filters, **data)
 
     async def item(self, request: Request) -> Response:
@@ -320,6 +338,15 @@ class ReviewWorkspace:
             Route("/review/{id}/release", self.release, methods=["POST"]),
             Route("/review/{id}/submit", self.submit, methods=["POST"]),
         ]
+
+
+def _queue_cursor(value: str | None) -> tuple[int, datetime, uuid.UUID] | None:
+    """The queue's keyset cursor: the previous page's last (priority rank, created_at, id)."""
+    try:
+        rank, at, id = (value or "").split("~")
+        return int(rank), datetime.fromisoformat(at), uuid.UUID(id)
+    except ValueError:
+        return None
 
 
 def _after(ids: list[uuid.UUID], position: int | None, current: uuid.UUID) -> uuid.UUID | None:
