@@ -37,7 +37,14 @@ from db.staff import emails_of
 from domain.errors import InvalidInput, NotFound
 from domain.results import Verdict
 from domain.review_descriptors import DESCRIPTORS, criteria_of, overall_of
-from workers.console.review_forms import Filters, copy_signal, criterion_score
+from workers.console.review_forms import (
+    Filters,
+    copy_signal,
+    criterion_score,
+    item_after,
+    queue_cursor,
+    submission_id_of,
+)
 from workers.console.web import actor_of, in_thread, page, redirect, staff_of
 from workers.results import CallbackService
 from workers.review_submission import review_submit
@@ -132,7 +139,7 @@ class ReviewWorkspace:
                 else None
             ),
             "previous": ids[position - 1] if position else None,
-            "next": _after(ids, position, id),
+            "next": item_after(ids, position, id),
             "copy": copy,
         }
 
@@ -142,14 +149,14 @@ class ReviewWorkspace:
         staff = staff_of(request)
         filters = Filters.of(request.query_params)
         data = await in_thread(
-            self._queue, filters, staff.id, _queue_cursor(request.query_params.get("after"))
+            self._queue, filters, staff.id, queue_cursor(request.query_params.get("after"))
         )
         return page(request, "review_queue.html", filters=filters, **data)
 
     async def item(self, request: Request) -> Response:
         staff = staff_of(request)
         filters = Filters.of(request.query_params)
-        id = _id(request)
+        id = submission_id_of(request)
         try:
             data = await in_thread(self._item, id, filters, staff.id)
         except NotFound as exc:
@@ -177,7 +184,7 @@ class ReviewWorkspace:
 
     async def _claim_or_release(self, request: Request, *, release: bool) -> Response:
         actor = actor_of(request)
-        id = _id(request)
+        id = submission_id_of(request)
         form = await request.form()
         filters = Filters.of(form)
         action = "review.release" if release else "review.claim"
@@ -241,7 +248,7 @@ class ReviewWorkspace:
 
     async def submit(self, request: Request) -> Response:
         actor = actor_of(request)
-        id = _id(request)
+        id = submission_id_of(request)
         form = await request.form()
         filters = Filters.of(form)
         try:
@@ -338,25 +345,3 @@ class ReviewWorkspace:
             Route("/review/{id}/release", self.release, methods=["POST"]),
             Route("/review/{id}/submit", self.submit, methods=["POST"]),
         ]
-
-
-def _queue_cursor(value: str | None) -> tuple[int, datetime, uuid.UUID] | None:
-    """The queue's keyset cursor: the previous page's last (priority rank, created_at, id)."""
-    try:
-        rank, at, id = (value or "").split("~")
-        return int(rank), datetime.fromisoformat(at), uuid.UUID(id)
-    except ValueError:
-        return None
-
-
-def _after(ids: list[uuid.UUID], position: int | None, current: uuid.UUID) -> uuid.UUID | None:
-    if position is not None:
-        return ids[position + 1] if position + 1 < len(ids) else None
-    return next((i for i in ids if i != current), None)
-
-
-def _id(request: Request) -> uuid.UUID:
-    try:
-        return uuid.UUID(request.path_params["id"])
-    except ValueError:
-        raise NotFound(f"no submission {request.path_params['id']!r}") from None
