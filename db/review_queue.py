@@ -91,6 +91,11 @@ def _claim_live(minutes: float) -> sa.ColumnElement[bool]:
     )
 
 
+def priority_rank(priority: ReviewPriority | None) -> int:
+    """Where a priority sorts in the queue: 0 is the most urgent."""
+    return PRIORITY_ORDER.index(priority) if priority in PRIORITY_ORDER else len(PRIORITY_ORDER)
+
+
 def _priority_rank() -> sa.ColumnElement[int]:
     return sa.case(
         *((Submission.review_priority == p, rank) for rank, p in enumerate(PRIORITY_ORDER)),
@@ -147,12 +152,19 @@ def review_list(
     limit: int,
     skill: Skill | None = None,
     claimed_by: uuid.UUID | None = None,
+    after: tuple[int, datetime, uuid.UUID] | None = None,
 ) -> list[ReviewItem]:
     """Waiting for review: the most urgent first, then the oldest submission first.
 
-    ``claimed_by``: only those this reviewer holds a live claim on.
+    ``claimed_by``: only those this reviewer holds a live claim on. ``after``: the
+    previous page's last item's (priority rank, created_at, id), for keyset pages.
     """
     query = _items_query(claim_minutes)
+    if after is not None:
+        query = query.where(
+            sa.tuple_(_priority_rank(), Submission.created_at, Submission.id)
+            > sa.tuple_(sa.literal(after[0]), after[1], after[2])
+        )
     if priority is not None:
         query = query.where(Submission.review_priority == priority)
     if skill is not None:

@@ -203,3 +203,25 @@ def test_a_post_from_another_origin_is_refused_and_writes_nothing(
     )[0]
     assert (rows.holder, rows.audits) == (None, 0)
     shot(page, "cross-site-refused")
+
+
+def test_the_review_works_without_script(
+    console: Console, browser: Any, session_factory: sessionmaker[Session]
+) -> None:
+    item = review_queue(session_factory)[2]
+    reviewer = platform_user(session_factory, "instructor")
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page: Page = context.new_page()
+        sign_in(page, console, reviewer)
+        page.goto(f"{console.url}/review/{item}")
+        page.click("#claim-state button")
+        expect(page.locator("#claim-state")).to_contain_text("You hold this item")
+        for name in ("taskFulfillment", "organization", "vocabulary", "grammar"):
+            page.fill(f"input[name=c_{name}]", "6")
+        page.click("#review-form button[type=submit]")
+        page.wait_for_load_state()
+    finally:
+        context.close()
+    done = _rows(session_factory, "SELECT status, score FROM submissions WHERE id = :id", id=item)
+    assert done[0].status == "completed"

@@ -70,7 +70,7 @@ def test_failed_sign_ins_are_limited_per_account_and_unknown_emails_answer_alike
             assert REFUSED in answer.text
     # The unknown email cost the same password check (argon2 at 64 MiB takes tens of ms).
     known, unknown = (statistics.median(timings[k]) for k in ("known", "unknown"))
-    assert 0.5 < unknown / known < 2.0, timings
+    assert 0.33 < unknown / known < 3.0, timings
     # The sixth failure for the account: refused without a check, even the right password.
     answer = client.post("/sign-in", data={"email": staff.email, "password": staff.password})
     assert answer.status_code == 429
@@ -88,10 +88,16 @@ def test_a_session_ends_when_idle_and_on_sign_out_and_a_forged_cookie_opens_noth
     forged = console.client()
     forged.cookies.set("vstep_console", cookie[:-2] + ("AA" if cookie[-2:] != "AA" else "BB"))
     assert forged.get("/review").status_code == 303
-    # Idle past CONSOLE_SESSION_MINUTES (3 s): back to the sign-in page.
-    wait_until(
-        lambda: client.get("/review").status_code == 303, timeout=10, message="session not over"
-    )
+    # In use, it stays open past CONSOLE_SESSION_MINUTES (3 s) ...
+    used_until = time.monotonic() + 5
+    while time.monotonic() < used_until:
+        assert client.get("/review").status_code == 200
+        time.sleep(0.5)  # a person between two clicks
+    # ... and idle past it, it ends: back to the sign-in page. (Asking would be use, so
+    # the test lets the idle time pass first: 3 s, and a second for the signed seconds.)
+    idle_from = time.monotonic()
+    wait_until(lambda: time.monotonic() - idle_from > 4.5, timeout=10, message="idle time")
+    assert client.get("/review").status_code == 303
     again = console.signed_in(staff)
     assert again.post("/sign-out").status_code == 303
     assert again.get("/review").headers["location"].startswith("/sign-in")

@@ -15,7 +15,8 @@ import uuid
 from dataclasses import dataclass
 
 COOKIE_NAME = "vstep_console"
-# Re-signed (sliding idle window) at most this often, in seconds.
+# Re-signed (a sliding idle window) at most this often, in seconds (a quarter of the
+# idle window when that is shorter).
 REFRESH_SECONDS = 30
 
 
@@ -60,6 +61,7 @@ def decode(
         cookie = SessionCookie(uuid.UUID(data["u"]), float(data["s"]), float(data["t"]))
     except (ValueError, KeyError, TypeError):
         return None
-    if now - cookie.seen > idle_seconds or cookie.seen > now + 60:
+    # Whole seconds are signed: a second of slack for the rounding.
+    if now - cookie.seen > idle_seconds + 1 or cookie.seen > now + 60:
         return None
     return cookie

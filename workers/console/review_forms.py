@@ -1,20 +1,23 @@
 """What the review workspace reads from a request and shows beside an answer: the queue's
-filters, a criterion's score as typed, and the copy signal's marked texts."""
+filters and keyset cursor, the item's id, a criterion's score as typed, the neighbour
+to open next, and the copy signal's marked texts."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
+from starlette.requests import Request
 
 from db.console_review import answer_of
 from domain.confidence import NEAR_COPY_SIMILARITY
 from domain.enums import ReviewPriority, Skill
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotFound
 from domain.shared_runs import shared_runs
 
 
@@ -92,3 +95,25 @@ def criterion_score(name: str, raw: str) -> Decimal | None:
 def _text_of(answer: dict[str, Any] | None) -> str:
     answer = answer or {}
     return str(answer.get("text") or answer.get("transcript") or "")
+
+
+def queue_cursor(value: str | None) -> tuple[int, datetime, uuid.UUID] | None:
+    """The queue's keyset cursor: the previous page's last (priority rank, created_at, id)."""
+    try:
+        rank, at, id = (value or "").split("~")
+        return int(rank), datetime.fromisoformat(at), uuid.UUID(id)
+    except ValueError:
+        return None
+
+
+def item_after(ids: list[uuid.UUID], position: int | None, current: uuid.UUID) -> uuid.UUID | None:
+    if position is not None:
+        return ids[position + 1] if position + 1 < len(ids) else None
+    return next((i for i in ids if i != current), None)
+
+
+def submission_id_of(request: Request) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.path_params["id"])
+    except ValueError:
+        raise NotFound(f"no submission {request.path_params['id']!r}") from None

@@ -26,6 +26,7 @@ from db.review_queue import (
     ClaimHeld,
     NotInReview,
     ReviewItem,
+    priority_rank,
     review_claim,
     review_claims_count,
     review_get,
@@ -36,7 +37,14 @@ from db.staff import emails_of
 from domain.errors import InvalidInput, NotFound
 from domain.results import Verdict
 from domain.review_descriptors import DESCRIPTORS, criteria_of, overall_of
-from workers.console.review_forms import Filters, copy_signal, criterion_score
+from workers.console.review_forms import (
+    Filters,
+    copy_signal,
+    criterion_score,
+    item_after,
+    queue_cursor,
+    submission_id_of,
+)
 from workers.console.web import actor_of, in_thread, page, redirect, staff_of
 from workers.results import CallbackService
 from workers.review_submission import review_submit
@@ -56,7 +64,13 @@ class ReviewWorkspace:
 
     # --- reads ------------------------------------------------------------------------
 
-    def _items(self, session: Session, filters: Filters, reviewer: uuid.UUID) -> list[ReviewItem]:
+    def _items(
+        self,
+        session: Session,
+        filters: Filters,
+        reviewer: uuid.UUID,
+        after: tuple[int, datetime, uuid.UUID] | None = None,
+    ) -> list[ReviewItem]:
         return review_list(
             session,
             priority=filters.priority,
@@ -65,6 +79,7 @@ class ReviewWorkspace:
             limit=QUEUE_PAGE,
             skill=filters.skill,
             claimed_by=reviewer if filters.who == "mine" else None,
+            after=after,
         )
 
     def counts(self, session: Session) -> tuple[QueueCounts, float]:
@@ -74,14 +89,22 @@ class ReviewWorkspace:
             self._counts = (now, review_counts(session))
         return self._counts[1], now - self._counts[0]
 
-    def _queue(self, filters: Filters, reviewer: uuid.UUID) -> dict[str, Any]:
+    def _queue(
+        self, filters: Filters, reviewer: uuid.UUID, after: tuple[int, datetime, uuid.UUID] | None
+    ) -> dict[str, Any]:
         with self.session_factory.begin() as session:
-            items = self._items(session, filters, reviewer)
+            items = self._items(session, filters, reviewer, after)
             counts, age = self.counts(session)
             holders = emails_of(session, ids={i.claimed_by for i in items if i.claimed_by})
             claimed = review_claims_count(session, claim_minutes=self.claim_minutes)
             mine = review_claims_count(session, claim_minutes=self.claim_minutes, reviewer=reviewer)
+        following = None
+        if len(items) == QUEUE_PAGE:
+            last = items[-1]
+            cursor = f"{priority_rank(last.priority)}~{last.created_at.isoformat()}~{last.id}"
+            following = "&".join(q for q in (filters.query(), urlencode({"after": cursor})) if q)
         return {
+            "next_query": following,
             "claimed": claimed,
             "mine": mine,
             "items": items,
@@ -116,7 +139,7 @@ class ReviewWorkspace:
                 else None
             ),
             "previous": ids[position - 1] if position else None,
-            "next": _after(ids, position, id),
+            "next": item_after(ids, position, id),
             "copy": copy,
         }
 
@@ -125,13 +148,15 @@ class ReviewWorkspace:
     async def queue(self, request: Request) -> Response:
         staff = staff_of(request)
         filters = Filters.of(request.query_params)
-        data = await in_thread(self._queue, filters, staff.id)
+        data = await in_thread(
+            self._queue, filters, staff.id, queue_cursor(request.query_params.get("after"))
+        )
         return page(request, "review_queue.html", filters=filters, **data)
 
     async def item(self, request: Request) -> Response:
         staff = staff_of(request)
         filters = Filters.of(request.query_params)
-        id = _id(request)
+        id = submission_id_of(request)
         try:
             data = await in_thread(self._item, id, filters, staff.id)
         except NotFound as exc:
@@ -159,7 +184,7 @@ class ReviewWorkspace:
 
     async def _claim_or_release(self, request: Request, *, release: bool) -> Response:
         actor = actor_of(request)
-        id = _id(request)
+        id = submission_id_of(request)
         form = await request.form()
         filters = Filters.of(form)
         action = "review.release" if release else "review.claim"
@@ -223,7 +248,7 @@ class ReviewWorkspace:
 
     async def submit(self, request: Request) -> Response:
         actor = actor_of(request)
-        id = _id(request)
+        id = submission_id_of(request)
         form = await request.form()
         filters = Filters.of(form)
         try:
@@ -320,16 +345,3 @@ class ReviewWorkspace:
             Route("/review/{id}/release", self.release, methods=["POST"]),
             Route("/review/{id}/submit", self.submit, methods=["POST"]),
         ]
-
-
-def _after(ids: list[uuid.UUID], position: int | None, current: uuid.UUID) -> uuid.UUID | None:
-    if position is not None:
-        return ids[position + 1] if position + 1 < len(ids) else None
-    return next((i for i in ids if i != current), None)
-
-
-def _id(request: Request) -> uuid.UUID:
-    try:
-        return uuid.UUID(request.path_params["id"])
-    except ValueError:
-        raise NotFound(f"no submission {request.path_params['id']!r}") from None

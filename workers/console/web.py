@@ -176,7 +176,8 @@ class ConsoleGuard(BaseHTTPMiddleware):
             return Response("refused: sign in first", status_code=403)
         request.state.staff = Staff(account.id, account.email, account.role)
         response = await call_next(request)
-        if now - cookie.seen >= cookies.REFRESH_SECONDS:
+        # Re-signed now and then, well within the idle window, so use keeps it open.
+        if now - cookie.seen >= min(cookies.REFRESH_SECONDS, self.idle_seconds / 4):
             set_session_cookie(
                 request,
                 response,
