@@ -169,8 +169,7 @@ class ReviewData(_Data):
 
 
 class ProgressData(_Data):
-    """Best effort: dropped after a final state or when closer than a few seconds to the
-    previous one."""
+    """Best effort: dropped after a final state or within a few seconds of the previous one."""
 
     progress: float | None = Field(default=None, ge=0, le=1, description="0-1, done so far.")
     message: str | None = Field(default=None, max_length=1000)
