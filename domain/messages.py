@@ -61,11 +61,13 @@ class GradingCallback(_WireMessage):
     """``grading.callback``: a result, error, progress note or human review for a submission."""
 
     # The dedup key: processed_callbacks stores it with the callback's effect.
-    event_id: UUID
-    request_id: UUID
+    event_id: UUID = Field(description="Unique per callback: the deduplication key.")
+    request_id: UUID = Field(description="The requestId of the grading request this answers.")
     submission_id: UUID
     kind: CallbackKind
-    occurred_at: AwareDatetime
+    occurred_at: AwareDatetime = Field(
+        description="When it happened at the sender, with a UTC offset."
+    )
     data: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -116,59 +116,48 @@ def enqueue_batch(broker: dramatiq.Broker, batch: Sequence[Outgoing]) -> list[Ex
 
 
 def _redis_enqueue_batch(broker: RedisBroker, batch: Sequence[Outgoing]) -> list[Exception | None]:
-    """RedisBroker.enqueue for many messages in one MULTI/EXEC pipeline.
+    """RedisBroker.enqueue for many messages: the first of each queue through it, the rest
+    in one MULTI/EXEC pipeline.
 
-    Per message, the copy and the middleware hooks of the broker's enqueue. On Redis, what
-    its dispatch script's "enqueue" writes: the message under its redis_message_id in the
-    queue's ``.msgs`` hash, the id pushed on the queue's list (``.DQ`` for a delayed one),
-    and the broker's heartbeat. The first message of each queue goes through that script
-    itself (``broker.scripts``, with the arguments ``RedisBroker._dispatch`` gives it), so the
-    heartbeat and the broker's chance of queue maintenance happen as on any broker command;
-    the others are the same two writes, one HSET and one RPUSH for all of them, since the
-    script costs a Lua call and a dozen arguments to encode per message. MULTI/EXEC keeps the
-    hash and the list in step: a pipeline cut short leaves no message half written.
+    The first message of each queue is the broker's own ``enqueue`` (its dispatch script:
+    the heartbeat and the chance of queue maintenance, as on any broker command). The rest
+    get the copy and the middleware hooks of that ``enqueue`` and then what its script
+    writes for them: the message under its redis_message_id in the queue's ``.msgs`` hash
+    and the id pushed on the queue's list (``.DQ`` for a delayed one), one HSET and one
+    RPUSH for all of them. MULTI/EXEC keeps the hash and the list in step: a pipeline cut
+    short leaves no message half written. That key layout and message copy are Dramatiq's
+    Redis broker's, not its API: hence the pin in pyproject.toml and the contract tests
+    (tests/unit/test_dramatiq_contract.py, tests/integration/test_broker_batch.py).
     """
     outcomes: list[Exception | None] = [None] * len(batch)
     by_queue: dict[str, list[tuple[int, dramatiq.Message[Any], int | None, bytes]]] = {}
     for index, (message, delay_ms) in enumerate(batch):
+        delay = delay_ms or None
+        queue_name = dq_name(message.queue_name) if delay is not None else message.queue_name
         try:
-            copy, delay, data = _delivery(broker, message, delay_ms, redis_message_id=True)
+            if queue_name not in by_queue:
+                broker.enqueue(message, delay=delay)
+                by_queue[queue_name] = []
+                continue
+            copy, delay, data = _delivery(broker, message, delay, redis_message_id=True)
+        except _UNAVAILABLE:
+            raise
         except Exception as exc:  # this message alone cannot be sent
             outcomes[index] = exc
             continue
-        by_queue.setdefault(copy.queue_name, []).append((index, copy, delay, data))
-    if not by_queue:
+        by_queue[queue_name].append((index, copy, delay, data))
+    rest = {queue_name: items for queue_name, items in by_queue.items() if items}
+    if not rest:
         return outcomes
-    # Fetched before the pipeline: the first call asks the server (a round trip of its own).
-    unpack_size = broker._max_unpack_size()
     # The messages each queued command writes, in the order of the replies.
     covers: list[list[tuple[int, dramatiq.Message[Any], int | None, bytes]]] = []
     with broker.client.pipeline(transaction=True) as pipe:
-        for queue_name, items in by_queue.items():
-            first, rest = items[0], items[1:]
-            broker.scripts["dispatch"](
-                keys=[broker.namespace],
-                args=[
-                    "enqueue",
-                    current_millis(),
-                    queue_name,
-                    broker.broker_id,
-                    broker.heartbeat_timeout,
-                    broker.dead_message_ttl,
-                    broker._should_do_maintenance("enqueue"),
-                    unpack_size,
-                    first[1].options["redis_message_id"],
-                    first[3],
-                ],
-                client=pipe,
-            )
-            covers.append([first])
-            if rest:
-                key = f"{broker.namespace}:{queue_name}"
-                ids = [copy.options["redis_message_id"] for _, copy, _, _ in rest]
-                pipe.hset(f"{key}.msgs", mapping=dict(zip(ids, [d for *_, d in rest], strict=True)))
-                pipe.rpush(key, *ids)
-                covers += [rest, rest]
+        for queue_name, items in rest.items():
+            key = f"{broker.namespace}:{queue_name}"
+            ids = [copy.options["redis_message_id"] for _, copy, _, _ in items]
+            pipe.hset(f"{key}.msgs", mapping=dict(zip(ids, [d for *_, d in items], strict=True)))
+            pipe.rpush(key, *ids)
+            covers += [items, items]
         try:
             replies: list[Any] = pipe.execute(raise_on_error=False)
         except redis.exceptions.ResponseError as exc:
@@ -185,7 +174,7 @@ def _redis_enqueue_batch(broker: RedisBroker, batch: Sequence[Outgoing]) -> list
         if isinstance(reply, Exception):
             for index, *_ in items:
                 outcomes[index] = outcomes[index] or reply
-    for items in by_queue.values():
+    for items in rest.values():
         for index, copy, delay, _ in items:
             if outcomes[index] is None:
                 broker.emit_after("enqueue", copy, delay)

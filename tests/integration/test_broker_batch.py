@@ -142,6 +142,35 @@ def test_a_batch_writes_what_the_brokers_enqueue_writes(
         client.close()
 
 
+def test_a_stock_consumer_reads_a_batch_in_order_as_sent(
+    broker: dramatiq.Broker, redis_url: str, redis_namespace: str
+) -> None:
+    # given 50 messages for one queue, published as one batch (the first through the
+    # broker's enqueue, the other 49 written by the batch itself)
+    recorder = Recorder(broker)
+    sent = [recorder.first.message(f"value-{n}") for n in range(50)]
+    assert enqueue_batch(broker, [(message, None) for message in sent]) == [None] * 50
+    # when Dramatiq's own consumer reads the queue
+    consumer = broker.consume(QUEUE, prefetch=100, timeout=100)
+    received: list[tuple[str, str, tuple[Any, ...]]] = []
+    deadline = time.monotonic() + 10
+    while len(received) < 50 and time.monotonic() < deadline:
+        proxy = next(consumer)
+        if proxy is not None:  # the message, behind Dramatiq's proxy for its consumer
+            received.append((proxy.message_id, proxy.actor_name, proxy.args))
+            consumer.ack(proxy)
+    consumer.close()
+    # then it gets every message once, in the order sent, each as it was built
+    assert received == [(m.message_id, m.actor_name, m.args) for m in sent]
+    # and, acked, nothing of them is left in Redis but the queue's (now empty) keys
+    client = redis.Redis.from_url(redis_url)
+    try:
+        assert client.llen(f"{redis_namespace}:{QUEUE}") == 0
+        assert client.hlen(f"{redis_namespace}:{QUEUE}.msgs") == 0
+    finally:
+        client.close()
+
+
 class Hooks(Middleware):  # type: ignore[misc]
     """Notes the enqueue hooks and refuses, before it is sent, the message of one value."""
 

@@ -1,7 +1,11 @@
 """The OpenAPI description of ``POST /v1/callbacks``, for builders of an external grader.
 
-One source: ``serve`` answers it at ``GET /openapi.json`` (with its server URL) and
-docs/callbacks.openapi.json is this document written out (``python -m
+The body's schemas are generated, in their validation mode, from the pydantic models that
+validate a callback: the envelope (``domain.messages.GradingCallback``) with, per kind,
+the model of its data (``domain.callbacks.DATA_MODELS``); their fields carry the
+descriptions. This module adds what no model holds: the path, the signature header, the
+answers and the examples. ``serve`` answers the document at ``GET /openapi.json`` (with
+its server URL) and docs/callbacks.openapi.json is it written out (``python -m
 workers.web.openapi > docs/callbacks.openapi.json``); a test keeps the two equal.
 """
 
@@ -9,74 +13,81 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Annotated, Any, Literal, Union
 
-from domain.callbacks import CRITERIA, SCORE_MAX, SCORE_MIN
-from domain.enums import Skill
-from domain.messages import CallbackKind
-from domain.results import Verdict
+from pydantic import BaseModel, Field, TypeAdapter, create_model
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
+
+from domain.callbacks import DATA_MODELS
+from domain.messages import CallbackKind, GradingCallback
 from workers.web.body import CALLBACK_MAX_BYTES
 from workers.web.signature import SIGNATURE_HEADER, TOLERANCE_SECONDS
 
-_UUID = {"type": "string", "format": "uuid"}
-_SCORE = {
-    "type": "number",
-    "minimum": SCORE_MIN,
-    "maximum": SCORE_MAX,
-    "description": "0-10; rounded half up to a multiple of 0.5.",
-}
-_BAND = {
-    "type": ["string", "null"],
-    "enum": ["B1", "B2", "C1", None],
-    "description": "The certificate band of the score (C1 >= 8.5, B2 >= 6.0, B1 >= 4.0, "
-    "none below); optional, and refused when it contradicts the score.",
-}
-_ALL_CRITERIA = sorted({name for names in CRITERIA.values() for name in names})
+SCHEMAS = "#/components/schemas/"
 
 
-def _criterion_list(skill: Skill) -> str:
-    return ", ".join(CRITERIA[skill])
+class Accepted(BaseModel):
+    """A callback taken (200)."""
+
+    # Verdict's values but stale, which is answered 409 (a test keeps the two in step).
+    status: Literal["applied", "duplicate", "ignored", "late"]
 
 
-_CRITERIA_SCORES = {
-    "type": "object",
-    "description": (
-        f"Scores per criterion. Writing: {_criterion_list(Skill.WRITING)}. Speaking: "
-        f"{_criterion_list(Skill.SPEAKING)}. A criterion of another skill is refused (422). "
-        "Each is {score, comment} or a bare score; null where it cannot be judged."
-    ),
-    "properties": {name: {"$ref": "#/components/schemas/Criterion"} for name in _ALL_CRITERIA},
-    "additionalProperties": False,
-}
-_FEEDBACK = {
-    "type": ["object", "null"],
-    "description": "Free-form feedback for the learner, e.g. {strengths, weaknesses, suggestions}.",
-    "additionalProperties": True,
-}
+class Error(BaseModel):
+    """A refusal, or our own trouble."""
+
+    error: str = Field(description="One line.")
 
 
-def _error_response(description: str, *, field: bool = False) -> dict[str, Any]:
-    schema = "FieldError" if field else "Error"
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
-    }
+class FieldError(Error):
+    """A refusal of the body or of one of its fields (422)."""
+
+    field: str = Field(description="The bad field, as sent.")
 
 
-def _callback(kind: CallbackKind, data: str, description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "allOf": [
-            {"$ref": "#/components/schemas/CallbackEnvelope"},
-            {
-                "type": "object",
-                "properties": {
-                    "kind": {"const": kind.value},
-                    "data": {"$ref": f"#/components/schemas/{data}"},
-                },
-            },
-        ],
-    }
+ANSWERS: tuple[type[BaseModel], ...] = (Accepted, Error, FieldError)
+
+
+def _callback_of(kind: CallbackKind, data: type[BaseModel]) -> type[GradingCallback]:
+    """The envelope with ``kind`` fixed and ``data`` the model that validates that kind's."""
+    required = any(field.is_required() for field in data.model_fields.values())
+    # The kind as a one-value type; built at run time, so typed as Any.
+    fixed: Any = Literal[kind]
+    return create_model(
+        f"{kind.value.capitalize()}Callback",
+        __base__=GradingCallback,
+        kind=(fixed, ...),
+        data=(data, ...) if required else (data, Field(default_factory=data)),
+    )
+
+
+def body_adapter() -> TypeAdapter[Any]:
+    """The request body as one type: a callback of any kind, told apart by ``kind``."""
+    callbacks = tuple(_callback_of(kind, data) for kind, data in DATA_MODELS.items())
+    # A union of types built at run time: typing's Union takes their tuple.
+    union: Any = Union[callbacks]  # noqa: UP007
+    return TypeAdapter(Annotated[union, Field(discriminator="kind")])
+
+
+class _NoFieldTitles(GenerateJsonSchema):
+    """Pydantic's schemas less the titles it makes up for fields ("Eventid")."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+def _schemas() -> dict[str, Any]:
+    """components.schemas: the body's (under GradingCallback) and the answers'."""
+    inputs: list[tuple[str, JsonSchemaMode, TypeAdapter[Any]]] = [
+        ("GradingCallback", "validation", body_adapter()),
+        *((answer.__name__, "serialization", TypeAdapter(answer)) for answer in ANSWERS),
+    ]
+    keyed, top = TypeAdapter.json_schemas(
+        inputs, ref_template=SCHEMAS + "{model}", schema_generator=_NoFieldTitles
+    )
+    schemas: dict[str, Any] = dict(top.get("$defs", {}))
+    schemas["GradingCallback"] = keyed[("GradingCallback", "validation")]
+    return schemas
 
 
 SUBMISSION_ID = "0b7c7a5e-3f7e-4c33-9a55-0f6a2b1d9c11"
@@ -202,7 +213,7 @@ def callbacks_openapi(server_url: str | None = None) -> dict[str, Any]:
                         "required": True,
                         "content": {
                             "application/json": {
-                                "schema": {"$ref": "#/components/schemas/GradingCallback"},
+                                "schema": {"$ref": SCHEMAS + "GradingCallback"},
                                 "examples": {
                                     kind: {"value": value} for kind, value in EXAMPLES.items()
                                 },
@@ -219,7 +230,7 @@ def callbacks_openapi(server_url: str | None = None) -> dict[str, Any]:
                             ),
                             "content": {
                                 "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/Accepted"}
+                                    "schema": {"$ref": SCHEMAS + Accepted.__name__}
                                 }
                             },
                         },
@@ -258,178 +269,11 @@ def callbacks_openapi(server_url: str | None = None) -> dict[str, Any]:
     return document
 
 
-def _schemas() -> dict[str, Any]:
+def _error_response(description: str, *, field: bool = False) -> dict[str, Any]:
+    schema = (FieldError if field else Error).__name__
     return {
-        "GradingCallback": {
-            "oneOf": [
-                {"$ref": f"#/components/schemas/{name}"}
-                for name in (
-                    "ProgressCallback",
-                    "CompletedCallback",
-                    "ErrorCallback",
-                    "ReviewCallback",
-                )
-            ],
-            "discriminator": {
-                "propertyName": "kind",
-                "mapping": {
-                    "progress": "#/components/schemas/ProgressCallback",
-                    "completed": "#/components/schemas/CompletedCallback",
-                    "error": "#/components/schemas/ErrorCallback",
-                    "review": "#/components/schemas/ReviewCallback",
-                },
-            },
-        },
-        "CallbackEnvelope": {
-            "type": "object",
-            "required": ["eventId", "requestId", "submissionId", "kind", "occurredAt"],
-            "properties": {
-                "eventId": {**_UUID, "description": "Unique per callback: the dedup key."},
-                "requestId": {
-                    **_UUID,
-                    "description": "The requestId of the grading request this answers.",
-                },
-                "submissionId": _UUID,
-                "kind": {"type": "string", "enum": [kind.value for kind in CallbackKind]},
-                "occurredAt": {
-                    "type": "string",
-                    "format": "date-time",
-                    "description": "When it happened at the sender, with a UTC offset.",
-                },
-                "data": {"type": "object"},
-            },
-            "additionalProperties": True,
-        },
-        "ProgressCallback": _callback(
-            CallbackKind.PROGRESS,
-            "ProgressData",
-            "Best effort: dropped after a final state or when closer than a few seconds to "
-            "the previous one.",
-        ),
-        "CompletedCallback": _callback(
-            CallbackKind.COMPLETED,
-            "CompletedData",
-            "An AI result. Final: completed at once, or sent to human review by confidence "
-            "(90-100 completed; 85-89 completed and audited; below 85 review).",
-        ),
-        "ErrorCallback": _callback(
-            CallbackKind.ERROR,
-            "ErrorData",
-            "The grader could not grade it. retryable: the request is sent again (within "
-            "the retry budget); otherwise the submission fails with the code and message.",
-        ),
-        "ReviewCallback": _callback(
-            CallbackKind.REVIEW,
-            "ReviewData",
-            "A human reviewer's result; merged with the AI result (docs/scoring.md#review-merge).",
-        ),
-        "ProgressData": {
-            "type": "object",
-            "properties": {
-                "progress": {"type": "number", "minimum": 0, "maximum": 1},
-                "message": {"type": "string", "maxLength": 1000},
-            },
-        },
-        "CompletedData": {
-            "type": "object",
-            "required": ["result"],
-            "properties": {"result": {"$ref": "#/components/schemas/AiResult"}},
-        },
-        "AiResult": {
-            "type": "object",
-            "required": ["overallScore", "confidence"],
-            "properties": {
-                "overallScore": _SCORE,
-                "band": _BAND,
-                "criteriaScores": _CRITERIA_SCORES,
-                "feedback": _FEEDBACK,
-                "confidence": {
-                    "type": "number",
-                    "minimum": 0,
-                    "maximum": 100,
-                    "description": "0-100, rounded half up to an integer.",
-                },
-                "confidenceFactors": {"type": ["object", "null"], "additionalProperties": True},
-                "grader": {
-                    "type": ["string", "null"],
-                    "description": "Name/version of the grader.",
-                },
-            },
-        },
-        "Criterion": {
-            "oneOf": [
-                {
-                    "type": "object",
-                    "properties": {
-                        "score": {**_SCORE, "type": ["number", "null"]},
-                        "comment": {"type": ["string", "null"]},
-                    },
-                },
-                {**_SCORE, "type": ["number", "null"]},
-            ]
-        },
-        "ErrorData": {
-            "type": "object",
-            "required": ["error"],
-            "properties": {
-                "error": {
-                    "type": "object",
-                    "required": ["type", "code", "message", "retryable"],
-                    "properties": {
-                        "type": {"type": "string", "minLength": 1, "maxLength": 100},
-                        "code": {"type": "string", "minLength": 1, "maxLength": 100},
-                        "message": {"type": "string", "maxLength": 2000},
-                        "retryable": {"type": "boolean"},
-                    },
-                }
-            },
-        },
-        "ReviewData": {
-            "type": "object",
-            "required": ["reviewerId", "overallScore"],
-            "properties": {
-                "reviewerId": {
-                    **_UUID,
-                    "description": "An active (not deleted) instructor or admin, never the "
-                    "submission's own learner; anyone else is refused (422, field "
-                    "data.reviewerId) and nothing is written.",
-                },
-                "overallScore": {
-                    **_SCORE,
-                    "multipleOf": 0.1,
-                    "description": "0-10, at most one decimal (6.35 is refused); kept as "
-                    "given, and the final score is rounded half up to 0.5 once, after the "
-                    "merge (0.4 * 6.0 + 0.6 * 6.3 = 6.18 -> 6.0).",
-                },
-                "band": _BAND,
-                "criteriaScores": {**_CRITERIA_SCORES, "type": ["object", "null"]},
-                "feedback": _FEEDBACK,
-                "comment": {"type": ["string", "null"], "maxLength": 10000},
-            },
-        },
-        "Accepted": {
-            "type": "object",
-            "required": ["status"],
-            "properties": {
-                "status": {
-                    "type": "string",
-                    "enum": [verdict.value for verdict in Verdict if verdict is not Verdict.STALE],
-                }
-            },
-        },
-        "Error": {
-            "type": "object",
-            "required": ["error"],
-            "properties": {"error": {"type": "string", "description": "One line."}},
-        },
-        "FieldError": {
-            "type": "object",
-            "required": ["error", "field"],
-            "properties": {
-                "error": {"type": "string", "description": "One line."},
-                "field": {"type": "string", "description": "The bad field, as sent."},
-            },
-        },
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": SCHEMAS + schema}}},
     }
 
 
