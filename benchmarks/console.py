@@ -135,6 +135,7 @@ def main() -> None:
         progress(f"seeded in {time.monotonic() - started:.0f} s")
         factory = database.session_factory
         cold: list[tuple[str, float, float]] = []
+
         def stuck(session: Session) -> object:
             return submissions_stalled(session, stall_seconds=120, limit=101, lock=False)
 

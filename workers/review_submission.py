@@ -1,7 +1,8 @@
 """A reviewer's review as a ``review`` callback through ``CallbackService``, the one result path.
 
-The console posts reviews here; the merge with the AI result, the audit flag and the
-single finalization hold exactly as for a reviewer's tool posting to ``/v1/callbacks``.
+The console and `vstep-grading review submit` post reviews here; the merge with the AI
+result, the audit flag and the single finalization hold exactly as for a reviewer's tool
+posting to ``/v1/callbacks``.
 The reviewer's claim is checked under the submission's row lock, where claims are taken,
 so a claim cannot slip in between the check and the review.
 """
@@ -16,8 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.review_queue import review_check_claim, review_get
-from domain.errors import NotFound
+from db.review_queue import review_check_claim, review_waiting
 from domain.results import Verdict
 from workers.results import CallbackService
 
@@ -34,16 +34,15 @@ def review_submit(
 ) -> tuple[Verdict, str]:
     """Apply the review; the verdict and the callback's eventId.
 
-    Raises NotFound (not in review), ClaimHeld (another reviewer holds it), InvalidInput.
+    Raises NotFound (no such submission), NotInReview (another state), ClaimHeld
+    (another reviewer holds it), InvalidInput (a reviewer who may not review, a bad score).
     """
     with factory.begin() as session:
-        record = review_get(session, id=submission_id, claim_minutes=claim_minutes)
-    if record is None:
-        raise NotFound(f"submission {submission_id} is not waiting for review")
+        request_id = review_waiting(session, id=submission_id, claim_minutes=claim_minutes)
     event_id = str(uuid.uuid4())
     callback = {
         "eventId": event_id,
-        "requestId": str(record.request_id),
+        "requestId": str(request_id),
         "submissionId": str(submission_id),
         "kind": "review",
         "occurredAt": datetime.now(UTC).isoformat(),

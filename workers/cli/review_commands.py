@@ -12,11 +12,8 @@ another reviewer, is a refusal given its state (exit 1); a bad option value exit
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 import typer
@@ -25,7 +22,6 @@ from db.review_queue import (
     ClaimHeld,
     NotInReview,
     ReviewItem,
-    review_check_claim,
     review_claim,
     review_get,
     review_list,
@@ -46,6 +42,7 @@ from workers.cli.output import (
     print_records,
     print_table,
 )
+from workers.review_submission import review_submit
 from workers.settings import load_settings
 
 app = typer.Typer(help="The review queue: list, show, claim and review.", no_args_is_help=True)
@@ -241,34 +238,19 @@ def submit(
     if comment is not None:
         data["comment"] = comment
     settings = load_settings()
-    minutes = settings.review_claim_minutes
     with cli_session_factory(database_url, command="review") as factory, _refusals():
-        with factory.begin() as session:
-            request_id = review_waiting(session, id=submission_id, claim_minutes=minutes)
-        callback = {
-            "eventId": str(uuid.uuid4()),
-            "requestId": str(request_id),
-            "submissionId": str(submission_id),
-            "kind": "review",
-            "occurredAt": datetime.now(UTC).isoformat(),
-            "data": data,
-        }
-        verdict = callback_service_from(settings, factory).apply(
-            callback,
+        verdict, event_id = review_submit(
+            callback_service_from(settings, factory),
+            factory,
+            submission_id=submission_id,
+            reviewer_id=reviewer_id,
+            data=data,
+            claim_minutes=settings.review_claim_minutes,
             via="cli",
-            source={"reviewerId": str(reviewer_id)},
-            # Checked under the submission's row lock, where claims are taken: a
-            # claim cannot slip in between the check and the review.
-            guard=partial(
-                review_check_claim,
-                id=submission_id,
-                reviewer=reviewer_id,
-                claim_minutes=minutes,
-            ),
         )
     if verdict is not Verdict.APPLIED:
         raise fail(f"review of {submission_id} not applied: {verdict.value}", EXIT_FAILURE)
-    console.print(f"reviewed {submission_id}: {verdict.value} (event {callback['eventId']})")
+    console.print(f"reviewed {submission_id}: {verdict.value} (event {event_id})")
 
 
 def _number(text: str) -> float:

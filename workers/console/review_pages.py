@@ -263,7 +263,7 @@ class ReviewWorkspace:
                 claim_minutes=self.claim_minutes,
                 via="console",
             )
-        except (ClaimHeld, NotFound, InvalidInput) as exc:
+        except (ClaimHeld, NotFound, NotInReview, InvalidInput) as exc:
             message = await in_thread(self._refused, actor, "review.submit", id, exc)
             status = 422 if isinstance(exc, InvalidInput) else 409
             return page(
