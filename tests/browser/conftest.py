@@ -50,7 +50,10 @@ def console(child_env: dict[str, str], tmp_path: Path) -> Iterator[Console]:
         yield running
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an asyncio loop running in
+# this thread while it lives, and a later test of the same pytest worker that calls
+# asyncio.run() (test_hand_grading) would find it running.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     assert sync_playwright is not None
     with sync_playwright() as playwright:
