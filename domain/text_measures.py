@@ -22,6 +22,7 @@ from itertools import pairwise
 from domain.language_errors import HESITATIONS, GrammarIssue, convention_errors, word_errors
 from domain.lexicon import CEFR_LEVELS, is_common, syllables, unknown_words, word_level
 from domain.lexicon import warm_up as warm_up  # the workers load the word lists through here
+from domain.phrase_errors import phrase_errors
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 # A sentence ends at . ! or ? followed by white space (or the end of the text).
@@ -283,6 +284,7 @@ def _grammar_issues(
     text: str, lower: Sequence[str], sentences: Sequence[str], *, spoken: bool
 ) -> list[GrammarIssue]:
     issues = word_errors(lower, spoken=spoken)
+    issues.extend(phrase_errors(lower))
     if not spoken:
         issues.extend(convention_errors(text, sentences))
     return issues

@@ -11,7 +11,8 @@ from devtools import demo_texts as texts
 from domain.builtin_grader import grade_builtin
 from domain.confidence import RULE_VALIDATION
 from domain.enums import QuestionFormat, SubmissionStatus
-from domain.language_errors import word_errors
+from domain.language_errors import CONVENTION_REPEATS, word_errors
+from domain.phrase_errors import phrase_errors
 from domain.results import Action, AiResult, SubmissionState, decide
 from domain.speaking_grader import mean_run
 from domain.text_measures import measure
@@ -49,11 +50,44 @@ def test_each_error_pattern_names_what_it_found(sentence: str, rule: str) -> Non
     assert rule in {issue.rule for issue in word_errors(lower, spoken=False)}
 
 
+@pytest.mark.parametrize(
+    ("sentence", "rule"),
+    [
+        ("I like the my school", "two determiners together"),
+        ("Every students has a phone", "'every' / 'each' with a plural"),
+        ("This people work hard", "'this' with a plural"),
+        ("There are many reason for it", "a plural word with a singular noun"),
+        ("I think so because is important", "missing subject (because it is)"),
+        ("They no have time", "'no' for 'not' / 'don't'"),
+        ("They use the computer for find information", "'for' before a verb (use 'to')"),
+        ("You will be choose your classes", "base verb after 'be'"),
+        ("They might be can help", "'be' before a modal verb"),
+        ("I am agree with that", "'be' with agree (I agree)"),
+        ("We should been there", "'have' missing before 'been'"),
+        ("It helps us to makes friends", "'to' followed by an -s form"),
+    ],
+)
+def test_each_phrase_pattern_names_what_it_found(sentence: str, rule: str) -> None:
+    lower = [word.lower() for word in sentence.split()]
+    assert [issue.rule for issue in phrase_errors(lower)] == [rule]
+
+
+def test_a_convention_slip_repeated_all_through_counts_as_a_habit() -> None:
+    # given a space typed before every one of ten commas
+    text = " , ".join(["we read"] * 11) + "."
+    spaces = [
+        i for i in measure(text).grammar_issues if i.rule == "space before a punctuation mark"
+    ]
+    assert len(spaces) == CONVENTION_REPEATS
+
+
 def test_correct_sentences_meet_no_error_pattern() -> None:
     correct = (
         "Although the number of students is rising, one of my friends is happy. Let it go, "
         "and make it work. The best thing for you is to read. Something like that could "
-        "have been done, and they have decided to leave it there. She wants an hour."
+        "have been done, and they have decided to leave it there. She wants an hour. Every "
+        "day I got an A for these reasons. They said no to that, because it is free and "
+        "the class is open for all. It will be fun to be like them."
     )
     m = measure(correct)
     assert m.grammar_issues == ()
