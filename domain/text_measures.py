@@ -112,6 +112,18 @@ class TextMeasures:
         return statistics.fmean(self.sentence_lengths) if self.sentence_lengths else 0.0
 
     @property
+    def word_types(self) -> int:
+        """Different words used (lower-cased forms)."""
+        return len(set(self.lower))
+
+    @property
+    def lexical_range(self) -> float:
+        """Guiraud's index: different words over the square root of the words. Unlike the
+        plain type-token ratio it does not fall as a text grows, and it rises with how many
+        words a writer can draw on."""
+        return self.word_types / math.sqrt(self.word_count) if self.words else 0.0
+
+    @property
     def leveled(self) -> int:
         return sum(self.levels.values())
 

@@ -145,3 +145,31 @@ def test_a_well_planned_essay_of_broken_sentences_is_capped_by_its_language() ->
         result.criteria_scores["vocabulary"]["score"] + result.criteria_scores["grammar"]["score"]
     ) / 2
     assert organization["score"] <= language + 2
+
+
+def test_a_wider_range_of_words_earns_more_vocabulary_at_the_same_length() -> None:
+    # given two essays of the same length, one drawing on a handful of words
+    varied = texts.ESSAY_LADDER[0][1]
+    words = varied.split()
+    narrow = " ".join(
+        ["Community service is good for students and good for people."] * (len(words) // 10)
+    )
+    assert abs(len(narrow.split()) - len(words)) < 10
+    # when graded / then the varied one has the wider range and the higher vocabulary score,
+    # and the comment counts the different words
+    wide_result, narrow_result = essay_result(varied), essay_result(narrow)
+    assert measure(varied).lexical_range > 2 * measure(narrow).lexical_range
+    wide, thin = (
+        wide_result.criteria_scores["vocabulary"],
+        narrow_result.criteria_scores["vocabulary"],
+    )
+    assert wide["score"] > thin["score"]
+    assert (
+        f"{len(set(w.lower() for w in measure(narrow).words))} different words" in thin["comment"]
+    )
+    assert narrow_result.feedback is not None
+    assert any("narrow range of words" in w for w in narrow_result.feedback["weaknesses"])
+
+
+def essay_result(text: str) -> AiResult:
+    return grade_builtin(F.WRITING_TASK_2, texts.WRITING_TASK_2, {"text": text})
