@@ -64,7 +64,7 @@ _UNCOUNTABLE_PLURALS = _words(
     "softwares evidences luggages"
 )
 _NEGATIONS = _words("not never don't doesn't didn't can't won't isn't wasn't aren't")
-_NEGATIVE_OBJECTS = frozenset(("nothing", "nobody", "nowhere"))
+_NEGATIVE_OBJECTS = frozenset(("nothing", "nobody", "nowhere", "none"))
 _ITS_BEFORE = _words("a an the not very so really important hard easy good bad because")
 _NOT_AFTER_THEIR = _words("is are was were not will would should can going have has")
 _BE_FORMS = _words("be is are was were been being")

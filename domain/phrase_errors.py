@@ -46,7 +46,20 @@ _PLURAL_AFTER_EVERY = PLURAL_NOUNS | _words("things days years reasons problems"
 _PERSONAL = _words("i he she we they")
 
 
-def _rule(before: Sequence[str], first: str, second: str) -> str | None:
+# Subjects after which an -ing form needs its "be" (they doing, I going).
+_PROGRESSIVE_SUBJECTS = _words("i he she we they")
+# Words in -ing that are not verb forms.
+_NOT_PROGRESSIVE = _words(
+    "bring brings thing things nothing something anything everything morning evening "
+    "during spring string swing sting king ring sing"
+)
+
+
+def _progressive(word: str) -> bool:
+    return len(word) > 4 and word not in _NOT_PROGRESSIVE
+
+
+def _rule(before: Sequence[str], first: str, second: str, third: str = "") -> str | None:
     # the the is a repeated word; "an A" is a grade
     if first in _ARTICLES and second in _DETERMINERS - {first, "a"}:
         return "two determiners together"
@@ -72,6 +85,18 @@ def _rule(before: Sequence[str], first: str, second: str) -> str | None:
         return "'have' missing before 'been'"
     if first == "to" and second in _THIRD_OF_VERBS_ONLY:
         return "'to' followed by an -s form"
+    if first in _PROGRESSIVE_SUBJECTS and second.endswith("ing") and _progressive(second):
+        return "missing 'be' before an -ing form (they are doing)"
+    if first in {"has", "have", "had"} and second == "be":
+        return "'be' for 'been' after have"
+    if first == "there" and second in {"have", "has"} and third not in {"been", "to", "got"}:
+        return "'there have' for 'there are'"
+    if (first == "this" and second in {"are", "were"}) or (
+        first in {"these", "those"} and second in {"is", "was", "has"}
+    ):
+        return "'this' / 'these' not agreeing with the verb"
+    if first == "others" and second in PLURAL_NOUNS | _PLURAL_AFTER_EVERY:
+        return "'others' before a noun (other people)"
     if before[-1] == "because" and first == "of" and second in _PERSONAL:
         return "'because of' before a clause"
     return None
@@ -91,7 +116,8 @@ def phrase_errors(lower: Sequence[str]) -> list[GrammarIssue]:
     issues: list[GrammarIssue] = []
     padded = ["", "", *lower]
     for index, (first, second) in enumerate(pairwise(lower)):
-        rule = _rule(padded[index : index + 2], first, second)
+        third = lower[index + 2] if index + 2 < len(lower) else ""
+        rule = _rule(padded[index : index + 2], first, second, third)
         if rule is not None:
             issues.append(GrammarIssue(rule, f"{first} {second}"))
     return issues

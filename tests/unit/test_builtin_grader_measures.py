@@ -65,6 +65,14 @@ def test_each_error_pattern_names_what_it_found(sentence: str, rule: str) -> Non
         ("I am agree with that", "'be' with agree (I agree)"),
         ("We should been there", "'have' missing before 'been'"),
         ("It helps us to makes friends", "'to' followed by an -s form"),
+        (
+            "Every day they doing their homework",
+            "missing 'be' before an -ing form (they are doing)",
+        ),
+        ("Technology has be developed", "'be' for 'been' after have"),
+        ("In the school there have many classes", "'there have' for 'there are'"),
+        ("This are simple things", "'this' / 'these' not agreeing with the verb"),
+        ("We help others students", "'others' before a noun (other people)"),
     ],
 )
 def test_each_phrase_pattern_names_what_it_found(sentence: str, rule: str) -> None:
@@ -87,7 +95,8 @@ def test_correct_sentences_meet_no_error_pattern() -> None:
         "and make it work. The best thing for you is to read. Something like that could "
         "have been done, and they have decided to leave it there. She wants an hour. Every "
         "day I got an A for these reasons. They said no to that, because it is free and "
-        "the class is open for all. It will be fun to be like them."
+        "the class is open for all. It will be fun to be like them. There have been others "
+        "who were bringing something to the morning class, and they are doing well."
     )
     m = measure(correct)
     assert m.grammar_issues == ()
