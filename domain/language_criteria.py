@@ -34,8 +34,10 @@ RANGE_LOW, RANGE_HIGH = 5.0, 10.0
 LESS_COMMON_LOW, LESS_COMMON_HIGH = 0.04, 0.18
 # Misspelled words per 100 words at which spelling earns nothing.
 SPELLING_CEILING = 5.0
-# Errors per 100 words at which accuracy earns nothing.
-ERRORS_CEILING = 6.0
+# Errors per 100 words at which accuracy earns nothing. The patterns find only the errors
+# that are certain from a word's neighbours, a fraction of all a learner makes: five found
+# per 100 words is a text where errors get in the way of nearly every sentence.
+ERRORS_CEILING = 5.0
 # Less common structures per 100 words for full range.
 STRUCTURES_FULL = 2.0
 # Words per utterance of a speaker who strings clauses together, and of one who cannot.
