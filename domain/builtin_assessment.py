@@ -11,7 +11,7 @@ from domain.scoring import round_half_up
 
 # Named on every result it writes (result.grader): the grader and its version. The
 # version changes whenever a change to the rules can change a score.
-BUILTIN_GRADER = "vstep-builtin/1.1"
+BUILTIN_GRADER = "vstep-builtin/1.2"
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ _THIRD_SINGULAR = _words(
     "something nothing"
 )
 _NON_THIRD = _words("i you we they")
-_PLURAL_NOUNS = _words(
+PLURAL_NOUNS = _words(
     "people children students parents teenagers families friends men women kids teachers "
     "adults workers employees"
 )
@@ -64,13 +64,13 @@ _UNCOUNTABLE_PLURALS = _words(
     "softwares evidences luggages"
 )
 _NEGATIONS = _words("not never don't doesn't didn't can't won't isn't wasn't aren't")
-_NEGATIVE_OBJECTS = frozenset(("nothing", "nobody", "nowhere"))
+_NEGATIVE_OBJECTS = frozenset(("nothing", "nobody", "nowhere", "none"))
 _ITS_BEFORE = _words("a an the not very so really important hard easy good bad because")
 _NOT_AFTER_THEIR = _words("is are was were not will would should can going have has")
 _BE_FORMS = _words("be is are was were been being")
 # Verbs that are neither nouns, adjectives nor past participles in their base form:
 # after a form of "be" they are wrong (could be find, is make).
-_NEVER_AFTER_BE = _words(
+NEVER_AFTER_BE = _words(
     "achieve allow avoid believe bring buy choose consider create decide describe destroy "
     "develop eat enjoy explain find forget give go grow have improve include keep know learn "
     "leave lose make prefer prepare prevent produce provide receive remember require see "
@@ -145,7 +145,7 @@ def _pair_rule(before: Sequence[str], first: str, second: str) -> str | None:
     if first in {"we", "they", "you"} and second == "was":
         return "subject-verb agreement"
     if (
-        first in _PLURAL_NOUNS
+        first in PLURAL_NOUNS
         and second in {"is", "was", "has", "does", "doesn't"}
         # one of my friends is ...
         and "of" not in before
@@ -170,9 +170,9 @@ def _pair_rule(before: Sequence[str], first: str, second: str) -> str | None:
         return "'of' for 'have'"
     if first == "their" and second in _NOT_AFTER_THEIR:
         return "'their' for 'there' or 'they're'"
-    if first in _BE_FORMS and second in _NEVER_AFTER_BE:
+    if first in _BE_FORMS and second in NEVER_AFTER_BE:
         return "base verb after 'be'"
-    if first == "a" and second in _PLURAL_NOUNS:
+    if first == "a" and second in PLURAL_NOUNS:
         return "'a' with a plural"
     if first == "its" and second in _ITS_BEFORE:
         return "'its' for 'it's'"
@@ -180,7 +180,7 @@ def _pair_rule(before: Sequence[str], first: str, second: str) -> str | None:
         return "'a' before a vowel sound"
     if first == "an" and second[:1] not in set("aeiou") and not second.startswith(_A_EXCEPTIONS):
         return "'an' before a consonant sound"
-    if first == "much" and second in _PLURAL_NOUNS:
+    if first == "much" and second in PLURAL_NOUNS:
         return "'much' with a plural"
     return None
 
@@ -240,7 +240,24 @@ def convention_errors(text: str, sentences: Sequence[str]) -> list[GrammarIssue]
         GrammarIssue("space before a punctuation mark", match.group())
         for match in _SPACE_BEFORE.finditer(text)
     )
-    return issues
+    return _habits_counted(issues)
+
+
+# A slip of convention repeated all through a text (a space before every comma, "i" for
+# "I") is one habit to fix, not an error in the language each time: raters weigh it as
+# such, and counting it every time would sink an otherwise fluent text.
+CONVENTION_REPEATS = 3
+
+
+def _habits_counted(issues: Sequence[GrammarIssue]) -> list[GrammarIssue]:
+    """The issues with each convention counted at most CONVENTION_REPEATS times."""
+    seen: dict[str, int] = {}
+    kept = []
+    for issue in issues:
+        seen[issue.rule] = seen.get(issue.rule, 0) + 1
+        if seen[issue.rule] <= CONVENTION_REPEATS:
+            kept.append(issue)
+    return kept
 
 
 def clip(sentence: str, words: int = 6) -> str:

@@ -22,6 +22,7 @@ from itertools import pairwise
 from domain.language_errors import HESITATIONS, GrammarIssue, convention_errors, word_errors
 from domain.lexicon import CEFR_LEVELS, is_common, syllables, unknown_words, word_level
 from domain.lexicon import warm_up as warm_up  # the workers load the word lists through here
+from domain.phrase_errors import phrase_errors
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 # A sentence ends at . ! or ? followed by white space (or the end of the text).
@@ -109,6 +110,18 @@ class TextMeasures:
     @property
     def mean_sentence_length(self) -> float:
         return statistics.fmean(self.sentence_lengths) if self.sentence_lengths else 0.0
+
+    @property
+    def word_types(self) -> int:
+        """Different words used (lower-cased forms)."""
+        return len(set(self.lower))
+
+    @property
+    def lexical_range(self) -> float:
+        """Guiraud's index: different words over the square root of the words. Unlike the
+        plain type-token ratio it does not fall as a text grows, and it rises with how many
+        words a writer can draw on."""
+        return self.word_types / math.sqrt(self.word_count) if self.words else 0.0
 
     @property
     def leveled(self) -> int:
@@ -283,6 +296,7 @@ def _grammar_issues(
     text: str, lower: Sequence[str], sentences: Sequence[str], *, spoken: bool
 ) -> list[GrammarIssue]:
     issues = word_errors(lower, spoken=spoken)
+    issues.extend(phrase_errors(lower))
     if not spoken:
         issues.extend(convention_errors(text, sentences))
     return issues

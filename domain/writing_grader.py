@@ -84,7 +84,9 @@ def assess_writing(content: Mapping[str, Any], text: str, *, task: int) -> Asses
 # Ideas come across only as far as the language carries them: a text's task and
 # organization scores stand at most this far above the mean of its vocabulary and grammar
 # (a well-planned essay of broken sentences is not a well-organized one to its reader).
-LANGUAGE_MARGIN = Decimal(2)
+# One point: raters of learners' essays judge the whole through its language (on real
+# essays a margin of 2 let length and linking words outrank it).
+LANGUAGE_MARGIN = Decimal(1)
 
 
 def _cap_by_language(a: Assessment) -> None:

@@ -11,7 +11,8 @@ from devtools import demo_texts as texts
 from domain.builtin_grader import grade_builtin
 from domain.confidence import RULE_VALIDATION
 from domain.enums import QuestionFormat, SubmissionStatus
-from domain.language_errors import word_errors
+from domain.language_errors import CONVENTION_REPEATS, word_errors
+from domain.phrase_errors import phrase_errors
 from domain.results import Action, AiResult, SubmissionState, decide
 from domain.speaking_grader import mean_run
 from domain.text_measures import measure
@@ -49,11 +50,53 @@ def test_each_error_pattern_names_what_it_found(sentence: str, rule: str) -> Non
     assert rule in {issue.rule for issue in word_errors(lower, spoken=False)}
 
 
+@pytest.mark.parametrize(
+    ("sentence", "rule"),
+    [
+        ("I like the my school", "two determiners together"),
+        ("Every students has a phone", "'every' / 'each' with a plural"),
+        ("This people work hard", "'this' with a plural"),
+        ("There are many reason for it", "a plural word with a singular noun"),
+        ("I think so because is important", "missing subject (because it is)"),
+        ("They no have time", "'no' for 'not' / 'don't'"),
+        ("They use the computer for find information", "'for' before a verb (use 'to')"),
+        ("You will be choose your classes", "base verb after 'be'"),
+        ("They might be can help", "'be' before a modal verb"),
+        ("I am agree with that", "'be' with agree (I agree)"),
+        ("We should been there", "'have' missing before 'been'"),
+        ("It helps us to makes friends", "'to' followed by an -s form"),
+        (
+            "Every day they doing their homework",
+            "missing 'be' before an -ing form (they are doing)",
+        ),
+        ("Technology has be developed", "'be' for 'been' after have"),
+        ("In the school there have many classes", "'there have' for 'there are'"),
+        ("This are simple things", "'this' / 'these' not agreeing with the verb"),
+        ("We help others students", "'others' before a noun (other people)"),
+    ],
+)
+def test_each_phrase_pattern_names_what_it_found(sentence: str, rule: str) -> None:
+    lower = [word.lower() for word in sentence.split()]
+    assert [issue.rule for issue in phrase_errors(lower)] == [rule]
+
+
+def test_a_convention_slip_repeated_all_through_counts_as_a_habit() -> None:
+    # given a space typed before every one of ten commas
+    text = " , ".join(["we read"] * 11) + "."
+    spaces = [
+        i for i in measure(text).grammar_issues if i.rule == "space before a punctuation mark"
+    ]
+    assert len(spaces) == CONVENTION_REPEATS
+
+
 def test_correct_sentences_meet_no_error_pattern() -> None:
     correct = (
         "Although the number of students is rising, one of my friends is happy. Let it go, "
         "and make it work. The best thing for you is to read. Something like that could "
-        "have been done, and they have decided to leave it there. She wants an hour."
+        "have been done, and they have decided to leave it there. She wants an hour. Every "
+        "day I got an A for these reasons. They said no to that, because it is free and "
+        "the class is open for all. It will be fun to be like them. There have been others "
+        "who were bringing something to the morning class, and they are doing well."
     )
     m = measure(correct)
     assert m.grammar_issues == ()
@@ -111,3 +154,31 @@ def test_a_well_planned_essay_of_broken_sentences_is_capped_by_its_language() ->
         result.criteria_scores["vocabulary"]["score"] + result.criteria_scores["grammar"]["score"]
     ) / 2
     assert organization["score"] <= language + 2
+
+
+def test_a_wider_range_of_words_earns_more_vocabulary_at_the_same_length() -> None:
+    # given two essays of the same length, one drawing on a handful of words
+    varied = texts.ESSAY_LADDER[0][1]
+    words = varied.split()
+    narrow = " ".join(
+        ["Community service is good for students and good for people."] * (len(words) // 10)
+    )
+    assert abs(len(narrow.split()) - len(words)) < 10
+    # when graded / then the varied one has the wider range and the higher vocabulary score,
+    # and the comment counts the different words
+    wide_result, narrow_result = essay_result(varied), essay_result(narrow)
+    assert measure(varied).lexical_range > 2 * measure(narrow).lexical_range
+    wide, thin = (
+        wide_result.criteria_scores["vocabulary"],
+        narrow_result.criteria_scores["vocabulary"],
+    )
+    assert wide["score"] > thin["score"]
+    assert (
+        f"{len(set(w.lower() for w in measure(narrow).words))} different words" in thin["comment"]
+    )
+    assert narrow_result.feedback is not None
+    assert any("narrow range of words" in w for w in narrow_result.feedback["weaknesses"])
+
+
+def essay_result(text: str) -> AiResult:
+    return grade_builtin(F.WRITING_TASK_2, texts.WRITING_TASK_2, {"text": text})
