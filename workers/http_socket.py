@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Callable
+
+import uvicorn
+from starlette.types import ASGIApp
 
 from domain.errors import VstepGradingError
 
@@ -60,4 +64,46 @@ def bind_http_sockets(
 def check_http_address(host: str, port: int, *, port_setting: str = "HTTP_PORT") -> None:
     """AddressUnavailable when a server could not listen on ``host:port`` now."""
     for sock in bind_http_sockets(host, port, port_setting=port_setting):
+        sock.close()
+
+
+def bound_then_checked(
+    host: str, port: int, *, port_setting: str, check: Callable[[], None]
+) -> list[socket.socket]:
+    """The server's sockets, bound before ``check`` (its servers answering) runs: an
+    address in use is said first, and the sockets are closed when the check refuses."""
+    sockets = bind_http_sockets(host, port, port_setting=port_setting)
+    try:
+        check()
+    except BaseException:
+        close_all(sockets)
+        raise
+    return sockets
+
+
+def run_server(
+    app: ASGIApp,
+    sockets: list[socket.socket],
+    *,
+    host: str,
+    port: int,
+    grace: float,
+) -> None:
+    """Serve ``app`` with uvicorn on the bound ``sockets`` (of ``host:port``, which its log
+    lines name) until SIGTERM or SIGINT; requests in flight get ``grace`` seconds."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        # Our logging is in place (stdlib records go through structlog): uvicorn must not
+        # install its own handlers, and our routes log what matters.
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(grace),
+    )
+    uvicorn.Server(config).run(sockets=sockets)
+
+
+def close_all(sockets: list[socket.socket]) -> None:
+    for sock in sockets:
         sock.close()

@@ -11,7 +11,6 @@ import secrets
 
 import structlog
 import typer
-import uvicorn
 from sqlalchemy.engine import URL
 
 from db.session import make_engine, make_session_factory
@@ -19,7 +18,7 @@ from db.urls import parse_database_url
 from workers.assembly import callback_service_from
 from workers.cli.process_commands import override, stop_on_signals
 from workers.console.app import ConsoleSettings, make_console_app
-from workers.http_socket import bind_http_sockets
+from workers.http_socket import bound_then_checked, close_all, run_server
 from workers.logging import configure_logging
 from workers.settings import Settings, load_settings
 from workers.start_check import wait_for_services
@@ -61,17 +60,14 @@ def console(
     if port is not None:
         settings = override(settings, "--port", "console_port", port)
     configure_logging(settings.log_format, settings.log_level)
-    # As serve: bound first and handed to uvicorn, so an address in use is one line
-    # (exit 1); then the database must answer within START_WAIT_SECONDS.
-    sockets = bind_http_sockets(
-        settings.console_host, settings.console_port, port_setting="CONSOLE_PORT"
+    # As serve: bound first, so an address in use is one line (exit 1); then the
+    # database must answer within START_WAIT_SECONDS.
+    sockets = bound_then_checked(
+        settings.console_host,
+        settings.console_port,
+        port_setting="CONSOLE_PORT",
+        check=lambda: wait_for_services(settings.database_url, None, settings.start_wait_seconds),
     )
-    try:
-        wait_for_services(settings.database_url, None, settings.start_wait_seconds)
-    except BaseException:
-        for sock in sockets:
-            sock.close()
-        raise
     log = structlog.get_logger("vstep.console")
     key, made_up = console_key(settings)
     if made_up:
@@ -96,17 +92,14 @@ def console(
     log.info("console_starting", host=settings.console_host, port=settings.console_port)
     try:
         stop_on_signals()
-        config = uvicorn.Config(
+        run_server(
             app,
+            sockets,
             host=settings.console_host,
             port=settings.console_port,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            grace=SHUTDOWN_GRACE_SECONDS,
         )
-        uvicorn.Server(config).run(sockets=sockets)
     finally:
-        for sock in sockets:
-            sock.close()
+        close_all(sockets)
         log.info("console_stopped")
         engine.dispose()

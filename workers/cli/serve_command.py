@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import structlog
 import typer
-import uvicorn
 
 from db.session import make_engine, make_session_factory
 from workers.assembly import broker_from, callback_secret_of, http_app_from
 from workers.cli.process_commands import check_services, override, stop_on_signals
-from workers.http_socket import bind_http_sockets
+from workers.http_socket import bound_then_checked, close_all, run_server
 from workers.logging import configure_logging
 from workers.settings import load_settings
 
@@ -43,13 +42,12 @@ def serve(
     callback_secret_of(settings)  # one line and exit 2 before anything starts
     configure_logging(settings.log_format, settings.log_level)
     # Bound first and handed to uvicorn: an address in use is one line (exit 1).
-    sockets = bind_http_sockets(settings.http_host, settings.http_port)
-    try:
-        check_services(settings)
-    except BaseException:
-        for sock in sockets:
-            sock.close()
-        raise
+    sockets = bound_then_checked(
+        settings.http_host,
+        settings.http_port,
+        port_setting="HTTP_PORT",
+        check=lambda: check_services(settings),
+    )
     engine = make_engine(
         settings.database_url, pool_size=POOL_SIZE, application_name="vstep-grading serve"
     )
@@ -61,20 +59,15 @@ def serve(
         # uvicorn handles SIGTERM/SIGINT itself, then raises the signal again for the
         # handler it found: ours only notes it, so we return, close up and exit 0.
         stop_on_signals()
-        config = uvicorn.Config(
+        run_server(
             app,
+            sockets,
             host=settings.http_host,
             port=settings.http_port,
-            # Our logging is in place (stdlib records go through structlog): uvicorn
-            # must not install its own handlers, and our routes log what matters.
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            grace=SHUTDOWN_GRACE_SECONDS,
         )
-        uvicorn.Server(config).run(sockets=sockets)
     finally:
-        for sock in sockets:
-            sock.close()
+        close_all(sockets)
         log.info("serve_stopped")
         broker.close()
         engine.dispose()
