@@ -20,7 +20,7 @@ from domain.confidence import Check
 from domain.language_criteria import grammar, vocabulary
 from domain.language_errors import HESITATIONS
 from domain.text_measures import TextMeasures, measure
-from domain.topic import Topic, topic_of
+from domain.topic import Topic, covers_prompt_check, topic_of
 
 # A steady speaker of a second language: about this many words per minute.
 WPM_LOW, WPM_HIGH = 100.0, 170.0
@@ -56,15 +56,7 @@ def assess_speaking(content: Mapping[str, Any], transcript: str, duration: float
             min(1.0, m.word_count / expected_words),
             {"words": m.word_count, "min": expected_words},
         ),
-        Check(
-            "coversPrompt",
-            topic.share,
-            {
-                "coverage": round(topic.coverage, 3),
-                "keyWords": topic.wanted,
-                "judged": topic.judged,
-            },
-        ),
+        covers_prompt_check(topic),
     ]
     if content.get("speakingSeconds"):
         over = duration - allotted - TIME_GRACE_SECONDS

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from domain.confidence import Check
 from domain.text_measures import TASK_WORDS, content_words_of, stem
 
 # A text on the task takes up at least this share of the prompt's topic words.
@@ -64,3 +65,16 @@ def topic_of(text_content: Iterable[str], prompt: str) -> Topic:
     }
     have = {stem(word) for word in text_content}
     return Topic(len(wanted), len(wanted & have))
+
+
+def covers_prompt_check(topic: Topic) -> Check:
+    """The rule check "covers the prompt", with what it was judged from."""
+    return Check(
+        "coversPrompt",
+        topic.share,
+        {
+            "coverage": round(topic.coverage, 3),
+            "keyWords": topic.wanted,
+            "judged": topic.judged,
+        },
+    )

@@ -16,7 +16,7 @@ from typing import Any
 from domain.builtin_assessment import band_share, ramp
 from domain.confidence import Check
 from domain.text_measures import TextMeasures
-from domain.topic import Topic
+from domain.topic import Topic, covers_prompt_check
 
 # Past this many times the minimum, a text is out of range for the task.
 MAX_LENGTH_FACTOR = 3.0
@@ -62,15 +62,7 @@ def writing_checks(
             },
         ),
         Check("structure", kept, structure),
-        Check(
-            "coversPrompt",
-            topic.share,
-            {
-                "coverage": round(topic.coverage, 3),
-                "keyWords": topic.wanted,
-                "judged": topic.judged,
-            },
-        ),
+        covers_prompt_check(topic),
     ]
 
 
