@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
+def word_set(words: str) -> frozenset[str]:
+    """The words of a space-separated list, for the word lists written in the code."""
+    return frozenset(words.split())
 
 
 # Common verbs in their base form; their -s and -ed forms follow English spelling rules.
-BASE_VERBS = _words(
+BASE_VERBS = word_set(
     "accept achieve add agree allow answer appear apply ask attend avoid become begin "
     "believe belong bring build buy call care carry catch cause change choose clean come "
     "complete consider continue create decide depend describe destroy develop die do "
@@ -37,53 +38,53 @@ BASE_VERBS = _words(
     "use wait walk want watch wear win wish work worry write"
 )
 # Past forms that are never a base form or a noun a learner puts after "to" or a modal.
-IRREGULAR_PAST = _words(
+IRREGULAR_PAST = word_set(
     "went came gave took ate wrote knew did began brought bought chose drove flew grew "
     "spoke stole swam threw understood woke taught thought told sang drank forgot became"
 )
-MODALS = _words("can could will would shall should must may might")
-_THIRD_SINGULAR = _words(
+MODALS = word_set("can could will would shall should must may might")
+_THIRD_SINGULAR = word_set(
     "he she it everyone everybody someone somebody nobody anyone anybody everything "
     "something nothing"
 )
-_NON_THIRD = _words("i you we they")
-PLURAL_NOUNS = _words(
+_NON_THIRD = word_set("i you we they")
+PLURAL_NOUNS = word_set(
     "people children students parents teenagers families friends men women kids teachers "
     "adults workers employees"
 )
 # After these, "it" is an object and a base verb is right (let it go, make it work).
-_CAUSATIVES = _words("let lets make makes made help helps have has had see watch")
-_DO_FORMS = _words("do does did don't doesn't didn't")
-_COMPARATIVES = _words(
+_CAUSATIVES = word_set("let lets make makes made help helps have has had see watch")
+_DO_FORMS = word_set("do does did don't doesn't didn't")
+_COMPARATIVES = word_set(
     "better worse best worst easier harder bigger smaller faster slower smarter happier "
     "healthier cheaper larger longer stronger safer simpler busier older younger higher "
     "lower greater easiest hardest biggest"
 )
-_UNCOUNTABLE_PLURALS = _words(
+_UNCOUNTABLE_PLURALS = word_set(
     "informations advices homeworks knowledges furnitures equipments feedbacks stuffs "
     "softwares evidences luggages"
 )
-_NEGATIONS = _words("not never don't doesn't didn't can't won't isn't wasn't aren't")
+_NEGATIONS = word_set("not never don't doesn't didn't can't won't isn't wasn't aren't")
 _NEGATIVE_OBJECTS = frozenset(("nothing", "nobody", "nowhere", "none"))
-_ITS_BEFORE = _words("a an the not very so really important hard easy good bad because")
-_NOT_AFTER_THEIR = _words("is are was were not will would should can going have has")
-_BE_FORMS = _words("be is are was were been being")
+_ITS_BEFORE = word_set("a an the not very so really important hard easy good bad because")
+_NOT_AFTER_THEIR = word_set("is are was were not will would should can going have has")
+_BE_FORMS = word_set("be is are was were been being")
 # Verbs that are neither nouns, adjectives nor past participles in their base form:
 # after a form of "be" they are wrong (could be find, is make).
-NEVER_AFTER_BE = _words(
+NEVER_AFTER_BE = word_set(
     "achieve allow avoid believe bring buy choose consider create decide describe destroy "
     "develop eat enjoy explain find forget give go grow have improve include keep know learn "
     "leave lose make prefer prepare prevent produce provide receive remember require see "
     "sell send solve speak spend take teach tell think understand write"
 )
 # Verbs followed by "to" and a verb: what follows is its base form.
-_TO_VERB = _words("want wants wanted need needs needed able going try tries tried order")
+_TO_VERB = word_set("want wants wanted need needs needed able going try tries tried order")
 # Words spelled with a leading vowel letter that sound like a consonant, and the reverse.
 _AN_EXCEPTIONS = ("uni", "use", "usu", "eu", "one", "once", "ur")
 _A_EXCEPTIONS = ("hour", "honest", "honour", "honor", "heir")
 # Doubled words that are good English.
 _FINE_TWICE = frozenset(("that", "had", "very", "so", "bye", "ha", "no"))
-HESITATIONS = _words("um umm ummm uh uhh uhm er err erm ehm ah ahh hm hmm hmmm mm mmm eh")
+HESITATIONS = word_set("um umm ummm uh uhh uhm er err erm ehm ah ahh hm hmm hmmm mm mmm eh")
 RUN_ON_WORDS = 45
 _NO_SPACE_AFTER = re.compile(r"[a-z][,;:!?][A-Za-z]|[a-z]{2}\.[A-Z][a-z]")
 _SPACE_BEFORE = re.compile(r"\w\s+[,;:!?]|\w\s+\.(?!\.)")

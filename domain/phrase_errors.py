@@ -20,36 +20,32 @@ from domain.language_errors import (
     PLURAL_NOUNS,
     THIRD_FORMS,
     GrammarIssue,
+    word_set,
 )
 
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_ARTICLES = _words("a an the")
+_ARTICLES = word_set("a an the")
 # After an article: a second determiner is never right (the my friend, a the).
-_DETERMINERS = _words("a an the my your his her our their its this these those")
-_SUBJECTS = _words("i you he she it we they people")
+_DETERMINERS = word_set("a an the my your his her our their its this these those")
+_SUBJECTS = word_set("i you he she it we they people")
 # What a learner puts after "no" for "not" / "don't": no can, they no have.
-_AFTER_NO_FOR_NOT = _words(
+_AFTER_NO_FOR_NOT = word_set(
     "can is are was were have has had want like need know go do understand think"
 )
 # Conjunctions before which "is" has lost its subject: because is, if is important.
-_OPEN_BEFORE_IS = _words("because if although though")
+_OPEN_BEFORE_IS = word_set("because if although though")
 # Base verbs that also stand as adjectives or bare nouns after "be" (be open, be fun).
-_BE_AND_FINE = _words("complete open clean like live mean work love help practice")
-_SINGULAR_NOUNS = _words(
+_BE_AND_FINE = word_set("complete open clean like live mean work love help practice")
+_SINGULAR_NOUNS = word_set(
     "person student thing kid child parent teacher friend day year way class problem reason"
 )
-_PLURAL_AFTER_EVERY = PLURAL_NOUNS | _words("things days years reasons problems")
-_PERSONAL = _words("i he she we they")
+_PLURAL_AFTER_EVERY = PLURAL_NOUNS | word_set("things days years reasons problems")
+_PERSONAL = word_set("i he she we they")
 
 
 # Subjects after which an -ing form needs its "be" (they doing, I going).
-_PROGRESSIVE_SUBJECTS = _words("i he she we they")
+_PROGRESSIVE_SUBJECTS = word_set("i he she we they")
 # Words in -ing that are not verb forms.
-_NOT_PROGRESSIVE = _words(
+_NOT_PROGRESSIVE = word_set(
     "bring brings thing things nothing something anything everything morning evening "
     "during spring string swing sting king ring sing"
 )

@@ -19,7 +19,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from domain.language_errors import HESITATIONS, GrammarIssue, convention_errors, word_errors
+from domain.language_errors import (
+    HESITATIONS,
+    GrammarIssue,
+    convention_errors,
+    word_errors,
+    word_set,
+)
 from domain.lexicon import CEFR_LEVELS, is_common, syllables, unknown_words, word_level
 from domain.lexicon import warm_up as warm_up  # the workers load the word lists through here
 from domain.phrase_errors import phrase_errors
@@ -30,12 +36,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n(?=\s*\S)")
 
 
-def _word_set(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
 # Function words: left out of content-word measures (coverage, density, similarity).
-STOPWORDS = _word_set(
+STOPWORDS = word_set(
     "a about above after again against all also am an and any are as at be because "
     "been before being below between both but by can could did do does doing down "
     "during each few for from further had has have having he her here hers herself "
@@ -62,7 +64,7 @@ LINKERS: tuple[str, ...] = (
 )  # fmt: skip
 
 # Words that open a subordinate or relative clause: a sign of complex sentences.
-SUBORDINATORS = _word_set(
+SUBORDINATORS = word_set(
     "because although though while whereas if unless when whenever since which who "
     "whom whose where that after before until so "
 )
@@ -230,9 +232,9 @@ def _mean_utterance(text: str) -> float:
 
 
 # Clause openers beyond because / if / when, which learners reach for as they progress.
-LESS_COMMON_OPENERS = _word_set("although though whereas unless whether which whose whom while")
-_BE_FORMS = _word_set("is are was were be been being")
-_PARTICIPLES = _word_set(
+LESS_COMMON_OPENERS = word_set("although though whereas unless whether which whose whom while")
+_BE_FORMS = word_set("is are was were be been being")
+_PARTICIPLES = word_set(
     "done made given taken known seen shown written chosen built found told taught kept "
     "held paid brought bought thought spent left lost won"
 )
@@ -310,7 +312,7 @@ def _syllables_per_word(lower: Sequence[str]) -> float:
 
 # Words of the task's instructions rather than its topic: a text is not on the topic
 # for repeating them, nor off it for leaving them out.
-TASK_WORDS = _word_set(
+TASK_WORDS = word_set(
     "discuss both views view give own opinion opinions reason reasons answer include "
     "relevant example examples knowledge experience write essay letter email words least "
     "agree disagree extent think believe people others number recent years countries "
