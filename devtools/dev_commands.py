@@ -138,7 +138,8 @@ def run_dev(*, state_dir: Path, demo: int, exit_when_done: bool) -> None:
         }
         system = start_procfile(env, log_path)
         console.print(
-            f"relay, workers, scheduler and serve running (Procfile); their logs: {log_path}"
+            "relay, workers, scheduler, serve and console running (Procfile); "
+            f"their logs: {log_path}"
         )
         console.print(
             f"HTTP: http://{settings.http_host}:{settings.http_port}"
