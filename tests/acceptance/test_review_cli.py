@@ -19,6 +19,7 @@ from domain.enums import QuestionFormat, UserRole
 from domain.messages import parse_grading_request
 from tests.acceptance.cli import run_cli
 from tests.factories import make_question, make_user, valid_answer
+from tests.integration.pipeline_checks import written
 from workers.actors import RetryPolicy
 from workers.grading import Delivery, GradingService
 from workers.results import CallbackService, ResultSettings
@@ -249,23 +250,6 @@ def in_review(factory: sessionmaker[Session], engine: Engine, ai_score: float) -
     assert verdict == "applied"
     assert row(engine, intake.submission_id).status == "review_pending"
     return intake.submission_id
-
-
-def written(engine: Engine, sid: uuid.UUID) -> tuple[Any, ...]:
-    """What a refused review or claim must leave as it was."""
-    with engine.connect() as conn:
-        return tuple(
-            conn.execute(
-                sa.text(
-                    "SELECT s.status::text, s.score, s.reviewer_id, s.claimed_by, "
-                    "(SELECT count(*) FROM submission_events e WHERE e.submission_id = s.id), "
-                    "(SELECT count(*) FROM processed_callbacks c WHERE c.submission_id = s.id), "
-                    "d.result FROM submissions s JOIN submission_details d "
-                    "ON d.submission_id = s.id WHERE s.id = :id"
-                ),
-                {"id": sid},
-            ).one()
-        )
 
 
 def test_only_active_staff_other_than_the_learner_may_claim_or_review(

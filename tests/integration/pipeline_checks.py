@@ -46,3 +46,21 @@ def last_event_data(engine: Engine, submission_id: uuid.UUID, kind: str) -> dict
 def scalar(engine: Engine, sql: str, **params: Any) -> Any:
     with engine.connect() as conn:
         return conn.execute(sa.text(sql), params).scalar_one()
+
+
+def written(engine: Engine, sid: uuid.UUID) -> tuple[Any, ...]:
+    """A submission as a refused review or claim must leave it: its state, score,
+    reviewer, claim, counts of events and processed callbacks, and its result."""
+    with engine.connect() as conn:
+        return tuple(
+            conn.execute(
+                sa.text(
+                    "SELECT s.status::text, s.score, s.reviewer_id, s.claimed_by, "
+                    "(SELECT count(*) FROM submission_events e WHERE e.submission_id = s.id), "
+                    "(SELECT count(*) FROM processed_callbacks c WHERE c.submission_id = s.id), "
+                    "d.result FROM submissions s JOIN submission_details d "
+                    "ON d.submission_id = s.id WHERE s.id = :id"
+                ),
+                {"id": sid},
+            ).one()
+        )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.enums import UserRole
 from tests.factories import make_user
+from tests.integration.pipeline_checks import written
 from tests.integration.serve_client import SECRET, ServeClient, callback, free_port
 from tests.integration.system_processes import system_processes
 from tests.integration.test_serve import writing_in_processing
@@ -40,22 +40,6 @@ def waiting_for_review(
     low = {"result": {"overallScore": 6.0, "confidence": 72}}
     assert server.post(callback(sid, rid, "completed", low)).json() == {"status": "applied"}
     return sid, rid
-
-
-def written(engine: Engine, sid: uuid.UUID) -> tuple[Any, ...]:
-    with engine.connect() as conn:
-        return tuple(
-            conn.execute(
-                sa.text(
-                    "SELECT s.status::text, s.score, s.reviewer_id, "
-                    "(SELECT count(*) FROM submission_events e WHERE e.submission_id = s.id), "
-                    "(SELECT count(*) FROM processed_callbacks c WHERE c.submission_id = s.id), "
-                    "d.result FROM submissions s JOIN submission_details d "
-                    "ON d.submission_id = s.id WHERE s.id = :id"
-                ),
-                {"id": sid},
-            ).one()
-        )
 
 
 def test_a_review_by_anyone_but_active_staff_is_refused_and_writes_nothing(
