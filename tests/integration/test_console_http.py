@@ -103,6 +103,20 @@ def test_a_session_ends_when_idle_and_on_sign_out_and_a_forged_cookie_opens_noth
     assert again.get("/review").headers["location"].startswith("/sign-in")
 
 
+def test_sign_out_ends_a_session_old_enough_to_be_re_signed(
+    console: Console, session_factory: sessionmaker[Session]
+) -> None:
+    # given a session older than the re-signing interval (a quarter of the 3 s idle time)
+    staff = platform_user(session_factory, "instructor")
+    client = console.signed_in(staff)
+    signed_in_at = time.monotonic()
+    wait_until(lambda: time.monotonic() - signed_in_at > 1.5, timeout=5, message="age")
+    # when the person signs out
+    assert client.post("/sign-out").status_code == 303
+    # then the session is gone: the sign-out was not undone by a re-signed cookie
+    assert client.get("/review").headers["location"].startswith("/sign-in")
+
+
 def test_a_deleted_or_demoted_account_loses_its_session_at_once(
     console: Console, session_factory: sessionmaker[Session]
 ) -> None:

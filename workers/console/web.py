@@ -176,8 +176,10 @@ class ConsoleGuard(BaseHTTPMiddleware):
             return Response("refused: sign in first", status_code=403)
         request.state.staff = Staff(account.id, account.email, account.role)
         response = await call_next(request)
-        # Re-signed now and then, well within the idle window, so use keeps it open.
-        if now - cookie.seen >= min(cookies.REFRESH_SECONDS, self.idle_seconds / 4):
+        # Re-signed now and then, well within the idle window, so use keeps it open;
+        # never over a session cookie the page itself set or cleared (sign-out).
+        due = now - cookie.seen >= min(cookies.REFRESH_SECONDS, self.idle_seconds / 4)
+        if due and not _sets_session_cookie(response):
             set_session_cookie(
                 request,
                 response,
@@ -198,6 +200,11 @@ def set_session_cookie(
         secure=request.url.scheme == "https",
         path="/",
     )
+
+
+def _sets_session_cookie(response: Response) -> bool:
+    prefix = f"{cookies.COOKIE_NAME}="
+    return any(value.startswith(prefix) for value in response.headers.getlist("set-cookie"))
 
 
 def clear_session_cookie(response: Response) -> None:
