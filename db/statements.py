@@ -24,6 +24,17 @@ from sqlalchemy.orm import Session
 
 from db.errors import translate
 
+class Sql(str):
+    """A named SQL text: a module-level constant in the ``db/`` module of its table family.
+
+    Every statement the code runs is one of these, written whole (never assembled with
+    f-strings or concatenation), so ``tests/integration/test_named_statements.py`` can find
+    each one and prepare it against the migrated schema: a wrong column fails the suite.
+    """
+
+    __slots__ = ()
+
+
 # A transaction to write in: a Session's, or a Core connection's where no ORM is needed
 # (a Session costs more Python per transaction than the grading's statements do).
 Tx = Session | Connection
