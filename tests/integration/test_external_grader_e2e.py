@@ -99,7 +99,13 @@ def test_an_external_grader_completes_submissions_through_the_callback_url(
             wait_until(
                 lambda: statuses(engine) == {"completed": SUBMISSIONS},
                 timeout=60,
-                message=f"not all completed: {statuses(engine)}",
+                message=lambda: (
+                    f"not all completed: {statuses(engine)}; dead: {processes.dead()}\n"
+                    + "\n".join(
+                        f"--- {name}:\n{processes.tail(name)}"
+                        for name in ("relay", "worker", "serve")
+                    )
+                ),
             )
             wait_until(lambda: len(answers) == 3 * SUBMISSIONS, timeout=30)
     # the grader got the documented request, with our callbackUrl
