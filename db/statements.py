@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from db.errors import translate
 
+
 class Sql(str):
     """A named SQL text: a module-level constant in the ``db/`` module of its table family.
 
