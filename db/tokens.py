@@ -55,10 +55,9 @@ TOKENS_PURGE = Sql("""
     DELETE FROM refresh_tokens
     WHERE id IN (
         SELECT t.id FROM refresh_tokens t
-        WHERE t.expires_at < coalesce(CAST(%(now)s AS timestamptz), now())
-                             - CAST(%(older_than)s AS interval)
-           OR t.revoked_at < coalesce(CAST(%(now)s AS timestamptz), now())
-                             - CAST(%(older_than)s AS interval)
+        -- least() passes over NULL: expired, or revoked, before the cutoff.
+        WHERE least(t.expires_at, t.revoked_at)
+              < coalesce(CAST(%(now)s AS timestamptz), now()) - CAST(%(older_than)s AS interval)
         LIMIT CAST(%(limit)s AS bigint)
         FOR UPDATE SKIP LOCKED
     )
