@@ -11,11 +11,7 @@ pooling, migrations). How to add a statement: docs/sql-style.md.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
-from datetime import datetime
-from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import psycopg
@@ -87,14 +83,3 @@ def execute(tx: Tx, sql: Sql, params: Mapping[str, Any]) -> psycopg.Cursor[Any]:
 def jsonb(value: Mapping[str, Any] | None) -> Jsonb | None:
     """A jsonb parameter (None stays SQL NULL)."""
     return Jsonb(dict(value)) if value is not None else None
-
-
-def column_value(value: Any) -> Any:
-    """A Python value as psycopg sends it: enums by their value, documents as jsonb."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dict):
-        return Jsonb(value)
-    if value is None or isinstance(value, str | int | float | Decimal | datetime | uuid.UUID):
-        return value
-    raise TypeError(f"no SQL parameter for a {type(value).__name__}")
