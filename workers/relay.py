@@ -136,27 +136,24 @@ class Relay:
         self.broker_down = False
         # When this relay last looked for expired leases (the pass's clock), None: never.
         self.rescued_at: datetime | None = None
+        self.more_waiting = False
 
     @property
     def interval_seconds(self) -> float:
         return self.settings.poll_seconds
 
-    @property
-    def batch_size(self) -> int:
-        """One: the duty loop passes again at once after any pass that found a row.
-
-        While this relay is busy, producers skip their NOTIFY (migration 0005), so a row
-        found says more may have come meanwhile unannounced. Only a pass that finds
-        nothing lets the relay go idle, which makes producers notify again.
-        """
-        return 1
-
     def run_once(self, now: datetime | None = None) -> int:
-        """One pass; returns the number of rows claimed (a full batch means: go again).
+        """One pass; returns the number of rows claimed.
+
+        Any pass that found a row sets ``more_waiting``: while this relay is busy,
+        producers skip their NOTIFY (migration 0005), so more may have come meanwhile
+        unannounced. Only a pass that finds nothing lets the relay go idle, which makes
+        producers notify again.
 
         Raises BrokerUnavailable after recording the pass when the broker refused a row,
         so the loop backs off and reports the outage once.
         """
+        self.more_waiting = False
         self.rescue_if_due(now)
         if self.broker_down:
             broker_check(self.broker)
@@ -172,6 +169,7 @@ class Relay:
             )
         if not claimed:
             return 0
+        self.more_waiting = True
         published, failures = self.publish(claimed)
         self.record(claimed, published, failures, now)
         outage = next((f.error for f in failures if not f.permanent), None)

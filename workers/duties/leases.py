@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
-from sqlalchemy.orm import Session, sessionmaker
 
 from db.outbox import outbox_rescue_expired
+from workers.duties.scheduled import ScheduledDuty
 
 log = structlog.get_logger("vstep.scheduler")
 
@@ -26,15 +26,10 @@ class LeaseSettings:
     interval_seconds: float = INTERVAL_SECONDS
 
 
-class LeaseDuty:
-    name = "leases"
-    # One statement takes back every expired row; nothing is left for a second pass.
-    batch_size = 1_000_000_000
+class LeaseDuty(ScheduledDuty[LeaseSettings]):
+    """One statement takes back every expired row: nothing waits for a second pass."""
 
-    def __init__(self, session_factory: sessionmaker[Session], settings: LeaseSettings) -> None:
-        self.session_factory = session_factory
-        self.settings = settings
-        self.interval_seconds = settings.interval_seconds
+    name = "leases"
 
     def run_once(self, now: datetime | None = None) -> int:
         with self.session_factory.begin() as session:

@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from functools import partial
 
 import structlog
-from sqlalchemy.orm import Session, sessionmaker
 
 from db.callbacks import processed_callbacks_purge
 from db.outbox_ops import outbox_purge_published
 from db.tokens import refresh_tokens_purge
+from workers.duties.scheduled import ScheduledDuty
 
 log = structlog.get_logger("vstep.scheduler")
 
@@ -37,15 +37,10 @@ class RetentionSettings:
     batch_size: int = BATCH_SIZE
 
 
-class RetentionDuty:
-    name = "retention"
-    # run_once deletes batch after batch until nothing old is left.
-    batch_size = 1_000_000_000
+class RetentionDuty(ScheduledDuty[RetentionSettings]):
+    """Deletes batch after batch until nothing old is left: nothing waits after a pass."""
 
-    def __init__(self, session_factory: sessionmaker[Session], settings: RetentionSettings) -> None:
-        self.session_factory = session_factory
-        self.settings = settings
-        self.interval_seconds = settings.interval_seconds
+    name = "retention"
 
     def run_once(self, now: datetime | None = None) -> int:
         purged = {

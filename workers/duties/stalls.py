@@ -27,6 +27,7 @@ from domain.failures import STALLED
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST
 from domain.supervision import StallAction, stall_action
 from workers.broker_probe import BrokerProbe
+from workers.duties.scheduled import ScheduledDuty
 from workers.routes import ROUTES
 
 log = structlog.get_logger("vstep.scheduler")
@@ -45,18 +46,16 @@ class StallSettings:
     page_size: int = PAGE_SIZE
 
 
-class StallDuty:
+class StallDuty(ScheduledDuty[StallSettings]):
+    """Pages through every candidate in one pass: nothing waits after it."""
+
     name = "stalls"
-    # run_once pages through every candidate itself; the loop need not call it again.
-    batch_size = 1_000_000_000
 
     def __init__(
         self, session_factory: sessionmaker[Session], probe: BrokerProbe, settings: StallSettings
     ) -> None:
-        self.session_factory = session_factory
+        super().__init__(session_factory, settings)
         self.probe = probe
-        self.settings = settings
-        self.interval_seconds = settings.interval_seconds
         self.queue_name = ROUTES[MESSAGE_TYPE_GRADING_REQUEST].queue_name
 
     def run_once(self, now: datetime | None = None) -> int:
