@@ -1,10 +1,15 @@
 """The one place that builds processes from settings: every setting reaches its user here.
 
-The CLI's process commands and the worker module Dramatiq imports call these; tests
-build the same objects with settings of their own.
+``process_settings()`` reads the environment once per process, on first use; the CLI's
+commands, the module Dramatiq's worker processes import and the metrics endpoint's
+process all take their settings from it, and every component's settings (relay, duties,
+worker, serve, console) are derived from that one object below. Tests build the same
+objects with settings of their own.
 """
 
 from __future__ import annotations
+
+from functools import cache
 
 import dramatiq
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,19 +21,29 @@ from workers.actors import RetryPolicy
 from workers.ai_grader import AiGraderClient
 from workers.broker import broker_check, make_broker
 from workers.broker_probe import probe_for
+from workers.console.app import ConsoleSettings, make_console_app
 from workers.duties.leases import LeaseDuty, LeaseSettings
 from workers.duties.retention import RetentionDuty, RetentionSettings
 from workers.duties.stalls import StallDuty, StallSettings
 from workers.duties.timeouts import TimeoutDuty
 from workers.duty_loop import Duty
 from workers.grading import GradingService
+from workers.middleware import LogContext, MetricsEndpoint, RedisHeartbeat
 from workers.relay import Relay, RelaySettings
 from workers.results import CallbackService, ResultSettings
-from workers.settings import Settings
+from workers.settings import Settings, load_settings
 from workers.text_graders import BuiltinGrader, TextGrader
 from workers.web.app import HttpDoor, make_app
 from workers.web.collector import DatabaseCollector
 from workers.web.openapi import callbacks_openapi
+
+
+@cache
+def process_settings() -> Settings:
+    """This process's settings, read from the environment the first time they are asked
+    for (so ``--help``, ``--version`` and a usage error need no valid environment); a bad
+    variable is one ConfigError naming it."""
+    return load_settings()
 
 
 def broker_from(settings: Settings) -> dramatiq.Broker:
@@ -39,13 +54,32 @@ def broker_from(settings: Settings) -> dramatiq.Broker:
     )
 
 
+def worker_broker_from(settings: Settings) -> dramatiq.Broker:
+    """The broker of a worker process, with its middleware: log context, a heartbeat six
+    times per redelivery window, the metrics endpoint when METRICS_PORT is set."""
+    broker = broker_from(settings)
+    broker.add_middleware(LogContext())
+    broker.add_middleware(RedisHeartbeat(interval_seconds=settings.worker_redelivery_seconds / 6))
+    if settings.metrics_port is not None:
+        broker.add_middleware(MetricsEndpoint())
+    return broker
+
+
 def relay_from(
     settings: Settings, session_factory: sessionmaker[Session], broker: dramatiq.Broker
 ) -> Relay:
-    return Relay(
-        session_factory=session_factory,
-        broker=broker,
-        settings=RelaySettings.from_settings(settings),
+    settings_of_relay = relay_settings_of(settings)
+    return Relay(session_factory=session_factory, broker=broker, settings=settings_of_relay)
+
+
+def relay_settings_of(settings: Settings) -> RelaySettings:
+    return RelaySettings(
+        batch_size=settings.outbox_batch_size,
+        lease_seconds=settings.outbox_lease_seconds,
+        max_attempts=settings.outbox_max_attempts,
+        poll_seconds=settings.outbox_poll_seconds,
+        backoff_base_seconds=settings.outbox_backoff_base_seconds,
+        backoff_cap_seconds=settings.outbox_backoff_cap_seconds,
     )
 
 
@@ -144,4 +178,19 @@ def http_app_from(
             metrics=DatabaseCollector(session_factory),
             openapi=callbacks_openapi(public_url),
         )
+    )
+
+
+def console_app_from(
+    settings: Settings, session_factory: sessionmaker[Session], key: bytes
+) -> Starlette:
+    console_settings = ConsoleSettings(
+        key=key,
+        session_minutes=settings.console_session_minutes,
+        claim_minutes=settings.review_claim_minutes,
+        stall_seconds=settings.grading_stall_seconds,
+        sla=settings.sla(),
+    )
+    return make_console_app(
+        session_factory, callback_service_from(settings, session_factory), console_settings
     )

@@ -41,7 +41,6 @@ from domain.messages import GradingRequest, check_request_matches
 from workers import metrics
 from workers.broker import Outgoing, broker_check, enqueue_batch
 from workers.routes import ROUTES
-from workers.settings import Settings
 
 log = structlog.get_logger("vstep.relay")
 
@@ -66,17 +65,6 @@ class RelaySettings:
     def rescue_every(self) -> timedelta:
         """At most half the lease, so a short lease is not stretched by the interval."""
         return timedelta(seconds=min(self.rescue_interval_seconds, self.lease_seconds / 2))
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RelaySettings:
-        return cls(
-            batch_size=settings.outbox_batch_size,
-            lease_seconds=settings.outbox_lease_seconds,
-            max_attempts=settings.outbox_max_attempts,
-            poll_seconds=settings.outbox_poll_seconds,
-            backoff_base_seconds=settings.outbox_backoff_base_seconds,
-            backoff_cap_seconds=settings.outbox_backoff_cap_seconds,
-        )
 
 
 def delay_ms(payload: dict[str, object]) -> int | None:

@@ -109,9 +109,13 @@ def _check_directory(option: str, path: Path) -> None:
 def main() -> None:
     """Entry point: our errors become one line and an exit code, never a traceback."""
     from domain.errors import NotFound
+    from workers.assembly import process_settings
     from workers.logging import configure_logging_from_environment
     from workers.settings import ConfigError
 
+    # Each run reads the environment afresh, once, when a command first needs it: never for
+    # --help, --version or a usage error. (A process runs main() once; tests run it often.)
+    process_settings.cache_clear()
     # Before any command runs, so Dramatiq's own logging setup in `worker` finds ours
     # in place and stdlib records render like structlog's (JSON with LOG_FORMAT=json).
     configure_logging_from_environment()

@@ -11,11 +11,10 @@ import structlog
 import typer
 
 from db.session import make_engine, make_session_factory
-from workers.assembly import broker_from, callback_secret_of, http_app_from
-from workers.cli.process_commands import check_services, override, stop_on_signals
-from workers.http_socket import bound_then_checked, close_all, run_server
+from workers.assembly import broker_from, callback_secret_of, http_app_from, process_settings
+from workers.cli.process_commands import check_services, override, serve_until_signalled
+from workers.http_socket import bound_then_checked
 from workers.logging import configure_logging
-from workers.settings import load_settings
 
 # How long requests in flight may take to finish after SIGTERM, in seconds.
 SHUTDOWN_GRACE_SECONDS = 20
@@ -34,7 +33,7 @@ def serve(
     CALLBACK_SECRET, HTTP_HOST, HTTP_PORT, PUBLIC_URL, DATABASE_URL, BROKER_URL,
     SPOT_CHECK_RATE, PROGRESS_THROTTLE_SECONDS, START_WAIT_SECONDS). Refuses to start
     without CALLBACK_SECRET, on an address in use, or while the database or broker is away."""
-    settings = load_settings()
+    settings = process_settings()
     if host is not None:
         settings = override(settings, "--host", "http_host", host)
     if port is not None:
@@ -55,19 +54,14 @@ def serve(
     log = structlog.get_logger("vstep.serve")
     log.info("serve_starting", host=settings.http_host, port=settings.http_port)
     try:
-        app = http_app_from(settings, make_session_factory(engine), broker)
-        # uvicorn handles SIGTERM/SIGINT itself, then raises the signal again for the
-        # handler it found: ours only notes it, so we return, close up and exit 0.
-        stop_on_signals()
-        run_server(
-            app,
+        serve_until_signalled(
+            lambda: http_app_from(settings, make_session_factory(engine), broker),
             sockets,
             host=settings.http_host,
             port=settings.http_port,
             grace=SHUTDOWN_GRACE_SECONDS,
         )
     finally:
-        close_all(sockets)
         log.info("serve_stopped")
         broker.close()
         engine.dispose()

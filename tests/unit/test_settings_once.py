@@ -1,0 +1,64 @@
+"""Settings are read once per process, by ``workers/assembly.py``, and nowhere else."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import devtools
+import workers
+from workers.assembly import process_settings
+from workers.settings import ConfigError
+
+ROOT = Path(workers.__file__).parent.parent
+
+
+def _calls_load_settings(path: Path) -> bool:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return any(
+        isinstance(node, ast.Call)
+        and getattr(node.func, "id", getattr(node.func, "attr", None)) == "load_settings"
+        for node in ast.walk(tree)
+    )
+
+
+@pytest.fixture
+def fresh_process() -> Iterator[None]:
+    process_settings.cache_clear()
+    yield
+    process_settings.cache_clear()
+
+
+def test_only_assembly_reads_the_environment_into_settings() -> None:
+    packages = [Path(workers.__file__).parent, Path(devtools.__file__).parent]
+    readers = sorted(
+        path.relative_to(ROOT).as_posix()
+        for package in packages
+        for path in package.rglob("*.py")
+        if _calls_load_settings(path)
+    )
+    assert readers == ["workers/assembly.py"]
+
+
+@pytest.mark.usefixtures("fresh_process")
+def test_a_process_reads_its_settings_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a process that has asked for its settings
+    monkeypatch.setenv("OUTBOX_BATCH_SIZE", "7")
+    first = process_settings()
+    # when the environment changes afterwards
+    monkeypatch.setenv("OUTBOX_BATCH_SIZE", "8")
+    # then every later caller gets the same object, as first read
+    assert process_settings() is first
+    assert first.outbox_batch_size == 7
+
+
+@pytest.mark.usefixtures("fresh_process")
+def test_a_bad_variable_is_named_and_not_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUTBOX_BATCH_SIZE", "0")
+    with pytest.raises(ConfigError, match="OUTBOX_BATCH_SIZE"):
+        process_settings()
+    monkeypatch.setenv("OUTBOX_BATCH_SIZE", "9")
+    assert process_settings().outbox_batch_size == 9
