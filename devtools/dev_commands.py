@@ -1,7 +1,7 @@
 """`vstep-grading dev`: the whole system on one machine (what `make run` does).
 
-The command's options are declared in ``workers/cli/main.py``, which imports this
-module only when the command runs.
+The command's options are declared in ``devtools/cli.py``, which imports this module
+only when the command runs.
 """
 
 from __future__ import annotations
