@@ -26,7 +26,8 @@ from db import migrate
 from db.models import User
 from db.session import make_engine, make_session_factory
 from db.urls import libpq_url, parse_database_url, safe_url
-from devtools.demo import run_demo, summary_tables
+from devtools.demo import run_demo
+from devtools.demo_report import summary_tables
 from devtools.demo_reviewer import DemoReviewer
 from devtools.demo_staff import PEOPLE_QUEUE, announce_console
 from devtools.devenv import Services, require_embedded, resolve_services
