@@ -72,14 +72,16 @@ def relay_from(
     return Relay(session_factory=session_factory, broker=broker, settings=settings_of_relay)
 
 
+# The relay's settings read from the environment, each from OUTBOX_<NAME>.
+RELAY_FROM_ENVIRONMENT = (
+    "batch_size", "lease_seconds", "max_attempts", "poll_seconds", "backoff_base_seconds",
+    "backoff_cap_seconds",
+)  # fmt: skip
+
+
 def relay_settings_of(settings: Settings) -> RelaySettings:
     return RelaySettings(
-        batch_size=settings.outbox_batch_size,
-        lease_seconds=settings.outbox_lease_seconds,
-        max_attempts=settings.outbox_max_attempts,
-        poll_seconds=settings.outbox_poll_seconds,
-        backoff_base_seconds=settings.outbox_backoff_base_seconds,
-        backoff_cap_seconds=settings.outbox_backoff_cap_seconds,
+        **{name: getattr(settings, f"outbox_{name}") for name in RELAY_FROM_ENVIRONMENT}
     )
 
 

@@ -43,10 +43,6 @@ from workers.relay_messages import message_for, publish_rows
 log = structlog.get_logger("vstep.relay")
 
 
-# The longest a pass goes without looking for expired leases (seconds).
-RESCUE_INTERVAL_SECONDS = 5.0
-
-
 @dataclass(frozen=True)
 class RelaySettings:
     batch_size: int = 200
@@ -55,9 +51,10 @@ class RelaySettings:
     poll_seconds: float = 1.0
     backoff_base_seconds: float = 1.0
     backoff_cap_seconds: float = 300.0
-    # How often a pass also takes back expired leases: a dead relay's rows wait out the lease
-    # anyway, so looking on every pass (a transaction of its own) buys nothing under load.
-    rescue_interval_seconds: float = RESCUE_INTERVAL_SECONDS
+    # The longest a pass goes without also taking back expired leases (seconds): a dead
+    # relay's rows wait out the lease anyway, so looking on every pass (a transaction of
+    # its own) buys nothing under load.
+    rescue_interval_seconds: float = 5.0
 
     @property
     def rescue_every(self) -> timedelta:

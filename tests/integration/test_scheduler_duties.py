@@ -281,7 +281,8 @@ def test_retention_deletes_old_published_rows_and_callbacks_in_batches_and_nothi
         "WHERE outbox.id = :id",
         id=ids[0],
     )
-    duty = RetentionDuty(session_factory, RetentionSettings(batch_size=2))
+    retention = RetentionSettings(outbox_days=7, callback_days=30, token_days=30, batch_size=2)
+    duty = RetentionDuty(session_factory, retention)
     # five old published rows in batches of two, and one old callback
     assert duty.run_once() == 6
     assert outbox_status_counts(engine) == {

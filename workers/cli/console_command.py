@@ -8,6 +8,7 @@ uvicorn stops it gracefully on SIGTERM or SIGINT.
 from __future__ import annotations
 
 import secrets
+from functools import partial
 
 import structlog
 import typer
@@ -76,16 +77,8 @@ def console(
         pool_size=POOL_SIZE,
         application_name="vstep-grading console",
     )
-    factory = make_session_factory(engine)
-    log.info("console_starting", host=settings.console_host, port=settings.console_port)
-    try:
-        serve_until_signalled(
-            lambda: console_app_from(settings, factory, key),
-            sockets,
-            host=settings.console_host,
-            port=settings.console_port,
-            grace=SHUTDOWN_GRACE_SECONDS,
-        )
-    finally:
-        log.info("console_stopped")
-        engine.dispose()
+    app = partial(console_app_from, settings, make_session_factory(engine), key)
+    address = (settings.console_host, settings.console_port)
+    serve_until_signalled(
+        "console", app, sockets, address, grace=SHUTDOWN_GRACE_SECONDS, close=engine.dispose
+    )

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+import structlog
 import typer
 from pydantic import ValidationError
 from starlette.types import ASGIApp
@@ -49,24 +50,31 @@ def stop_on_signals() -> threading.Event:
 
 
 def serve_until_signalled(
+    name: str,
     build: Callable[[], ASGIApp],
     sockets: list[socket.socket],
+    address: tuple[str, int],
     *,
-    host: str,
-    port: int,
     grace: float,
+    close: Callable[[], None],
 ) -> None:
-    """Serve the app ``build`` makes on the bound ``sockets`` until SIGTERM or SIGINT, then
-    close the sockets (however it ended).
+    """The server ``name`` (serve, console): the app ``build`` makes, on the ``sockets``
+    bound to ``address``, until SIGTERM or SIGINT; then the sockets are closed and
+    ``close`` runs, however it ended. Requests in flight get ``grace`` seconds.
 
     uvicorn handles SIGTERM/SIGINT itself, then raises the signal again for the handler it
-    found: ours only notes it, so this returns and the caller closes up and exits 0."""
+    found: ours only notes it, so this returns and the process exits 0."""
+    log = structlog.get_logger(f"vstep.{name}")
+    host, port = address
+    log.info(f"{name}_starting", host=host, port=port)
     try:
         app = build()
         stop_on_signals()
         run_server(app, sockets, host=host, port=port, grace=grace)
     finally:
         close_all(sockets)
+        log.info(f"{name}_stopped")
+        close()
 
 
 def check_services(settings: Settings) -> None:
@@ -119,8 +127,6 @@ def scheduler() -> None:
     """Supervise: SLA timeouts, stalled work sent again, outbox leases, retention
     (env: DATABASE_URL, BROKER_URL, GRADING_STALL_SECONDS, GRADING_MAX_REDISPATCH,
     OUTBOX_LEASE_SECONDS, OUTBOX_RETENTION_DAYS, CALLBACK_RETENTION_DAYS)."""
-    import structlog
-
     settings = process_settings()
     configure_logging(settings.log_format, settings.log_level)
     check_services(settings)

@@ -7,7 +7,8 @@ most SHUTDOWN_GRACE_SECONDS), then returns and the engine and broker are closed.
 
 from __future__ import annotations
 
-import structlog
+from functools import partial
+
 import typer
 
 from db.session import make_engine, make_session_factory
@@ -51,17 +52,11 @@ def serve(
         settings.database_url, pool_size=POOL_SIZE, application_name="vstep-grading serve"
     )
     broker = broker_from(settings)
-    log = structlog.get_logger("vstep.serve")
-    log.info("serve_starting", host=settings.http_host, port=settings.http_port)
-    try:
-        serve_until_signalled(
-            lambda: http_app_from(settings, make_session_factory(engine), broker),
-            sockets,
-            host=settings.http_host,
-            port=settings.http_port,
-            grace=SHUTDOWN_GRACE_SECONDS,
-        )
-    finally:
-        log.info("serve_stopped")
+
+    def close() -> None:
         broker.close()
         engine.dispose()
+
+    app = partial(http_app_from, settings, make_session_factory(engine), broker)
+    address = (settings.http_host, settings.http_port)
+    serve_until_signalled("serve", app, sockets, address, grace=SHUTDOWN_GRACE_SECONDS, close=close)

@@ -16,14 +16,14 @@ from workers.duties.scheduled import ScheduledDuty
 
 log = structlog.get_logger("vstep.scheduler")
 
-# How often leases are checked.
-INTERVAL_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
 class LeaseSettings:
-    lease_seconds: float = 60.0
-    interval_seconds: float = INTERVAL_SECONDS
+    # OUTBOX_LEASE_SECONDS (workers/assembly.py).
+    lease_seconds: float
+    # How often leases are checked.
+    interval_seconds: float = 15.0
 
 
 class LeaseDuty(ScheduledDuty[LeaseSettings]):

@@ -21,20 +21,18 @@ from workers.duties.scheduled import ScheduledDuty
 
 log = structlog.get_logger("vstep.scheduler")
 
-# Old rows accumulate slowly: once a minute is plenty.
-INTERVAL_SECONDS = 60.0
-# Rows deleted per transaction.
-BATCH_SIZE = 1000
 
 
 @dataclass(frozen=True)
 class RetentionSettings:
-    outbox_days: float = 7.0
-    callback_days: float = 30.0
-    # Refresh tokens expired or revoked more than this long ago.
-    token_days: float = 30.0
-    interval_seconds: float = INTERVAL_SECONDS
-    batch_size: int = BATCH_SIZE
+    # OUTBOX_, CALLBACK_ and REFRESH_TOKEN_RETENTION_DAYS (workers/assembly.py).
+    outbox_days: float
+    callback_days: float
+    token_days: float
+    # Old rows accumulate slowly: once a minute is plenty.
+    interval_seconds: float = 60.0
+    # Rows deleted per transaction.
+    batch_size: int = 1000
 
 
 class RetentionDuty(ScheduledDuty[RetentionSettings]):

@@ -32,18 +32,17 @@ from workers.routes import ROUTES
 
 log = structlog.get_logger("vstep.scheduler")
 
-# How often the database is reconciled with the broker.
-INTERVAL_SECONDS = 10.0
-# Submissions examined per transaction (one broker round trip per page).
-PAGE_SIZE = 500
 
 
 @dataclass(frozen=True)
 class StallSettings:
-    stall_seconds: float = 120.0
-    max_redispatch: int = 3
-    interval_seconds: float = INTERVAL_SECONDS
-    page_size: int = PAGE_SIZE
+    # GRADING_STALL_SECONDS and GRADING_MAX_REDISPATCH (workers/assembly.py).
+    stall_seconds: float
+    max_redispatch: int
+    # How often the database is reconciled with the broker.
+    interval_seconds: float = 10.0
+    # Submissions examined per transaction (one broker round trip per page).
+    page_size: int = 500
 
 
 class StallDuty(ScheduledDuty[StallSettings]):
