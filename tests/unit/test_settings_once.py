@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import devtools
 import workers
-from workers.assembly import process_settings
-from workers.settings import ConfigError
+from workers.assembly import RELAY_FROM_ENVIRONMENT, process_settings, relay_settings_of
+from workers.relay import RelaySettings
+from workers.settings import ConfigError, Settings
 
 ROOT = Path(workers.__file__).parent.parent
 
@@ -62,3 +65,15 @@ def test_a_bad_variable_is_named_and_not_remembered(monkeypatch: pytest.MonkeyPa
         process_settings()
     monkeypatch.setenv("OUTBOX_BATCH_SIZE", "9")
     assert process_settings().outbox_batch_size == 9
+
+
+def test_the_relay_reads_each_of_its_outbox_variables() -> None:
+    # given a distinct value in each OUTBOX_ setting the relay takes
+    values: dict[str, Any] = {name: n for n, name in enumerate(RELAY_FROM_ENVIRONMENT, start=2)}
+    settings = Settings.model_validate({f"outbox_{name}": n for name, n in values.items()})
+    # then each reaches its field, and only the rescue interval is not from the environment
+    assert relay_settings_of(settings) == RelaySettings(**values)
+    own = {field.name for field in fields(RelaySettings)} - set(RELAY_FROM_ENVIRONMENT)
+    assert own == {"rescue_interval_seconds"}
+    # and the relay's own defaults are the environment's
+    assert relay_settings_of(Settings.model_construct()) == RelaySettings()
