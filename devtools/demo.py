@@ -77,17 +77,10 @@ def run_demo(
     started = time.monotonic()
 
     def producer() -> None:
-        users.extend(
-            produce(
-                factory,
-                count=count,
-                learners=learners,
-                exams=exams,
-                seconds=produce_seconds,
-                sla=sla,
-                report=report,
-            )
-        )
+        users.extend(produce(
+            factory, count=count, learners=learners, exams=exams, seconds=produce_seconds,
+            sla=sla, report=report,
+        ))  # fmt: skip
 
     thread = threading.Thread(target=producer, name="demo-producer", daemon=True)
     thread.start()

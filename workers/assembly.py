@@ -116,27 +116,23 @@ def grading_service_from(
 def scheduler_duties_from(
     settings: Settings, session_factory: sessionmaker[Session], broker: dramatiq.Broker
 ) -> list[Duty]:
+    stalls = StallSettings(
+        stall_seconds=settings.grading_stall_seconds,
+        max_redispatch=settings.grading_max_redispatch,
+        # Look at least four times per stall window, so a loss is acted on soon.
+        interval_seconds=min(10.0, settings.grading_stall_seconds / 4),
+    )
+    retention = RetentionSettings(
+        outbox_days=settings.outbox_retention_days,
+        callback_days=settings.callback_retention_days,
+        token_days=settings.refresh_token_retention_days,
+    )
+    leases = LeaseSettings(lease_seconds=settings.outbox_lease_seconds)
     return [
         TimeoutDuty(session_factory),
-        StallDuty(
-            session_factory,
-            probe_for(broker),
-            StallSettings(
-                stall_seconds=settings.grading_stall_seconds,
-                max_redispatch=settings.grading_max_redispatch,
-                # Look at least four times per stall window, so a loss is acted on soon.
-                interval_seconds=min(10.0, settings.grading_stall_seconds / 4),
-            ),
-        ),
-        LeaseDuty(session_factory, LeaseSettings(lease_seconds=settings.outbox_lease_seconds)),
-        RetentionDuty(
-            session_factory,
-            RetentionSettings(
-                outbox_days=settings.outbox_retention_days,
-                callback_days=settings.callback_retention_days,
-                token_days=settings.refresh_token_retention_days,
-            ),
-        ),
+        StallDuty(session_factory, probe_for(broker), stalls),
+        LeaseDuty(session_factory, leases),
+        RetentionDuty(session_factory, retention),
     ]
 
 

@@ -88,12 +88,9 @@ def message_for(row: ClaimedRow) -> dramatiq.Message[object]:
     if isinstance(parsed, GradingRequest):
         facts: SubmissionFacts = row.submission
         check_request_matches(
-            parsed,
-            request_id=facts.request_id,
-            user_id=facts.user_id,
-            skill=facts.skill,
+            parsed, request_id=facts.request_id, user_id=facts.user_id, skill=facts.skill,
             question_skill=facts.question_skill,
-        )
+        )  # fmt: skip
     return dramatiq.Message(
         queue_name=route.queue_name,
         actor_name=route.actor_name,

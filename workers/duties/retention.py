@@ -23,16 +23,16 @@ log = structlog.get_logger("vstep.scheduler")
 
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RetentionSettings:
-    # OUTBOX_, CALLBACK_ and REFRESH_TOKEN_RETENTION_DAYS (workers/assembly.py).
-    outbox_days: float
-    callback_days: float
-    token_days: float
     # Old rows accumulate slowly: once a minute is plenty.
     interval_seconds: float = 60.0
     # Rows deleted per transaction.
     batch_size: int = 1000
+    # OUTBOX_, CALLBACK_ and REFRESH_TOKEN_RETENTION_DAYS (workers/assembly.py).
+    outbox_days: float
+    callback_days: float
+    token_days: float
 
 
 class RetentionDuty(ScheduledDuty[RetentionSettings]):
