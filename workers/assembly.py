@@ -9,6 +9,7 @@ objects with settings of their own.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 import dramatiq
@@ -44,6 +45,12 @@ def process_settings() -> Settings:
     for (so ``--help``, ``--version`` and a usage error need no valid environment); a bad
     variable is one ConfigError naming it."""
     return load_settings()
+
+
+# A forked child (Dramatiq's worker and endpoint processes) is a process of its own: it
+# reads its environment once, as its parent may have changed it for it (LOG_FORMAT handed
+# down by `vstep-grading worker`), instead of inheriting the parent's settings.
+os.register_at_fork(after_in_child=process_settings.cache_clear)
 
 
 def broker_from(settings: Settings) -> dramatiq.Broker:

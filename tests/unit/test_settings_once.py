@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
@@ -77,3 +78,20 @@ def test_the_relay_reads_each_of_its_outbox_variables() -> None:
     assert own == {"rescue_interval_seconds"}
     # and the relay's own defaults are the environment's
     assert relay_settings_of(Settings.model_construct()) == RelaySettings()
+
+
+@pytest.mark.usefixtures("fresh_process")
+def test_a_forked_process_reads_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a process that has read its settings, then changed the environment for its
+    # children (as `vstep-grading worker` hands LOG_FORMAT down to Dramatiq's processes)
+    monkeypatch.setenv("OUTBOX_BATCH_SIZE", "7")
+    assert process_settings().outbox_batch_size == 7
+    monkeypatch.setenv("OUTBOX_BATCH_SIZE", "8")
+    # when it forks, then the child reads the environment it was given
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if process_settings().outbox_batch_size == 8 else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # and the parent keeps its own
+    assert process_settings().outbox_batch_size == 7
