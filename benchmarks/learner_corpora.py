@@ -47,7 +47,8 @@ from domain.builtin_grader import grade_builtin
 from domain.enums import QuestionFormat, SubmissionStatus
 from domain.lexicon import warm_up
 from domain.results import Action, AiResult, SubmissionState, decide
-from domain.text_measures import measure, words_of
+from domain.text_measures import measure
+from domain.text_words import words_of
 
 DEFAULT_PATH = Path("../shared/data/learner-corpora")
 INTERVIEW_SECONDS = 900

@@ -4,17 +4,35 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from db.intake import submit_in_new_transaction
 from db.models import Question, User
 from devtools.demo_texts import demo_text_answer, demo_texts_questions
-from domain.enums import FORMAT_SKILL, QuestionFormat, QuestionLevel
+from domain.enums import FORMAT_SKILL, QuestionFormat, QuestionLevel, Skill
 
 _F = QuestionFormat
+TRUE_FALSE_NOT_GIVEN = {"A": "True", "B": "False", "C": "Not given"}
+
+
+def abcd(*options: str) -> dict[str, str]:
+    """Options labelled A, B, C, D in order."""
+    return dict(zip("ABCD", options, strict=True))
+
+
+def numbered(*items: tuple[str, dict[str, str]]) -> list[dict[str, Any]]:
+    """Multiple-choice items numbered from 1: each (prompt, options)."""
+    return [
+        {"number": number, "prompt": prompt, "options": options}
+        for number, (prompt, options) in enumerate(items, start=1)
+    ]
+
 
 READING_MCQ = {
     "title": "Community gardens",
@@ -23,50 +41,25 @@ READING_MCQ = {
         "Residents rent a small bed for a modest fee, grow vegetables, and share tools. "
         "Researchers found that gardeners ate more fresh food and knew more neighbours."
     ),
-    "items": [
-        {
-            "number": 1,
-            "prompt": "What did residents pay for?",
-            "options": {"A": "Tools", "B": "A bed", "C": "Seeds", "D": "Lessons"},
-        },
-        {
-            "number": 2,
-            "prompt": "Gardeners ate more ...",
-            "options": {"A": "meat", "B": "bread", "C": "fresh food", "D": "sweets"},
-        },
-        {
-            "number": 3,
-            "prompt": "The gardens were built on ...",
-            "options": {"A": "roofs", "B": "empty plots", "C": "farms", "D": "parks"},
-        },
-        {
-            "number": 4,
-            "prompt": "A social benefit was knowing more ...",
-            "options": {"A": "neighbours", "B": "farmers", "C": "teachers", "D": "tourists"},
-        },
-    ],
+    "items": numbered(
+        ("What did residents pay for?", abcd("Tools", "A bed", "Seeds", "Lessons")),
+        ("Gardeners ate more ...", abcd("meat", "bread", "fresh food", "sweets")),
+        ("The gardens were built on ...", abcd("roofs", "empty plots", "farms", "parks")),
+        (
+            "A social benefit was knowing more ...",
+            abcd("neighbours", "farmers", "teachers", "tourists"),
+        ),
+    ),
 }
 READING_MCQ_KEY = {"1": "B", "2": "C", "3": "B", "4": "A"}
 
 READING_TNG = {
     "passage": "The museum opens at nine on weekdays. Entry is free for students on Mondays.",
-    "items": [
-        {
-            "number": 1,
-            "prompt": "The museum opens at nine on Saturdays.",
-            "options": {"A": "True", "B": "False", "C": "Not given"},
-        },
-        {
-            "number": 2,
-            "prompt": "Students pay nothing on Mondays.",
-            "options": {"A": "True", "B": "False", "C": "Not given"},
-        },
-        {
-            "number": 3,
-            "prompt": "The museum has a café.",
-            "options": {"A": "True", "B": "False", "C": "Not given"},
-        },
-    ],
+    "items": numbered(
+        ("The museum opens at nine on Saturdays.", TRUE_FALSE_NOT_GIVEN),
+        ("Students pay nothing on Mondays.", TRUE_FALSE_NOT_GIVEN),
+        ("The museum has a café.", TRUE_FALSE_NOT_GIVEN),
+    ),
 }
 READING_TNG_KEY = {"1": "C", "2": "A", "3": "C"}
 
@@ -105,23 +98,11 @@ GAP_FILL_KEY = {"1": "complain", "2": "delay", "3": "arrived"}
 LISTENING_MCQ = {
     "audioUrl": "https://media.example.org/vstep/listening/announcement-12.mp3",
     "transcript": "The train to Hue will leave from platform four at ten fifteen.",
-    "items": [
-        {
-            "number": 1,
-            "prompt": "Where is the train going?",
-            "options": {"A": "Hanoi", "B": "Hue", "C": "Da Nang", "D": "Vinh"},
-        },
-        {
-            "number": 2,
-            "prompt": "Which platform?",
-            "options": {"A": "2", "B": "3", "C": "4", "D": "5"},
-        },
-        {
-            "number": 3,
-            "prompt": "When does it leave?",
-            "options": {"A": "10:15", "B": "10:50", "C": "11:15", "D": "9:45"},
-        },
-    ],
+    "items": numbered(
+        ("Where is the train going?", abcd("Hanoi", "Hue", "Da Nang", "Vinh")),
+        ("Which platform?", abcd("2", "3", "4", "5")),
+        ("When does it leave?", abcd("10:15", "10:50", "11:15", "9:45")),
+    ),
 }
 LISTENING_MCQ_KEY = {"1": "B", "2": "C", "3": "A"}
 
@@ -214,3 +195,23 @@ def demo_answer(rng: random.Random, question: DemoQuestion, ability: float) -> d
         else:
             answers[number] = rng.choice([c for c in WRONG_CHOICES if c != right])
     return {"answers": answers}
+
+
+def submit_demo_answer(
+    factory: sessionmaker[Session],
+    rng: random.Random,
+    users: Sequence[tuple[uuid.UUID, float]],
+    questions: Sequence[DemoQuestion],
+    *,
+    sla: Mapping[Skill, timedelta],
+    ability: float | None = None,
+) -> None:
+    """One answer through intake, as a producer sends it: a random learner's to a random
+    question, at the learner's ability unless ``ability`` says otherwise."""
+    user_id, learner_ability = rng.choice(users)
+    question = rng.choice(questions)
+    answer = demo_answer(rng, question, learner_ability if ability is None else ability)
+    submit_in_new_transaction(
+        factory, request_id=uuid.uuid4(), user_id=user_id, question_id=question.id,
+        answer=answer, sla=sla,
+    )  # fmt: skip

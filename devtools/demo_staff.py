@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import random
 import secrets
-import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.intake import submit_in_new_transaction
 from db.session import make_engine, make_session_factory
 from db.staff import staff_upsert
-from devtools.demo_data import create_demo_content, demo_answer
+from devtools.demo_data import create_demo_content, submit_demo_answer
 from domain.enums import Skill, UserRole
 from workers.console.passwords import hash_password
 from workers.settings import Settings
@@ -67,14 +65,5 @@ def submit_for_people(
     texts = [q for q in questions if q.text_name is not None]
     rng = random.Random()
     for _ in range(count):
-        user_id, _ability = rng.choice(users)
-        question = rng.choice(texts)
-        submit_in_new_transaction(
-            factory,
-            request_id=uuid.uuid4(),
-            user_id=user_id,
-            question_id=question.id,
-            # Weaker answers: most land in review rather than completing on their own.
-            answer=demo_answer(rng, question, rng.uniform(0.2, 0.6)),
-            sla=sla,
-        )
+        # Weaker answers: most land in review rather than completing on their own.
+        submit_demo_answer(factory, rng, users, texts, sla=sla, ability=rng.uniform(0.2, 0.6))

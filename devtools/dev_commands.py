@@ -1,7 +1,7 @@
 """`vstep-grading dev`: the whole system on one machine (what `make run` does).
 
-The command's options are declared in ``workers/cli/main.py``, which imports this
-module only when the command runs.
+The command's options are declared in ``devtools/cli.py``, which imports this module
+only when the command runs.
 """
 
 from __future__ import annotations
@@ -26,14 +26,16 @@ from db import migrate
 from db.models import User
 from db.session import make_engine, make_session_factory
 from db.urls import libpq_url, parse_database_url, safe_url
-from devtools.demo import run_demo, summary_tables
+from devtools.demo import run_demo
+from devtools.demo_report import summary_tables
 from devtools.demo_reviewer import DemoReviewer
 from devtools.demo_staff import PEOPLE_QUEUE, announce_console
 from devtools.devenv import Services, require_embedded, resolve_services
 from domain.enums import UserRole
+from workers.assembly import process_settings
 from workers.cli.output import console
 from workers.http_socket import check_http_address
-from workers.settings import Settings, load_settings
+from workers.settings import Settings
 from workers.start_check import wait_for_services
 
 DEV_DATABASE = "vstep_grading"
@@ -103,7 +105,7 @@ def run_dev(*, state_dir: Path, demo: int, exit_when_done: bool) -> None:
     """Run the Procfile (relay, workers, scheduler) with a live demo; Ctrl-C, SIGTERM or
     SIGHUP stops them all."""
     require_embedded()
-    settings = load_settings()  # a bad variable stops us here, before anything starts
+    settings = process_settings()  # a bad variable stops us here, before anything starts
     # serve's address, then the servers the user named: one line, before anything starts.
     check_http_address(settings.http_host, settings.http_port)
     wait_for_services(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from domain.text_measures import cosine, shingles
+from domain.text_similarity import cosine, shingles
 
 MODEL_CONSISTENCY = "modelConsistency"
 RULE_VALIDATION = "ruleValidation"

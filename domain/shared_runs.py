@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from domain.text_measures import words_of
+from domain.text_words import words_of
 
 # The run length the similarity factor counts.
 RUN_WORDS = 3

@@ -5,8 +5,9 @@ measures into criteria scores, and domain/confidence.py into confidence factors.
 measure is a plain count or share, so a comment can say what earned a score.
 
 The word lists (CEFR levels, a spelling dictionary, hyphenation) are read through
-domain/lexicon.py, which guards every call into their libraries. Everything else
-(tokens, linking words, the grammar patterns) is ours, below.
+domain/lexicon.py, which guards every call into their libraries. Everything else is
+ours: the tokens (domain/text_words.py), the linking words and the grammar patterns below;
+how a text compares with a prompt or another text is domain/text_similarity.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import math
 import re
 import statistics
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -29,26 +29,7 @@ from domain.language_errors import (
 from domain.lexicon import CEFR_LEVELS, is_common, syllables, unknown_words, word_level
 from domain.lexicon import warm_up as warm_up  # the workers load the word lists through here
 from domain.phrase_errors import phrase_errors
-
-_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
-# A sentence ends at . ! or ? followed by white space (or the end of the text).
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
-_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n(?=\s*\S)")
-
-
-# Function words: left out of content-word measures (coverage, density, similarity).
-STOPWORDS = word_set(
-    "a about above after again against all also am an and any are as at be because "
-    "been before being below between both but by can could did do does doing down "
-    "during each few for from further had has have having he her here hers herself "
-    "him himself his how i if in into is it its itself just let me more most my "
-    "myself no nor not now of off on once only or other our ours ourselves out over "
-    "own same she should so some such than that the their theirs them themselves then "
-    "there these they this those through to too under until up very was we were what "
-    "when where which while who whom why will with would you your yours yourself "
-    "yourselves shall may might must us many much one ones get got make made like "
-    "well way thing things lot lots really also yes "
-)
+from domain.text_words import STOPWORDS, count_paragraphs, split_sentences, words_of
 
 # Linking words and phrases that tie ideas together (cohesion), by what they do.
 LINKERS: tuple[str, ...] = (
@@ -167,23 +148,6 @@ class TextMeasures:
 DIVERSITY_WINDOW = 50
 # A sentence longer than this has most likely run on past where its full stop belonged.
 CONTROLLED_SENTENCE_WORDS = 35
-
-
-def words_of(text: str) -> list[str]:
-    return _WORD.findall(text)
-
-
-def content_words_of(text: str) -> list[str]:
-    return [word for word in (w.lower() for w in words_of(text)) if word not in STOPWORDS]
-
-
-def split_sentences(text: str) -> list[str]:
-    flat = " ".join(text.split())
-    return [part.strip() for part in _SENTENCE_END.split(flat) if words_of(part)]
-
-
-def count_paragraphs(text: str) -> int:
-    return sum(1 for part in _PARAGRAPH_BREAK.split(text.strip()) if words_of(part))
 
 
 def measure(text: str, *, spoken: bool = False) -> TextMeasures:
@@ -310,69 +274,3 @@ def _syllables_per_word(lower: Sequence[str]) -> float:
     return sum(syllables(word) for word in lower) / len(lower)
 
 
-# Words of the task's instructions rather than its topic: a text is not on the topic
-# for repeating them, nor off it for leaving them out.
-TASK_WORDS = word_set(
-    "discuss both views view give own opinion opinions reason reasons answer include "
-    "relevant example examples knowledge experience write essay letter email words least "
-    "agree disagree extent think believe people others number recent years countries "
-    "country today nowadays world advantages disadvantages describe explain say want talk "
-    "tell whether why"
-)
-_SUFFIXES = (
-    "ations",
-    "ation",
-    "ments",
-    "ment",
-    "ings",
-    "ing",
-    "ers",
-    "er",
-    "ies",
-    "es",
-    "ed",
-    "ly",
-    "s",
-)
-
-
-def stem(word: str) -> str:
-    """A crude stem for matching word families: "workers", "working" and "work" meet."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-            break
-    return word[:6]
-
-
-def coverage(text_content: Iterable[str], reference: str) -> float:
-    """Share of the reference's topic words (a prompt, keywords) the text uses, by stem."""
-    wanted = {
-        stem(word)
-        for word in content_words_of(reference)
-        if len(word) > 2 and word not in TASK_WORDS
-    }
-    if not wanted:
-        return 1.0
-    have = {stem(word) for word in text_content}
-    return len(wanted & have) / len(wanted)
-
-
-def shingles(text: str, size: int = 3) -> Counter[tuple[str, ...]]:
-    """Counts of the text's runs of ``size`` lower-cased words."""
-    lower = [word.lower() for word in words_of(text)]
-    if len(lower) < size:
-        return Counter([tuple(lower)]) if lower else Counter()
-    return Counter(tuple(lower[i : i + size]) for i in range(len(lower) - size + 1))
-
-
-def cosine(left: Counter[tuple[str, ...]], right: Counter[tuple[str, ...]]) -> float:
-    if not left or not right:
-        return 0.0
-    if len(left) > len(right):
-        left, right = right, left
-    dot = sum(count * right[key] for key, count in left.items() if key in right)
-    norms = math.sqrt(sum(c * c for c in left.values())) * math.sqrt(
-        sum(c * c for c in right.values())
-    )
-    return dot / norms if norms else 0.0

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from domain.confidence import Check
-from domain.text_measures import TASK_WORDS, content_words_of, stem
+from domain.text_similarity import TASK_WORDS, stem
+from domain.text_words import content_words_of
 
 # A text on the task takes up at least this share of the prompt's topic words.
 FULL_COVERAGE = 0.4

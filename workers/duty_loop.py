@@ -1,9 +1,10 @@
 """The one loop that runs background duties: the relay and every scheduler duty.
 
-A duty is an object with a ``name``, an ``interval_seconds``, a ``batch_size`` and
-``run_once(now) -> int`` (rows handled; tests call it directly with a given ``now``).
-The loop runs each duty when it is due, at once again while it handles full batches,
-and otherwise waits for the next due duty or for a wake-up (the relay's NOTIFY).
+A duty is an object with a ``name``, an ``interval_seconds``, ``run_once(now) -> int``
+(rows handled; tests call it directly with a given ``now``) and ``more_waiting``, which
+each pass sets: True when it stopped with work left. The loop runs each duty when it is
+due, at once again while more waits, and otherwise waits for the next due duty or for a
+wake-up (the relay's NOTIFY).
 
 Outages are expected: an ``InfrastructureError`` (database or broker away) makes the
 loop back off, doubling up to a cap, and it logs one line when the outage starts and one
@@ -40,15 +41,17 @@ class Duty(Protocol):
 
     @property
     def interval_seconds(self) -> float:
-        """How long to wait after a pass that found less than a full batch."""
+        """How long to wait after a pass that left nothing waiting."""
         ...
 
     @property
-    def batch_size(self) -> int:
-        """A pass that handles this many rows suggests more are waiting: run again at once."""
+    def more_waiting(self) -> bool:
+        """Set by the last ``run_once``: it stopped with work left, so run it again at once."""
         ...
 
-    def run_once(self, now: datetime | None = None) -> int: ...
+    def run_once(self, now: datetime | None = None) -> int:
+        """One pass; how many rows it handled."""
+        ...
 
 
 class Waker(Protocol):
@@ -134,7 +137,7 @@ class DutyLoop:
             if self._due[duty.name] > time.monotonic():
                 continue
             try:
-                handled = duty.run_once()
+                duty.run_once()
             except InfrastructureError as exc:
                 return self.outage.failed(duty.name, exc)
             except Exception:
@@ -142,8 +145,8 @@ class DutyLoop:
                 self._due[duty.name] = time.monotonic() + duty.interval_seconds
                 continue
             self.outage.recovered(duty.name)
-            more = handled >= duty.batch_size
-            self._due[duty.name] = time.monotonic() + (0.0 if more else duty.interval_seconds)
+            pause = 0.0 if duty.more_waiting else duty.interval_seconds
+            self._due[duty.name] = time.monotonic() + pause
         return None
 
     def wait_for_next(self) -> None:

@@ -18,7 +18,6 @@ from domain.errors import BrokerUnavailable
 from workers.broker import broker_errors
 from workers.duty_loop import Outage
 from workers.metrics import MetricsPortUnavailable, serve_metrics_forever
-from workers.settings import load_settings
 
 log = structlog.get_logger("vstep.worker")
 
@@ -106,8 +105,13 @@ def serve_worker_metrics() -> None:
 
     Dramatiq does not stop when such a process dies, so an endpoint that cannot listen
     says why in one line and stops the whole worker: a worker that runs without the
-    endpoint it was told to serve would look fine while nothing can scrape it."""
-    settings = load_settings()
+    endpoint it was told to serve would look fine while nothing can scrape it.
+
+    Dramatiq starts it by name, with no arguments: it reads the process's settings from
+    assembly, which builds this middleware (hence the import here, not at the top)."""
+    from workers.assembly import process_settings
+
+    settings = process_settings()
     if settings.metrics_port is None:
         return
     try:

@@ -6,6 +6,7 @@ published and moves those submissions pending -> queued with their 'queued' even
 puts back (or fails) what was not. Only ``BrokerUnavailable`` is retried; a row whose
 message cannot be built, or that the broker refuses for any other reason, is poison and
 fails at once, together with its submission (BAD_INPUT) in the same transaction. The
+messages and their batch publish are ``workers/relay_messages.py``. The
 duty loop (``workers/duty_loop.py``) runs it.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.outbox import (
     ClaimedRow,
     PublishFailure,
-    SubmissionFacts,
     outbox_claim_batch,
     outbox_mark_published_and_queue,
     outbox_release_failed,
@@ -34,20 +33,14 @@ from db.outbox import (
 from db.session import transaction
 from db.submissions import submission_event_append, submission_transition
 from domain.enums import OutboxStatus, SubmissionStatus
-from domain.errors import BrokerUnavailable, InvalidInput
+from domain.errors import BrokerUnavailable
 from domain.events import EventKind
 from domain.failures import BAD_INPUT
-from domain.messages import GradingRequest, check_request_matches
 from workers import metrics
-from workers.broker import Outgoing, broker_check, enqueue_batch
-from workers.routes import ROUTES
-from workers.settings import Settings
+from workers.broker import broker_check
+from workers.relay_messages import message_for, publish_rows
 
 log = structlog.get_logger("vstep.relay")
-
-
-# The longest a pass goes without looking for expired leases (seconds).
-RESCUE_INTERVAL_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -58,46 +51,15 @@ class RelaySettings:
     poll_seconds: float = 1.0
     backoff_base_seconds: float = 1.0
     backoff_cap_seconds: float = 300.0
-    # How often a pass also takes back expired leases: a dead relay's rows wait out the lease
-    # anyway, so looking on every pass (a transaction of its own) buys nothing under load.
-    rescue_interval_seconds: float = RESCUE_INTERVAL_SECONDS
+    # The longest a pass goes without also taking back expired leases (seconds): a dead
+    # relay's rows wait out the lease anyway, so looking on every pass (a transaction of
+    # its own) buys nothing under load.
+    rescue_interval_seconds: float = 5.0
 
     @property
     def rescue_every(self) -> timedelta:
         """At most half the lease, so a short lease is not stretched by the interval."""
         return timedelta(seconds=min(self.rescue_interval_seconds, self.lease_seconds / 2))
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RelaySettings:
-        return cls(
-            batch_size=settings.outbox_batch_size,
-            lease_seconds=settings.outbox_lease_seconds,
-            max_attempts=settings.outbox_max_attempts,
-            poll_seconds=settings.outbox_poll_seconds,
-            backoff_base_seconds=settings.outbox_backoff_base_seconds,
-            backoff_cap_seconds=settings.outbox_backoff_cap_seconds,
-        )
-
-
-def delay_ms(payload: dict[str, object]) -> int | None:
-    """How long the broker should hold a message whose payload says ``notBefore``."""
-    not_before = payload.get("notBefore")
-    if not isinstance(not_before, str):
-        return None
-    try:
-        when = datetime.fromisoformat(not_before)
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        return None
-    remaining = (when - datetime.now(UTC)).total_seconds()
-    return int(remaining * 1000) if remaining > 0 else None
-
-
-def poison_error(exc: Exception) -> str:
-    """The error_message of a row that can never be published."""
-    error = str(exc) if isinstance(exc, InvalidInput) else f"{type(exc).__name__}: {exc}"
-    return error[:2000]
 
 
 def new_relay_id() -> str:
@@ -136,27 +98,24 @@ class Relay:
         self.broker_down = False
         # When this relay last looked for expired leases (the pass's clock), None: never.
         self.rescued_at: datetime | None = None
+        self.more_waiting = False
 
     @property
     def interval_seconds(self) -> float:
         return self.settings.poll_seconds
 
-    @property
-    def batch_size(self) -> int:
-        """One: the duty loop passes again at once after any pass that found a row.
-
-        While this relay is busy, producers skip their NOTIFY (migration 0005), so a row
-        found says more may have come meanwhile unannounced. Only a pass that finds
-        nothing lets the relay go idle, which makes producers notify again.
-        """
-        return 1
-
     def run_once(self, now: datetime | None = None) -> int:
-        """One pass; returns the number of rows claimed (a full batch means: go again).
+        """One pass; returns the number of rows claimed.
+
+        Any pass that found a row sets ``more_waiting``: while this relay is busy,
+        producers skip their NOTIFY (migration 0005), so more may have come meanwhile
+        unannounced. Only a pass that finds nothing lets the relay go idle, which makes
+        producers notify again.
 
         Raises BrokerUnavailable after recording the pass when the broker refused a row,
         so the loop backs off and reports the outage once.
         """
+        self.more_waiting = False
         self.rescue_if_due(now)
         if self.broker_down:
             broker_check(self.broker)
@@ -172,6 +131,7 @@ class Relay:
             )
         if not claimed:
             return 0
+        self.more_waiting = True
         published, failures = self.publish(claimed)
         self.record(claimed, published, failures, now)
         outage = next((f.error for f in failures if not f.permanent), None)
@@ -203,70 +163,11 @@ class Relay:
         return len(rescued)
 
     def publish(self, rows: list[ClaimedRow]) -> tuple[list[ClaimedRow], list[PublishFailure]]:
-        """Publish the rows whose message can be built, as one batch.
+        """Publish the rows as one batch (``workers/relay_messages.py``)."""
+        return publish_rows(self.broker, rows)
 
-        A row whose message cannot be built, or that the broker refuses by itself, is poison.
-        A broker outage fails nothing for good: every row of the batch backs off, even those
-        that may have reached the broker before it went away (a later copy is deduped).
-        """
-        failures: list[PublishFailure] = []
-        buildable: list[ClaimedRow] = []
-        batch: list[Outgoing] = []
-        for row in rows:
-            try:
-                message = self.message_for(row)
-            except Exception as exc:  # poison: trying again would fail the same way
-                failures.append(PublishFailure(row.id, poison_error(exc), permanent=True))
-                continue
-            buildable.append(row)
-            batch.append((message, delay_ms(row.payload)))
-        if not batch:
-            return [], failures
-        try:
-            refusals = enqueue_batch(self.broker, batch)
-        except BrokerUnavailable as exc:
-            error = f"publish failed: {exc}"[:2000]
-            failures.extend(PublishFailure(row.id, error, permanent=False) for row in buildable)
-            return [], failures
-        published: list[ClaimedRow] = []
-        for row, refusal in zip(buildable, refusals, strict=True):
-            if refusal is None:
-                published.append(row)
-            else:
-                failures.append(PublishFailure(row.id, poison_error(refusal), permanent=True))
-        return published, failures
-
-    @staticmethod
-    def message_for(row: ClaimedRow) -> dramatiq.Message[object]:
-        """The Dramatiq message of a row; InvalidInput when the row is poison."""
-        route = ROUTES.get(row.message_type)
-        if route is None:
-            raise InvalidInput("message_type", f"no route for message_type {row.message_type!r}")
-        parsed = route.validate(row.payload)
-        if getattr(parsed, "submission_id", row.submission_id) != row.submission_id:
-            raise InvalidInput(
-                "payload.submissionId",
-                f"{parsed.submission_id} does not match outbox.submission_id {row.submission_id}",
-            )
-        if isinstance(parsed, GradingRequest):
-            facts: SubmissionFacts = row.submission
-            check_request_matches(
-                parsed,
-                request_id=facts.request_id,
-                user_id=facts.user_id,
-                skill=facts.skill,
-                question_skill=facts.question_skill,
-            )
-        return dramatiq.Message(
-            queue_name=route.queue_name,
-            actor_name=route.actor_name,
-            args=(row.payload,),
-            kwargs={},
-            options={"outbox_id": str(row.id), "trace_id": row.payload.get("traceId")},
-            # The outbox id is the message id: consumers dedup on it.
-            message_id=str(row.id),
-            message_timestamp=int(time.time() * 1000),
-        )
+    # The message of a row, or InvalidInput when the row is poison.
+    message_for = staticmethod(message_for)
 
     def record(
         self,

@@ -1,6 +1,7 @@
 """The module `vstep-grading worker` hands to Dramatiq: each worker process imports it.
 
-Importing builds this process's broker, engine and actors from the environment.
+Importing builds this process's broker, engine and actors from its settings (read once,
+by ``workers/assembly.py``).
 """
 
 from __future__ import annotations
@@ -12,23 +13,18 @@ import dramatiq
 from db.session import make_engine, make_session_factory
 from workers.actors import register_actors
 from workers.assembly import (
-    broker_from,
     callback_service_from,
     grading_service_from,
+    process_settings,
     retry_policy_from,
+    worker_broker_from,
 )
 from workers.grading import WORKER_THREADS_ENV, new_worker_id
 from workers.logging import configure_logging
-from workers.middleware import LogContext, MetricsEndpoint, RedisHeartbeat
-from workers.settings import load_settings
 
-settings = load_settings()
+settings = process_settings()
 configure_logging(settings.log_format, settings.log_level)
-broker = broker_from(settings)
-broker.add_middleware(LogContext())
-broker.add_middleware(RedisHeartbeat(interval_seconds=settings.worker_redelivery_seconds / 6))
-if settings.metrics_port is not None:
-    broker.add_middleware(MetricsEndpoint())
+broker = worker_broker_from(settings)
 dramatiq.set_broker(broker)
 # One connection per worker thread, so no thread waits for another's; set by
 # `vstep-grading worker` for the processes it starts.

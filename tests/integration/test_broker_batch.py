@@ -21,7 +21,8 @@ from dramatiq.middleware import Middleware, MiddlewareError
 from domain.errors import BrokerUnavailable
 from tests.brokers import rabbitmq_queue_depth, rabbitmq_vhost
 from tests.waiting import wait_until
-from workers.broker import Outgoing, enqueue_batch, make_broker
+from workers.broker import make_broker
+from workers.broker_batch import Outgoing, enqueue_batch
 
 QUEUE = "batch.first"
 OTHER_QUEUE = "batch.second"

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from devtools.demo import DemoReport, produce
+from devtools.demo import produce
+from devtools.demo_report import DemoReport
 from domain.enums import Skill
 
 

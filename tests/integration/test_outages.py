@@ -308,7 +308,7 @@ def test_two_schedulers_redispatch_each_lost_submission_once(
             StallDuty(
                 make_session_factory(e),
                 RedisProbe(make_broker(redis_url, namespace=redis_namespace)),
-                StallSettings(stall_seconds=30, page_size=25),
+                StallSettings(stall_seconds=30, max_redispatch=3, page_size=25),
             )
             for e in engines
         ]

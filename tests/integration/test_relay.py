@@ -58,9 +58,12 @@ def test_publishes_a_batch_and_queues_each_submission_once(
     # given 30 pending outbox rows
     ids = seed_pending(engine, 30)
     # when a relay runs a pass
-    claimed = make_relay(batch_size=100).run_once()
+    relay = make_relay(batch_size=100)
+    claimed = relay.run_once()
     # then every row is on the broker under its own id, published, and its submission queued
     assert claimed == 30
+    # (a pass that found rows runs again at once: producers skipped their NOTIFY meanwhile)
+    assert relay.more_waiting is True
     assert sorted(broker_message_ids(redis_url, redis_namespace, QUEUE)) == sorted(map(str, ids))
     assert outbox_status_counts(engine) == {"published": 30}
     assert submission_statuses(engine) == Counter({"queued": 30})
@@ -69,6 +72,7 @@ def test_publishes_a_batch_and_queues_each_submission_once(
     assert row.attempts == 1 and row.published_at is not None and row.error_message is None
     # and a second pass finds nothing to do
     assert make_relay().run_once() == 0
+    assert (relay.run_once(), relay.more_waiting) == (0, False)
 
 
 def test_oldest_rows_go_first(engine: Engine, make_relay: Callable[..., Relay]) -> None:

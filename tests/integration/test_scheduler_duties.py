@@ -18,7 +18,7 @@ from workers.broker_probe import RedisProbe
 from workers.duties.leases import LeaseDuty, LeaseSettings
 from workers.duties.retention import RetentionDuty, RetentionSettings
 from workers.duties.stalls import StallDuty, StallSettings
-from workers.duties.timeouts import TimeoutDuty
+from workers.duties.timeouts import TimeoutDuty, TimeoutSettings
 from workers.relay import Relay
 
 QUEUE = "grading.request"
@@ -71,6 +71,8 @@ def test_submissions_past_their_deadline_fail_with_timeout_but_review_pending_ne
     assert duty.run_once(now=deadline - timedelta(seconds=1)) == 0
     # when it runs just after
     assert duty.run_once(now=deadline + timedelta(seconds=1)) == 2
+    # (a batch of 500 was not filled: the loop need not run it again at once)
+    assert duty.more_waiting is False
     # then the two being graded failed with TIMEOUT, attempts and the last error
     assert statuses(engine) == {"failed": 2, "review_pending": 1, "completed": 1}
     failed = last_event_data(engine, retrying, "failed")
@@ -80,6 +82,18 @@ def test_submissions_past_their_deadline_fail_with_timeout_but_review_pending_ne
     # and a second pass changes nothing
     assert duty.run_once(now=deadline + timedelta(seconds=2)) == 0
     assert set(event_counts(engine, "failed").values()) == {1}
+
+
+def test_a_full_batch_of_timeouts_says_more_waits(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    # given three submissions past their deadline, and a duty failing two per pass
+    seed_pending(engine, 3)
+    late = scalar(engine, "SELECT max(deadline) FROM submissions") + timedelta(seconds=1)
+    duty = TimeoutDuty(session_factory, TimeoutSettings(batch_size=2))
+    # then a full batch says more waits, and the short one after it says nothing does
+    assert (duty.run_once(now=late), duty.more_waiting) == (2, True)
+    assert (duty.run_once(now=late), duty.more_waiting) == (1, False)
 
 
 def scalar_list(engine: Engine, sql: str) -> list[uuid.UUID]:
@@ -267,7 +281,8 @@ def test_retention_deletes_old_published_rows_and_callbacks_in_batches_and_nothi
         "WHERE outbox.id = :id",
         id=ids[0],
     )
-    duty = RetentionDuty(session_factory, RetentionSettings(batch_size=2))
+    retention = RetentionSettings(outbox_days=7, callback_days=30, token_days=30, batch_size=2)
+    duty = RetentionDuty(session_factory, retention)
     # five old published rows in batches of two, and one old callback
     assert duty.run_once() == 6
     assert outbox_status_counts(engine) == {

@@ -1,22 +1,23 @@
-"""Production code (workers/, db/) never loads the development tools at import time.
+"""Production code (workers/, db/) never imports the development tools, not even lazily.
 
-The one exception is the `dev` command, which imports them inside its own body.
+The `dev` command is added by devtools itself, through the `vstep_grading.commands`
+entry-point group that the CLI reads (pyproject.toml).
 """
 
 from __future__ import annotations
 
 import ast
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 
 import db
 import workers
+from workers.cli import main as cli_main
 
 PRODUCTION_DIRS = [Path(db.__file__).parent, Path(workers.__file__).parent]
 ROOT = Path(workers.__file__).parent.parent
-# (module path, function) pairs allowed to import devtools, lazily.
-LAZY_IMPORTERS = {("workers/cli/main.py", "dev")}
 
 
 def _devtools_imports(path: Path) -> list[str | None]:
@@ -49,10 +50,13 @@ def test_production_module_does_not_import_devtools(path: Path) -> None:
     # given a production module / when its imports are read
     relative = path.relative_to(ROOT).as_posix()
     importers = _devtools_imports(path)
-    # then devtools is imported only lazily, inside the `dev` command
-    assert all((relative, function) in LAZY_IMPORTERS for function in importers), importers
+    # then devtools is not imported anywhere in it, at module level or in a function
+    assert importers == [], relative
 
 
-def test_the_dev_command_still_imports_devtools_lazily() -> None:
-    # the allowance above is used: the command exists and loads devtools in its body
-    assert _devtools_imports(ROOT / "workers/cli/main.py") == ["dev"]
+def test_the_dev_command_comes_from_devtools_through_the_entry_point() -> None:
+    # given the installed distribution's command group
+    commands = {entry.name: entry for entry in entry_points(group=cli_main.COMMAND_GROUP)}
+    # then `dev` is declared by devtools, and the CLI has it
+    assert commands["dev"].module.split(".")[0] == "devtools"
+    assert "dev" in {command.name for command in cli_main.app.registered_commands}

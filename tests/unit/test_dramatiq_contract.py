@@ -1,4 +1,4 @@
-"""What the relay's batch publish (workers/broker.py) takes from Dramatiq beyond its API.
+"""What the relay's batch publish (workers/broker_batch.py) takes from Dramatiq beyond its API.
 
 The batch writes most messages itself, as Dramatiq's own ``enqueue`` would: on Redis the
 message copy of ``RedisBroker.enqueue`` stored under the key layout of its dispatch
@@ -31,7 +31,7 @@ ENQUEUE_SOURCE_SHA256 = {
     RabbitmqBroker: "a7574e9c5c067d0a7c0ae2b00b62c0b8768261af3d9ad8c34245e298aece78a0",
 }
 RECHECK = (
-    "Dramatiq {found}: its {what} is not the one workers/broker.py's batch publish was "
+    "Dramatiq {found}: its {what} is not the one workers/broker_batch.py's batch publish was "
     "checked against; compare it with _redis_enqueue_batch / _rabbitmq_enqueue_batch, "
     "adapt them, run tests/integration/test_broker_batch.py, then update this test and the pin"
 )

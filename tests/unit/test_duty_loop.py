@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ class ScriptedDuty:
     name: str = "scripted"
     interval_seconds: float = 0.01
     batch_size: int = 100
+    more_waiting: bool = False
     calls: int = 0
     seen: list[str] = field(default_factory=list)
 
@@ -36,7 +38,26 @@ class ScriptedDuty:
         step = self.script.pop(0)
         if isinstance(step, BaseException):
             raise step
+        # As the timeout duty: a full batch says more may wait.
+        self.more_waiting = step >= self.batch_size
         return step
+
+
+@dataclass
+class RecordingWaker:
+    """Never wakes the loop; notes each wait in the duty's record."""
+
+    duty: ScriptedDuty
+    waits: list[float] = field(default_factory=list)
+
+    def wait(self, timeout: float) -> bool:
+        self.waits.append(timeout)
+        self.duty.seen.append("wait")
+        self.duty.stop.wait(timeout)
+        return False
+
+    def close(self) -> None:
+        pass
 
 
 def run(duty: ScriptedDuty, **loop: Any) -> list[MutableMapping[str, Any]]:
@@ -74,23 +95,31 @@ def test_any_other_error_is_logged_and_the_loop_goes_on() -> None:
 def test_a_full_batch_runs_again_at_once_and_a_short_one_waits_the_interval() -> None:
     stop = threading.Event()
     duty = ScriptedDuty([100, 100, 5], stop, interval_seconds=0.05)
-    waits: list[float] = []
-
-    class Waker:
-        def wait(self, timeout: float) -> bool:
-            waits.append(timeout)
-            duty.seen.append("wait")
-            stop.wait(timeout)
-            return False
-
-        def close(self) -> None:
-            pass
-
-    run(duty, waker=Waker())
+    waker = RecordingWaker(duty)
+    run(duty, waker=waker)
     # the two full batches ran back to back; only after the short one did the loop wait
     assert duty.seen[:3] == ["run", "run", "run"]
     assert duty.seen[3] == "wait" and duty.seen[-1] == "run"
-    assert all(0 < w <= 0.05 for w in waits)
+    assert all(0 < w <= 0.05 for w in waker.waits)
+
+
+def test_the_loop_follows_what_the_duty_says_waits_not_its_count() -> None:
+    stop = threading.Event()
+
+    @dataclass
+    class Draining(ScriptedDuty):
+        """Handles many rows per pass yet drains all it finds (as retention does)."""
+
+        def run_once(self, now: datetime | None = None) -> int:
+            handled = super().run_once(now)
+            self.more_waiting = False
+            return handled
+
+    duty = Draining([1000, 1000], stop, interval_seconds=0.05)
+    run(duty, waker=RecordingWaker(duty))
+    # every pass, however large, was followed by a wait: never two passes back to back
+    assert duty.seen[:2] == ["run", "wait"]
+    assert ("run", "run") not in itertools.pairwise(duty.seen)
 
 
 def test_a_slow_external_grader_is_left_to_its_deadline_not_failed_as_stalled() -> None:

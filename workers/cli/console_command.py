@@ -8,6 +8,7 @@ uvicorn stops it gracefully on SIGTERM or SIGINT.
 from __future__ import annotations
 
 import secrets
+from functools import partial
 
 import structlog
 import typer
@@ -15,12 +16,11 @@ from sqlalchemy.engine import URL
 
 from db.session import make_engine, make_session_factory
 from db.urls import parse_database_url
-from workers.assembly import callback_service_from
-from workers.cli.process_commands import override, stop_on_signals
-from workers.console.app import ConsoleSettings, make_console_app
-from workers.http_socket import bound_then_checked, close_all, run_server
+from workers.assembly import console_app_from, process_settings
+from workers.cli.process_commands import override, serve_until_signalled
+from workers.http_socket import bound_then_checked
 from workers.logging import configure_logging
-from workers.settings import Settings, load_settings
+from workers.settings import Settings
 from workers.start_check import wait_for_services
 
 # How long requests in flight may take to finish after SIGTERM, in seconds.
@@ -54,7 +54,7 @@ def console(
     """Serve the web console: the review workspace and operators' pages (env: CONSOLE_HOST,
     CONSOLE_PORT, CONSOLE_SESSION_MINUTES, CONSOLE_SECRET, CONSOLE_STATEMENT_TIMEOUT_MS,
     REVIEW_CLAIM_MINUTES, DATABASE_URL)."""
-    settings = load_settings()
+    settings = process_settings()
     if host is not None:
         settings = override(settings, "--host", "console_host", host)
     if port is not None:
@@ -77,29 +77,8 @@ def console(
         pool_size=POOL_SIZE,
         application_name="vstep-grading console",
     )
-    factory = make_session_factory(engine)
-    app = make_console_app(
-        factory,
-        callback_service_from(settings, factory),
-        ConsoleSettings(
-            key=key,
-            session_minutes=settings.console_session_minutes,
-            claim_minutes=settings.review_claim_minutes,
-            stall_seconds=settings.grading_stall_seconds,
-            sla=settings.sla(),
-        ),
+    app = partial(console_app_from, settings, make_session_factory(engine), key)
+    address = (settings.console_host, settings.console_port)
+    serve_until_signalled(
+        "console", app, sockets, address, grace=SHUTDOWN_GRACE_SECONDS, close=engine.dispose
     )
-    log.info("console_starting", host=settings.console_host, port=settings.console_port)
-    try:
-        stop_on_signals()
-        run_server(
-            app,
-            sockets,
-            host=settings.console_host,
-            port=settings.console_port,
-            grace=SHUTDOWN_GRACE_SECONDS,
-        )
-    finally:
-        close_all(sockets)
-        log.info("console_stopped")
-        engine.dispose()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.session import make_engine, make_session_factory
 from db.urls import parse_database_url, safe_url
 from domain.errors import DatabaseError, DatabaseUnavailable, InvalidInput
-from workers.settings import load_settings
+from workers.assembly import process_settings
 
 
 def _checked_url(ctx: typer.Context, value: str | None) -> str | None:
@@ -42,7 +42,7 @@ Json = typer.Option(False, "--json", help="Print JSON for scripts instead of tab
 
 def database_url_of(database_url: str | None) -> URL:
     """The database a command works on: --database-url, else the settings' DATABASE_URL."""
-    return parse_database_url(database_url or load_settings().database_url)
+    return parse_database_url(database_url or process_settings().database_url)
 
 
 @contextmanager

@@ -9,10 +9,10 @@ import typer
 from db.exams import ExamSessionRow, exam_parts, exam_session_get, exam_sessions_list, submit_exam
 from domain.enums import ExamStatus, SubmissionStatus
 from domain.exams import Part
+from workers.assembly import process_settings
 from workers.cli.arguments import EXAM_STATUSES, parse_exam_status, parse_uuid
 from workers.cli.database import DatabaseUrl, Json, cli_transaction
 from workers.cli.output import EXIT_USAGE, console, fail, print_json, print_records, print_table
-from workers.settings import load_settings
 
 app = typer.Typer(help="Exam sessions: list, show, submit.", no_args_is_help=True)
 _S = SubmissionStatus
@@ -132,7 +132,7 @@ def submit(
 ) -> None:
     """Submit an in_progress session for grading (what the platform's API does)."""
     session_id = parse_uuid("SESSION", id, "an exam session id")
-    settings = load_settings()
+    settings = process_settings()
     with cli_transaction(database_url, command="exam") as session:
         intake = submit_exam(
             session,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from importlib.metadata import version
-from pathlib import Path
+from importlib.metadata import entry_points, version
 
 import typer
 
@@ -24,8 +22,8 @@ from workers.cli import (
 )
 from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail
 
-# Where `vstep-grading dev` keeps the embedded servers' data and the logs.
-DEV_STATE_DIR = Path(".vstep")
+# The entry-point group of commands other packages add (pyproject.toml).
+COMMAND_GROUP = "vstep_grading.commands"
 
 app = typer.Typer(
     name="vstep-grading",
@@ -70,48 +68,34 @@ app.command("serve")(serve_command.serve)
 app.command("console")(console_command.console)
 
 
-@app.command("dev")
-def dev(
-    state_dir: Path = typer.Option(
-        DEV_STATE_DIR, "--state-dir", help="Embedded servers' data and the logs."
-    ),
-    demo: int = typer.Option(300, "--demo", help="Demo submissions to write (0: none)."),
-    exit_when_done: bool = typer.Option(
-        False, "--exit-when-done", help="Stop everything once the demo is graded."
-    ),
-) -> None:
-    """Run the Procfile (relay, workers, scheduler, serve) with a live demo; Ctrl-C, SIGTERM
-    or SIGHUP stops every process it started.
-
-    A development tool: it needs the `embedded` extra (pip install 'vstep-grading\\[embedded]').
-    """
-    if demo < 0:
-        raise InvalidInput("--demo", f"must be 0 or more, not {demo}")
-    _check_directory("--state-dir", state_dir)
-    # Imported here, not at the top: production code never loads the development tools.
-    from devtools.dev_commands import run_dev
-
-    run_dev(state_dir=state_dir, demo=demo, exit_when_done=exit_when_done)
+def _add_commands_of_other_packages() -> None:
+    """The commands other packages declare in the ``vstep_grading.commands`` entry-point
+    group (the development tools' ``dev``, see ``pyproject.toml``): nothing here imports
+    them, and an installation without their package simply lacks them."""
+    for entry in entry_points(group=COMMAND_GROUP):
+        try:
+            command = entry.load()
+        except ModuleNotFoundError as exc:
+            missing = exc.name or ""
+            if entry.module == missing or entry.module.startswith(missing + "."):
+                continue
+            raise
+        app.command(entry.name)(command)
 
 
-def _check_directory(option: str, path: Path) -> None:
-    """``path`` is a directory, or one can be made there: its nearest existing ancestor
-    is a directory we may write in."""
-    existing = path.absolute()
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise InvalidInput(option, f"{path} cannot be a directory: {existing} is a file")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise InvalidInput(option, f"{path}: {existing} is not writable")
+_add_commands_of_other_packages()
 
 
 def main() -> None:
     """Entry point: our errors become one line and an exit code, never a traceback."""
     from domain.errors import NotFound
+    from workers.assembly import process_settings
     from workers.logging import configure_logging_from_environment
     from workers.settings import ConfigError
 
+    # Each run reads the environment afresh, once, when a command first needs it: never for
+    # --help, --version or a usage error. (A process runs main() once; tests run it often.)
+    process_settings.cache_clear()
     # Before any command runs, so Dramatiq's own logging setup in `worker` finds ours
     # in place and stdlib records render like structlog's (JSON with LOG_FORMAT=json).
     configure_logging_from_environment()

@@ -25,13 +25,13 @@ from db.outbox_ops import (
 )
 from db.submissions import EventRecord, submission_events_recent
 from domain.enums import OutboxStatus
+from workers.assembly import process_settings
 from workers.cli.arguments import parse_duration_option
 from workers.cli.database import DatabaseUrl, Json, cli_transaction
 from workers.cli.durations import HELP as DURATION_HELP
 from workers.cli.durations import format_duration
 from workers.cli.outbox_display import print_list, print_row
 from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail, print_json, print_table
-from workers.settings import load_settings
 
 app = typer.Typer(help="Inspect and repair the transactional outbox.", no_args_is_help=True)
 
@@ -134,12 +134,12 @@ def retry(
     if ids:
         row_ids = _parse_ids(ids)
         with cli_transaction(database_url, command="outbox") as session:
-            outcome = outbox_retry(session, ids=row_ids, sla=load_settings().sla())
+            outcome = outbox_retry(session, ids=row_ids, sla=process_settings().sla())
     else:
         age = parse_duration_option("--older-than", older_than) if older_than is not None else None
         with cli_transaction(database_url, command="outbox") as session:
             retried = outbox_retry_failed_matching(
-                session, message_type=message_type, older_than=age, sla=load_settings().sla()
+                session, message_type=message_type, older_than=age, sla=process_settings().sla()
             )
         outcome = RetryOutcome(retried=retried, skipped=[])
     _report_retry(outcome, as_json=as_json)

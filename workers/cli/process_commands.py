@@ -8,24 +8,28 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+import structlog
 import typer
 from pydantic import ValidationError
+from starlette.types import ASGIApp
 
 from db.session import make_engine, make_session_factory
 from db.urls import libpq_url, parse_database_url
 from domain.errors import InvalidInput
-from workers.assembly import broker_from, relay_from, scheduler_duties_from
+from workers.assembly import broker_from, process_settings, relay_from, scheduler_duties_from
 from workers.duty_loop import DutyLoop
 from workers.grading import WORKER_THREADS_ENV
-from workers.http_socket import check_http_address
+from workers.http_socket import check_http_address, close_all, run_server
 from workers.logging import configure_logging, hand_down_log_format
 from workers.relay_loop import run_relay
 from workers.routes import ROUTES
-from workers.settings import Settings, load_settings
+from workers.settings import Settings
 from workers.start_check import wait_for_services
 
 
@@ -43,6 +47,34 @@ def stop_on_signals() -> threading.Event:
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
     return stop
+
+
+def serve_until_signalled(
+    name: str,
+    build: Callable[[], ASGIApp],
+    sockets: list[socket.socket],
+    address: tuple[str, int],
+    *,
+    grace: float,
+    close: Callable[[], None],
+) -> None:
+    """The server ``name`` (serve, console): the app ``build`` makes, on the ``sockets``
+    bound to ``address``, until SIGTERM or SIGINT; then the sockets are closed and
+    ``close`` runs, however it ended. Requests in flight get ``grace`` seconds.
+
+    uvicorn handles SIGTERM/SIGINT itself, then raises the signal again for the handler it
+    found: ours only notes it, so this returns and the process exits 0."""
+    log = structlog.get_logger(f"vstep.{name}")
+    host, port = address
+    log.info(f"{name}_starting", host=host, port=port)
+    try:
+        app = build()
+        stop_on_signals()
+        run_server(app, sockets, host=host, port=port, grace=grace)
+    finally:
+        close_all(sockets)
+        log.info(f"{name}_stopped")
+        close()
 
 
 def check_services(settings: Settings) -> None:
@@ -71,7 +103,7 @@ def relay(
 ) -> None:
     """Move outbox rows to the broker (env: DATABASE_URL, BROKER_URL, OUTBOX_*,
     START_WAIT_SECONDS)."""
-    settings = load_settings()
+    settings = process_settings()
     if batch_size is not None:
         settings = override(settings, "--batch-size", "outbox_batch_size", batch_size)
     configure_logging(settings.log_format, settings.log_level)
@@ -95,9 +127,7 @@ def scheduler() -> None:
     """Supervise: SLA timeouts, stalled work sent again, outbox leases, retention
     (env: DATABASE_URL, BROKER_URL, GRADING_STALL_SECONDS, GRADING_MAX_REDISPATCH,
     OUTBOX_LEASE_SECONDS, OUTBOX_RETENTION_DAYS, CALLBACK_RETENTION_DAYS)."""
-    import structlog
-
-    settings = load_settings()
+    settings = process_settings()
     configure_logging(settings.log_format, settings.log_level)
     check_services(settings)
     engine = make_engine(settings.database_url, application_name="vstep-grading scheduler")
@@ -134,7 +164,7 @@ def worker(
         raise InvalidInput(
             "--queues", f"unknown queue {', '.join(unknown)}; known: {', '.join(_queue_names())}"
         )
-    settings = load_settings()  # fail here, in one line, rather than in every child process
+    settings = process_settings()  # fail here, in one line, rather than in every child process
     configure_logging(settings.log_format, settings.log_level)
     check_services(settings)
     # Dramatiq's worker processes write to a pipe to this one: they log as it does.

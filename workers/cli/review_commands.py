@@ -30,7 +30,7 @@ from db.review_queue import (
 from domain.callbacks import CERTIFICATE_BANDS, SCORE_MAX, SCORE_MIN
 from domain.errors import ConstraintViolation, InvalidInput
 from domain.results import Verdict
-from workers.assembly import callback_service_from
+from workers.assembly import callback_service_from, process_settings
 from workers.cli.arguments import PRIORITIES, parse_priority, parse_uuid
 from workers.cli.database import DatabaseUrl, Json, cli_session_factory, cli_transaction
 from workers.cli.output import (
@@ -43,7 +43,6 @@ from workers.cli.output import (
     print_table,
 )
 from workers.review_submission import review_submit
-from workers.settings import load_settings
 
 app = typer.Typer(help="The review queue: list, show, claim and review.", no_args_is_help=True)
 BANDS = ", ".join(band.value for band in CERTIFICATE_BANDS)
@@ -78,7 +77,7 @@ def _as_typed(exc: InvalidInput) -> InvalidInput:
 
 
 def _claim_minutes() -> float:
-    return load_settings().review_claim_minutes
+    return process_settings().review_claim_minutes
 
 
 def _row(item: ReviewItem) -> dict[str, Any]:
@@ -237,7 +236,7 @@ def submit(
         data["criteriaScores"] = _criteria(criteria)
     if comment is not None:
         data["comment"] = comment
-    settings = load_settings()
+    settings = process_settings()
     with cli_session_factory(database_url, command="review") as factory, _refusals():
         verdict, event_id = review_submit(
             callback_service_from(settings, factory),

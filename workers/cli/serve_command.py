@@ -7,15 +7,15 @@ most SHUTDOWN_GRACE_SECONDS), then returns and the engine and broker are closed.
 
 from __future__ import annotations
 
-import structlog
+from functools import partial
+
 import typer
 
 from db.session import make_engine, make_session_factory
-from workers.assembly import broker_from, callback_secret_of, http_app_from
-from workers.cli.process_commands import check_services, override, stop_on_signals
-from workers.http_socket import bound_then_checked, close_all, run_server
+from workers.assembly import broker_from, callback_secret_of, http_app_from, process_settings
+from workers.cli.process_commands import check_services, override, serve_until_signalled
+from workers.http_socket import bound_then_checked
 from workers.logging import configure_logging
-from workers.settings import load_settings
 
 # How long requests in flight may take to finish after SIGTERM, in seconds.
 SHUTDOWN_GRACE_SECONDS = 20
@@ -34,7 +34,7 @@ def serve(
     CALLBACK_SECRET, HTTP_HOST, HTTP_PORT, PUBLIC_URL, DATABASE_URL, BROKER_URL,
     SPOT_CHECK_RATE, PROGRESS_THROTTLE_SECONDS, START_WAIT_SECONDS). Refuses to start
     without CALLBACK_SECRET, on an address in use, or while the database or broker is away."""
-    settings = load_settings()
+    settings = process_settings()
     if host is not None:
         settings = override(settings, "--host", "http_host", host)
     if port is not None:
@@ -52,22 +52,11 @@ def serve(
         settings.database_url, pool_size=POOL_SIZE, application_name="vstep-grading serve"
     )
     broker = broker_from(settings)
-    log = structlog.get_logger("vstep.serve")
-    log.info("serve_starting", host=settings.http_host, port=settings.http_port)
-    try:
-        app = http_app_from(settings, make_session_factory(engine), broker)
-        # uvicorn handles SIGTERM/SIGINT itself, then raises the signal again for the
-        # handler it found: ours only notes it, so we return, close up and exit 0.
-        stop_on_signals()
-        run_server(
-            app,
-            sockets,
-            host=settings.http_host,
-            port=settings.http_port,
-            grace=SHUTDOWN_GRACE_SECONDS,
-        )
-    finally:
-        close_all(sockets)
-        log.info("serve_stopped")
+
+    def close() -> None:
         broker.close()
         engine.dispose()
+
+    app = partial(http_app_from, settings, make_session_factory(engine), broker)
+    address = (settings.http_host, settings.http_port)
+    serve_until_signalled("serve", app, sockets, address, grace=SHUTDOWN_GRACE_SECONDS, close=close)

@@ -20,7 +20,7 @@ from domain.errors import BrokerUnavailable
 from domain.events import EventKind
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST
 from domain.supervision import stall_action
-from workers.assembly import broker_from
+from workers.assembly import broker_from, process_settings
 from workers.broker_probe import probe_for
 from workers.cli.arguments import (
     REASONS,
@@ -37,7 +37,6 @@ from workers.cli.durations import HELP as DURATION_HELP
 from workers.cli.durations import format_duration
 from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail, print_json, print_table
 from workers.routes import ROUTES
-from workers.settings import load_settings
 
 
 def _login() -> str:
@@ -92,7 +91,7 @@ def retry(
     wanted_reason = parse_failure_reason(reason) if reason is not None else None
     wanted_skill = parse_skill(skill) if skill is not None else None
     age = parse_duration_option("--older-than", older_than) if older_than else None
-    settings = load_settings()
+    settings = process_settings()
     with cli_transaction(database_url, command="submission") as session:
         outcome = submission_retry(
             session,
@@ -142,7 +141,7 @@ def _report(outcome: SubmissionRetryOutcome, *, dry_run: bool, as_json: bool) ->
 
 def print_stuck(*, limit: int, as_json: bool, database_url: str | None) -> None:
     """What the stall duty would pick up now, and what it would do with each."""
-    settings = load_settings()
+    settings = process_settings()
     with cli_transaction(database_url, command="submission") as session:
         stalled = submissions_stalled(
             session, stall_seconds=settings.grading_stall_seconds, limit=limit, lock=False
@@ -198,7 +197,7 @@ def print_stuck(*, limit: int, as_json: bool, database_url: str | None) -> None:
 
 def _held_by_broker(stalled: Sequence[Stalled]) -> set[str] | None:
     """The message ids the broker still holds, or None when it cannot be asked."""
-    settings = load_settings()
+    settings = process_settings()
     broker = broker_from(settings)
     try:
         return probe_for(broker).waiting(

@@ -10,31 +10,26 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
-from sqlalchemy.orm import Session, sessionmaker
 
 from db.outbox import outbox_rescue_expired
+from workers.duties.scheduled import ScheduledDuty
 
 log = structlog.get_logger("vstep.scheduler")
 
-# How often leases are checked.
-INTERVAL_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
 class LeaseSettings:
-    lease_seconds: float = 60.0
-    interval_seconds: float = INTERVAL_SECONDS
+    # OUTBOX_LEASE_SECONDS (workers/assembly.py).
+    lease_seconds: float
+    # How often leases are checked.
+    interval_seconds: float = 15.0
 
 
-class LeaseDuty:
+class LeaseDuty(ScheduledDuty[LeaseSettings]):
+    """One statement takes back every expired row: nothing waits for a second pass."""
+
     name = "leases"
-    # One statement takes back every expired row; nothing is left for a second pass.
-    batch_size = 1_000_000_000
-
-    def __init__(self, session_factory: sessionmaker[Session], settings: LeaseSettings) -> None:
-        self.session_factory = session_factory
-        self.settings = settings
-        self.interval_seconds = settings.interval_seconds
 
     def run_once(self, now: datetime | None = None) -> int:
         with self.session_factory.begin() as session:

@@ -13,39 +13,32 @@ from datetime import datetime, timedelta
 from functools import partial
 
 import structlog
-from sqlalchemy.orm import Session, sessionmaker
 
 from db.callbacks import processed_callbacks_purge
 from db.outbox_ops import outbox_purge_published
 from db.tokens import refresh_tokens_purge
+from workers.duties.scheduled import ScheduledDuty
 
 log = structlog.get_logger("vstep.scheduler")
 
-# Old rows accumulate slowly: once a minute is plenty.
-INTERVAL_SECONDS = 60.0
-# Rows deleted per transaction.
-BATCH_SIZE = 1000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RetentionSettings:
-    outbox_days: float = 7.0
-    callback_days: float = 30.0
-    # Refresh tokens expired or revoked more than this long ago.
-    token_days: float = 30.0
-    interval_seconds: float = INTERVAL_SECONDS
-    batch_size: int = BATCH_SIZE
+    # Old rows accumulate slowly: once a minute is plenty.
+    interval_seconds: float = 60.0
+    # Rows deleted per transaction.
+    batch_size: int = 1000
+    # OUTBOX_, CALLBACK_ and REFRESH_TOKEN_RETENTION_DAYS (workers/assembly.py).
+    outbox_days: float
+    callback_days: float
+    token_days: float
 
 
-class RetentionDuty:
+class RetentionDuty(ScheduledDuty[RetentionSettings]):
+    """Deletes batch after batch until nothing old is left: nothing waits after a pass."""
+
     name = "retention"
-    # run_once deletes batch after batch until nothing old is left.
-    batch_size = 1_000_000_000
-
-    def __init__(self, session_factory: sessionmaker[Session], settings: RetentionSettings) -> None:
-        self.session_factory = session_factory
-        self.settings = settings
-        self.interval_seconds = settings.interval_seconds
 
     def run_once(self, now: datetime | None = None) -> int:
         purged = {

@@ -27,36 +27,34 @@ from domain.failures import STALLED
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST
 from domain.supervision import StallAction, stall_action
 from workers.broker_probe import BrokerProbe
+from workers.duties.scheduled import ScheduledDuty
 from workers.routes import ROUTES
 
 log = structlog.get_logger("vstep.scheduler")
 
-# How often the database is reconciled with the broker.
-INTERVAL_SECONDS = 10.0
-# Submissions examined per transaction (one broker round trip per page).
-PAGE_SIZE = 500
 
 
 @dataclass(frozen=True)
 class StallSettings:
-    stall_seconds: float = 120.0
-    max_redispatch: int = 3
-    interval_seconds: float = INTERVAL_SECONDS
-    page_size: int = PAGE_SIZE
+    # GRADING_STALL_SECONDS and GRADING_MAX_REDISPATCH (workers/assembly.py).
+    stall_seconds: float
+    max_redispatch: int
+    # How often the database is reconciled with the broker.
+    interval_seconds: float = 10.0
+    # Submissions examined per transaction (one broker round trip per page).
+    page_size: int = 500
 
 
-class StallDuty:
+class StallDuty(ScheduledDuty[StallSettings]):
+    """Pages through every candidate in one pass: nothing waits after it."""
+
     name = "stalls"
-    # run_once pages through every candidate itself; the loop need not call it again.
-    batch_size = 1_000_000_000
 
     def __init__(
         self, session_factory: sessionmaker[Session], probe: BrokerProbe, settings: StallSettings
     ) -> None:
-        self.session_factory = session_factory
+        super().__init__(session_factory, settings)
         self.probe = probe
-        self.settings = settings
-        self.interval_seconds = settings.interval_seconds
         self.queue_name = ROUTES[MESSAGE_TYPE_GRADING_REQUEST].queue_name
 
     def run_once(self, now: datetime | None = None) -> int:

@@ -14,6 +14,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.supervision import duty_lock, submissions_fail_timed_out
+from workers.duties.scheduled import ScheduledDuty
 
 log = structlog.get_logger("vstep.scheduler")
 
@@ -29,22 +30,23 @@ class TimeoutSettings:
     batch_size: int = BATCH_SIZE
 
 
-class TimeoutDuty:
+class TimeoutDuty(ScheduledDuty[TimeoutSettings]):
+    """Fails one batch per pass; a full batch says more may be past their deadline."""
+
     name = "timeouts"
 
     def __init__(
         self, session_factory: sessionmaker[Session], settings: TimeoutSettings | None = None
     ) -> None:
-        self.session_factory = session_factory
-        self.settings = settings or TimeoutSettings()
-        self.interval_seconds = self.settings.interval_seconds
-        self.batch_size = self.settings.batch_size
+        super().__init__(session_factory, settings or TimeoutSettings())
 
     def run_once(self, now: datetime | None = None) -> int:
+        self.more_waiting = False
         with self.session_factory.begin() as session:
             if not duty_lock(session, duty=self.name):
                 return 0
             failed = submissions_fail_timed_out(session, limit=self.settings.batch_size, now=now)
+        self.more_waiting = len(failed) >= self.settings.batch_size
         for row in failed:
             log.warning(
                 "submission_timed_out",
