@@ -18,16 +18,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from db.console_audit import audit_page
-from db.console_ops import (
+from db.console_audit import AuditRow, audit_page
+from db.console_lists import (
+    SubmissionLine,
     SubmissionSearch,
     exam_parts_of,
     exam_sessions_page,
     outbox_rows_of,
-    overview_counts,
     score_rows_of,
     submissions_page,
 )
+from db.console_ops import overview_counts
 from db.console_review import answer_of
 from db.outbox_ops import outbox_stats
 from db.submission_queries import submission_get
@@ -102,7 +103,7 @@ class Operations:
         search = _search_of(query)
         before = parse_cursor(query.get("before"))
 
-        def read() -> list[Any]:
+        def read() -> list[SubmissionLine]:
             with self.session_factory.begin() as session:
                 return submissions_page(session, search=search, before=before, limit=PAGE_ROWS)
 
@@ -144,10 +145,8 @@ class Operations:
         def read() -> list[dict[str, Any]]:
             with self.session_factory.begin() as session:
                 rows = exam_sessions_page(session, before=before, limit=PAGE_ROWS)
-                parts = exam_parts_of(session, session_ids=[row[0].id for row in rows])
-                return [
-                    {"exam": row[0], "email": row[1], "parts": parts[row[0].id]} for row in rows
-                ]
+                parts = exam_parts_of(session, session_ids=[row.id for row in rows])
+                return [{"exam": row, "email": row.email, "parts": parts[row.id]} for row in rows]
 
         rows = await in_thread(read)
         following = None
@@ -161,7 +160,7 @@ class Operations:
         before = parse_cursor(request.query_params.get("before"))
         action = request.query_params.get("action") or None
 
-        def read() -> list[Any]:
+        def read() -> list[AuditRow]:
             with self.session_factory.begin() as session:
                 return audit_page(session, before=before, action=action, limit=PAGE_ROWS)
 

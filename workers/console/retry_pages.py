@@ -20,14 +20,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from db.console_audit import Actor, audit_append
-from db.console_ops import (
-    GROUP_IDS_MAX,
-    failed_group_ids,
-    failed_groups,
-    outbox_failed_page,
-    outbox_purge_preview,
-    outbox_rows,
-)
+from db.console_lists import OutboxLine, outbox_failed_page, outbox_rows
+from db.console_ops import GROUP_IDS_MAX, failed_group_ids, failed_groups, outbox_purge_preview
 from db.outbox_ops import outbox_purge_published, outbox_retry
 from db.submission_retry import submission_retry
 from db.supervision import submissions_stalled
@@ -170,7 +164,7 @@ class Retries:
         if not ids:
             raise InvalidInput("selection", "choose at least one outbox row")
 
-        def read() -> Any:
+        def read() -> list[OutboxLine]:
             with self.session_factory.begin() as session:
                 return outbox_rows(session, ids=ids)
 
