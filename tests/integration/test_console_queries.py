@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.console_lists import SubmissionSearch, submissions_page
-from db.review_queue import priority_rank, review_list
+from db.review_items import priority_rank, review_list
 from domain.enums import SubmissionStatus
 from tests.browser.seed import failed_by_timeout, review_queue
 

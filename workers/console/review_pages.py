@@ -22,17 +22,8 @@ from starlette.routing import Route
 
 from db.console_audit import Actor, audit_append
 from db.console_review import QueueCounts, review_counts
-from db.review_queue import (
-    ClaimHeld,
-    NotInReview,
-    ReviewItem,
-    priority_rank,
-    review_claim,
-    review_claims_count,
-    review_get,
-    review_list,
-    review_release,
-)
+from db.review_items import ReviewItem, priority_rank, review_claims_count, review_get, review_list
+from db.review_queue import ClaimHeld, NotInReview, review_claim, review_release
 from db.staff import emails_of
 from domain.errors import InvalidInput, NotFound
 from domain.results import Verdict
