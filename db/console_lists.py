@@ -145,14 +145,14 @@ class SubmissionLine:
 @dataclass(frozen=True)
 class OutboxLine:
     id: uuid.UUID
-    submission_id: uuid.UUID
-    message_type: str
-    payload: dict[str, Any]
     status: OutboxStatus
+    created_at: datetime
+    message_type: str
+    submission_id: uuid.UUID
     attempts: int
     error_message: str | None
     published_at: datetime | None
-    created_at: datetime
+    payload: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ writer left without claimed_at counts as lapsed).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -200,18 +200,14 @@ def review_claims_count(
     return int(row.n)
 
 
+# The columns taken as they are; skill and priority become their enums.
+_ITEM_COLUMNS = tuple(f.name for f in fields(ReviewItem) if f.name not in {"skill", "priority"})
+
+
 def _item(row: Any) -> ReviewItem:
+    """The item's columns of a REVIEW_LIST or REVIEW_GET row, enums made."""
     return ReviewItem(
-        id=row.id,
-        user_id=row.user_id,
+        **{name: getattr(row, name) for name in _ITEM_COLUMNS},
         skill=Skill(row.skill),
         priority=ReviewPriority(row.review_priority) if row.review_priority else None,
-        confidence=row.confidence,
-        score=row.score,
-        audit_flag=row.audit_flag,
-        claimed_by=row.claimed_by,
-        claimed_at=row.claimed_at,
-        claim_live=bool(row.claim_live),
-        created_at=row.created_at,
-        waiting_since=row.waiting_since,
     )

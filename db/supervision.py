@@ -33,16 +33,11 @@ _S = SubmissionStatus
 DUTY_LOCK = Sql("SELECT pg_try_advisory_xact_lock(%(key)s) AS taken")
 
 # Up to :limit live submissions past their deadline, oldest deadline first, moved to
-# failed; with what their failed event records.
+# failed, with the status and deadline they had.
 FAIL_TIMED_OUT = Sql(
     """
     WITH due AS (
-        SELECT s.id, s.status, s.deadline,
-               (SELECT count(*) FROM submission_events e
-                WHERE e.submission_id = s.id AND e.kind = %(processing)s) AS attempts,
-               (SELECT e.data ->> 'error' FROM submission_events e
-                WHERE e.submission_id = s.id AND e.kind = %(error)s
-                ORDER BY e.occurred_at DESC LIMIT 1) AS last_error
+        SELECT s.id, s.status, s.deadline
         FROM submissions s
         WHERE s.status = ANY(CAST(%(eligible)s AS submission_status[]))
           AND s.deadline < coalesce(CAST(%(now)s AS timestamptz), now())
@@ -55,7 +50,21 @@ FAIL_TIMED_OUT = Sql(
     FROM due
     WHERE submissions.id = due.id
       AND submissions.status = ANY(CAST(%(eligible)s AS submission_status[]))
-    RETURNING submissions.id, due.status, due.deadline, due.attempts, due.last_error
+    RETURNING submissions.id, due.status, due.deadline
+    """
+)
+
+# What a failed event records of the work done: the attempts made (processing events)
+# and the newest error event's message, for each of :ids.
+ATTEMPTS_AND_LAST_ERROR = Sql(
+    """
+    SELECT s.id,
+           (SELECT count(*) FROM submission_events e
+            WHERE e.submission_id = s.id AND e.kind = %(processing)s) AS attempts,
+           (SELECT e.data ->> 'error' FROM submission_events e
+            WHERE e.submission_id = s.id AND e.kind = %(error)s
+            ORDER BY e.occurred_at DESC LIMIT 1) AS last_error
+    FROM unnest(CAST(%(ids)s AS uuid[])) AS s (id)
     """
 )
 
@@ -81,12 +90,7 @@ SUBMISSIONS_STALLED = Sql(
             WHERE e.submission_id = s.id AND e.kind = %(redispatched)s) AS redispatches,
            (SELECT e.kind FROM submission_events e WHERE e.submission_id = s.id
             ORDER BY e.occurred_at DESC, e.event_id DESC LIMIT 1) AS last_kind,
-           newest_request.id AS message_id,
-           (SELECT count(*) FROM submission_events e
-            WHERE e.submission_id = s.id AND e.kind = %(processing)s) AS attempts,
-           (SELECT e.data ->> 'error' FROM submission_events e
-            WHERE e.submission_id = s.id AND e.kind = %(error)s
-            ORDER BY e.occurred_at DESC LIMIT 1) AS last_error
+           newest_request.id AS message_id
     FROM submissions s
     LEFT JOIN LATERAL (
         SELECT o.id, o.status FROM outbox o
@@ -144,19 +148,18 @@ def submissions_fail_timed_out(
     """
     assert allowed_sources(_S.FAILED) >= TIMEOUT_ELIGIBLE
     params = {
-        "processing": EventKind.PROCESSING.value,
-        "error": EventKind.ERROR.value,
         "eligible": sorted(status.value for status in TIMEOUT_ELIGIBLE),
         "now": now,
         "limit": limit,
     }
     moved = execute(session, FAIL_TIMED_OUT, params).fetchall()
     if moved:
+        facts = _attempts_and_last_error(session, [row.id for row in moved])
         data = [
             {
                 "failureReason": TIMEOUT,
-                "attemptsMade": row.attempts,
-                "lastError": row.last_error,
+                "attemptsMade": facts[row.id][0],
+                "lastError": facts[row.id][1],
                 "previousStatus": row.status,
                 "deadline": row.deadline.isoformat(),
             }
@@ -209,8 +212,6 @@ def submissions_stalled(
     plan_each_call(session)
     params: dict[str, Any] = {
         "redispatched": EventKind.REDISPATCHED.value,
-        "processing": EventKind.PROCESSING.value,
-        "error": EventKind.ERROR.value,
         "grading_request": MESSAGE_TYPE_GRADING_REQUEST,
         "eligible": sorted(status.value for status in STALL_ELIGIBLE),
         "unsent": [OutboxStatus.PENDING.value, OutboxStatus.PROCESSING.value],
@@ -223,6 +224,7 @@ def submissions_stalled(
     rows = execute(session, SUBMISSIONS_STALLED, params).fetchall()
     if lock:
         rows = _locked(session, params, rows)
+    facts = _attempts_and_last_error(session, [row.id for row in rows]) if rows else {}
     return [
         Stalled(
             id=row.id,
@@ -231,11 +233,19 @@ def submissions_stalled(
             redispatch_count=int(row.redispatches),
             last_message_id=row.message_id,
             last_event_kind=row.last_kind,
-            attempts_made=int(row.attempts),
-            last_error=row.last_error,
+            attempts_made=facts[row.id][0],
+            last_error=facts[row.id][1],
         )
         for row in rows
     ]
+
+
+def _attempts_and_last_error(
+    session: Tx, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, str | None]]:
+    params = {"processing": EventKind.PROCESSING.value, "error": EventKind.ERROR.value, "ids": ids}
+    rows = execute(session, ATTEMPTS_AND_LAST_ERROR, params)
+    return {row.id: (int(row.attempts), row.last_error) for row in rows}
 
 
 def _locked(session: Tx, params: dict[str, Any], rows: list[Any]) -> list[Any]:
