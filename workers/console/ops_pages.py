@@ -108,11 +108,8 @@ class Operations:
                 return submissions_page(session, search=search, before=before, limit=PAGE_ROWS)
 
         rows = await in_thread(read)
-        following = None
-        if len(rows) == PAGE_ROWS:
-            kept = {k: v for k, v in query.items() if k != "before" and v}
-            last = rows[-1]
-            following = urlencode({**kept, "before": cursor_of(last.created_at, last.id)})
+        kept = {k: v for k, v in query.items() if k != "before" and v}
+        following = _following([(r.created_at, r.id) for r in rows], kept)
         return page(
             request, "ops_submissions.html", rows=rows, form=dict(query), next_query=following
         )
@@ -149,10 +146,7 @@ class Operations:
                 return [{"exam": row, "email": row.email, "parts": parts[row.id]} for row in rows]
 
         rows = await in_thread(read)
-        following = None
-        if len(rows) == PAGE_ROWS:
-            last = rows[-1]["exam"]
-            following = urlencode({"before": cursor_of(last.started_at, last.id)})
+        following = _following([(r["exam"].started_at, r["exam"].id) for r in rows], {})
         return page(request, "ops_exams.html", rows=rows, next_query=following)
 
     async def audit(self, request: Request) -> Response:
@@ -165,11 +159,7 @@ class Operations:
                 return audit_page(session, before=before, action=action, limit=PAGE_ROWS)
 
         rows = await in_thread(read)
-        following = None
-        if len(rows) == PAGE_ROWS:
-            following = urlencode(
-                {"action": action or "", "before": cursor_of(rows[-1].created_at, rows[-1].id)}
-            )
+        following = _following([(r.created_at, r.id) for r in rows], {"action": action or ""})
         return page(request, "ops_audit.html", rows=rows, action=action, next_query=following)
 
     def routes(self) -> list[Route]:
@@ -181,6 +171,13 @@ class Operations:
             Route("/ops/exams", self.exams, methods=["GET"]),
             Route("/ops/audit", self.audit, methods=["GET"]),
         ]
+
+
+def _following(keys: list[tuple[datetime, uuid.UUID]], kept: dict[str, str]) -> str | None:
+    """The query of the page after a full one: its filters and the last row's sort key."""
+    if len(keys) < PAGE_ROWS:
+        return None
+    return urlencode({**kept, "before": cursor_of(*keys[-1])})
 
 
 def _seconds(value: float | None) -> str:

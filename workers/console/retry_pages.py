@@ -27,7 +27,15 @@ from db.submission_retry import submission_retry
 from db.supervision import submissions_stalled
 from domain.enums import Skill
 from domain.errors import InvalidInput
-from workers.console.web import actor_of, cursor_of, in_thread, page, parse_cursor, require_admin
+from workers.console.web import (
+    actor_of,
+    cursor_of,
+    in_thread,
+    message,
+    page,
+    parse_cursor,
+    require_admin,
+)
 
 # The failed groups and stuck list are read again at most this often, in seconds.
 FIGURES_SECONDS = 10.0
@@ -119,18 +127,16 @@ class Retries:
                 note=note,
                 sla=self.sla,
             )
-            audit_append(
+            retried = [str(r.id) for r in outcome.retried]
+            _audit_retry(
                 session,
-                actor=actor,
-                action="submission.retry",
-                target={"submissionIds": [str(i) for i in ids]},
-                preview={"willRetry": [str(i) for i in ids]},
-                outcome="done" if not outcome.skipped else "partial",
-                detail={
-                    "retried": [str(r.id) for r in outcome.retried],
-                    "skipped": {str(s.id): s.reason for s in outcome.skipped},
-                    "note": note,
-                },
+                actor,
+                "submission.retry",
+                "submissionIds",
+                ids,
+                retried,
+                outcome,
+                {"note": note},
             )
         return outcome
 
@@ -180,18 +186,8 @@ class Retries:
         def run() -> Any:
             with self.session_factory.begin() as session:
                 outcome = outbox_retry(session, ids=ids, by=actor.email, sla=self.sla)
-                audit_append(
-                    session,
-                    actor=actor,
-                    action="outbox.retry",
-                    target={"outboxIds": [str(i) for i in ids]},
-                    preview={"willRetry": [str(i) for i in ids]},
-                    outcome="done" if not outcome.skipped else "partial",
-                    detail={
-                        "retried": [str(i) for i in outcome.retried],
-                        "skipped": {str(s.id): s.reason for s in outcome.skipped},
-                    },
-                )
+                retried = [str(i) for i in outcome.retried]
+                _audit_retry(session, actor, "outbox.retry", "outboxIds", ids, retried, outcome)
             return outcome
 
         outcome = await in_thread(run)
@@ -237,14 +233,11 @@ class Retries:
             return deleted
 
         deleted = await in_thread(run)
-        return page(
-            request,
-            "message.html",
-            title="Outbox purged",
-            message=f"{deleted} published rows older than {days:g} days deleted "
-            f"(the preview showed {shown}).",
-            back="/ops/outbox",
+        text = (
+            f"{deleted} published rows older than {days:g} days deleted "
+            f"(the preview showed {shown})."
         )
+        return message(request, 200, "Outbox purged", text, "/ops/outbox")
 
     def routes(self) -> list[Route]:
         return [
@@ -257,6 +250,33 @@ class Retries:
             Route("/ops/outbox/purge-preview", self.purge_preview, methods=["POST"]),
             Route("/ops/outbox/purge", self.purge, methods=["POST"]),
         ]
+
+
+def _audit_retry(
+    session: Session,
+    actor: Actor,
+    action: str,
+    key: str,
+    ids: list[uuid.UUID],
+    retried: list[str],
+    outcome: Any,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """A retry's audit row: the rows chosen, those retried, those skipped and why."""
+    detail = {
+        "retried": retried,
+        "skipped": {str(s.id): s.reason for s in outcome.skipped},
+        **(extra or {}),
+    }
+    audit_append(
+        session,
+        actor=actor,
+        action=action,
+        target={key: [str(i) for i in ids]},
+        preview={"willRetry": [str(i) for i in ids]},
+        outcome="done" if not outcome.skipped else "partial",
+        detail=detail,
+    )
 
 
 def _ids(values: list[Any]) -> list[uuid.UUID]:
