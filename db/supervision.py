@@ -85,12 +85,12 @@ SUBMISSIONS_STALLED = Sql(
     SELECT s.id, s.status,
            extract(epoch FROM coalesce(CAST(%(now)s AS timestamptz), now()) - (
                SELECT max(e.occurred_at) FROM submission_events e WHERE e.submission_id = s.id
-           )) AS quiet,
+           )) AS stalled_seconds,
            (SELECT count(*) FROM submission_events e
-            WHERE e.submission_id = s.id AND e.kind = %(redispatched)s) AS redispatches,
+            WHERE e.submission_id = s.id AND e.kind = %(redispatched)s) AS redispatch_count,
            (SELECT e.kind FROM submission_events e WHERE e.submission_id = s.id
-            ORDER BY e.occurred_at DESC, e.event_id DESC LIMIT 1) AS last_kind,
-           newest_request.id AS message_id
+            ORDER BY e.occurred_at DESC, e.event_id DESC LIMIT 1) AS last_event_kind,
+           newest_request.id AS last_message_id
     FROM submissions s
     LEFT JOIN LATERAL (
         SELECT o.id, o.status FROM outbox o
@@ -227,12 +227,8 @@ def submissions_stalled(
     facts = _attempts_and_last_error(session, [row.id for row in rows]) if rows else {}
     return [
         Stalled(
-            id=row.id,
-            status=_S(row.status),
-            stalled_seconds=float(row.quiet),
-            redispatch_count=int(row.redispatches),
-            last_message_id=row.message_id,
-            last_event_kind=row.last_kind,
+            **row._asdict()
+            | {"status": _S(row.status), "stalled_seconds": float(row.stalled_seconds)},
             attempts_made=facts[row.id][0],
             last_error=facts[row.id][1],
         )
