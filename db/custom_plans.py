@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from db.statements import Sql, Tx, execute
 
-PLAN_EACH_CALL = Sql("SET LOCAL plan_cache_mode = force_custom_plan")
+# SET LOCAL, as a SELECT (a statement that can be prepared like any other).
+PLAN_EACH_CALL = Sql(
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true) AS plan_cache_mode"
+)
 
 
 def plan_each_call(tx: Tx) -> None:

@@ -96,6 +96,10 @@ def test_search_filters_each_narrow_the_list_and_combine(
         assert ids(status=SubmissionStatus.FAILED, skill=Skill.WRITING) == set()
         assert ids(status=SubmissionStatus.REVIEW_PENDING, skill=Skill.WRITING) == set(review)
         assert ids() == set(failed + review)
+        # each call's values are planned afresh for the rest of the transaction
+        assert session.execute(sa.text("SHOW plan_cache_mode")).scalar_one() == (
+            "force_custom_plan"
+        )
     # the records carry the enums the pages read
     assert (line.skill, line.status) == (Skill.WRITING, SubmissionStatus.REVIEW_PENDING)
 
