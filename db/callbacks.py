@@ -6,25 +6,50 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.orm import Session
-
-from db.clock import clock_or_now
-from db.models import ProcessedCallback, SubmissionEvent
 from db.purge import purge_batch
+from db.statements import Sql, Tx, execute
+
+CALLBACKS_PURGE = Sql("""
+    DELETE FROM processed_callbacks
+    WHERE event_id IN (
+        SELECT c.event_id FROM processed_callbacks c
+        WHERE c.processed_at < coalesce(CAST(%(now)s AS timestamptz), now())
+                               - CAST(%(older_than)s AS interval)
+        LIMIT CAST(%(limit)s AS bigint)
+        FOR UPDATE SKIP LOCKED
+    )
+""")
+# Each callback with the events that carry its eventId: their kinds (oldest first), the
+# callback's kind and the door it came through. Every filter is optional (NULL: any).
+CALLBACKS_LIST = Sql("""
+    SELECT c.event_id, c.request_id, c.submission_id, c.processed_at,
+           effects.kinds, effects.kind, effects.via
+    FROM processed_callbacks c
+    LEFT JOIN LATERAL (
+        SELECT array_agg(e.kind ORDER BY e.occurred_at) AS kinds,
+               min(e.data ->> 'callbackKind') AS kind,
+               min(e.data ->> 'via') AS via
+        FROM submission_events e
+        WHERE e.submission_id = c.submission_id AND e.data ->> 'eventId' = c.event_id::text
+    ) effects ON true
+    WHERE (CAST(%(submission_id)s AS uuid) IS NULL OR c.submission_id = %(submission_id)s)
+      AND (CAST(%(kind)s AS text) IS NULL OR effects.kind = %(kind)s)
+      AND (CAST(%(since)s AS interval) IS NULL
+           OR c.processed_at >= coalesce(CAST(%(now)s AS timestamptz), now()) - %(since)s)
+    ORDER BY c.processed_at DESC, c.event_id
+    LIMIT %(limit)s
+""")
 
 
 def processed_callbacks_purge(
-    session: Session, *, older_than: timedelta, limit: int, now: datetime | None = None
+    session: Tx, *, older_than: timedelta, limit: int, now: datetime | None = None
 ) -> int:
     """Forget up to ``limit`` callbacks processed more than ``older_than`` ago; how many.
 
     A replay older than the retention would be applied again, so the retention must
     outlast any sender's retry window (30 days by default).
     """
-    old = ProcessedCallback.processed_at < clock_or_now(now) - older_than
-    return purge_batch(session, ProcessedCallback.event_id, old, limit)
+    return purge_batch(session, CALLBACKS_PURGE, older_than=older_than, limit=limit, now=now)
 
 
 @dataclass(frozen=True)
@@ -41,7 +66,7 @@ class CallbackRecord:
 
 
 def callbacks_list(
-    session: Session,
+    session: Tx,
     *,
     submission_id: uuid.UUID | None = None,
     kind: str | None = None,
@@ -50,41 +75,22 @@ def callbacks_list(
     now: datetime | None = None,
 ) -> list[CallbackRecord]:
     """Processed callbacks newest first, each with its kind, door and the events it wrote."""
-    effects = (
-        sa.select(
-            sa.func.array_agg(
-                aggregate_order_by(SubmissionEvent.kind, SubmissionEvent.occurred_at)
-            ).label("kinds"),
-            sa.func.min(SubmissionEvent.data["callbackKind"].astext).label("kind"),
-            sa.func.min(SubmissionEvent.data["via"].astext).label("via"),
-        )
-        .where(
-            SubmissionEvent.submission_id == ProcessedCallback.submission_id,
-            SubmissionEvent.data["eventId"].astext == sa.cast(ProcessedCallback.event_id, sa.Text),
-        )
-        .lateral("effects")
-    )
-    query = (
-        sa.select(ProcessedCallback, effects.c.kinds, effects.c.kind, effects.c.via)
-        .outerjoin(effects, sa.true())
-        .order_by(ProcessedCallback.processed_at.desc(), ProcessedCallback.event_id)
-        .limit(limit)
-    )
-    if submission_id is not None:
-        query = query.where(ProcessedCallback.submission_id == submission_id)
-    if kind is not None:
-        query = query.where(effects.c.kind == kind)
-    if since is not None:
-        query = query.where(ProcessedCallback.processed_at >= clock_or_now(now) - since)
+    params = {
+        "submission_id": submission_id,
+        "kind": kind,
+        "since": since,
+        "limit": limit,
+        "now": now,
+    }
     return [
         CallbackRecord(
-            event_id=row.ProcessedCallback.event_id,
-            request_id=row.ProcessedCallback.request_id,
-            submission_id=row.ProcessedCallback.submission_id,
-            processed_at=row.ProcessedCallback.processed_at,
+            event_id=row.event_id,
+            request_id=row.request_id,
+            submission_id=row.submission_id,
+            processed_at=row.processed_at,
             kind=row.kind,
             via=row.via,
             effects=list(row.kinds or []),
         )
-        for row in session.execute(query)
+        for row in execute(session, CALLBACKS_LIST, params)
     ]

@@ -2,7 +2,8 @@
 
 Deadlines, event times, ``completed_at`` and every decision the scheduler takes are
 compared inside PostgreSQL, so relays, workers and schedulers on hosts whose clocks
-disagree still agree. Tests pass an explicit ``now`` instead.
+disagree still agree. Tests pass an explicit ``now`` instead: every named statement that
+needs the time takes ``coalesce(CAST(%(now)s AS timestamptz), now())``.
 """
 
 from __future__ import annotations
@@ -10,21 +11,32 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+
+from db.statements import Sql, Tx, execute
+
+# The transaction's start, as the database's clock says.
+NOW = Sql("SELECT now() AS now")
+PING = Sql("SELECT 1 AS ok")
 
 
 def clock_or_now(now: datetime | None) -> sa.ColumnElement[datetime]:
-    """The given time (tests) or the database's clock, as an SQL expression."""
+    """The given time (tests) or the database's clock, as an SQL expression.
+
+    For the Core queries not yet written as named statements.
+    """
     return sa.literal(now, sa.DateTime(timezone=True)) if now else sa.func.now()
 
 
-def database_now(session: Session, now: datetime | None = None) -> datetime:
+def database_now(session: Tx, now: datetime | None = None) -> datetime:
     """The given time, or the database's clock read now (the transaction's start)."""
     if now is not None:
         return now
-    return session.execute(sa.select(sa.func.now())).scalar_one().astimezone(UTC)
+    row = execute(session, NOW, {}).fetchone()
+    assert row is not None
+    moment: datetime = row.now
+    return moment.astimezone(UTC)
 
 
-def database_ping(session: Session) -> None:
+def database_ping(session: Tx) -> None:
     """A round trip that raises DatabaseUnavailable while the server is away."""
-    session.execute(sa.select(1))
+    execute(session, PING, {})

@@ -10,43 +10,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
-from db.clock import clock_or_now
-from db.models import OutboxRow
-from db.models.base import OUTBOX_STATUS
-from db.statements import Tx, execute
+from db.statements import Sql, Tx, execute
 from domain.enums import OutboxStatus, Skill, SubmissionStatus
 from domain.events import TRANSITION_EVENT
 from domain.states import allowed_sources, outbox_can_transition
 
 _P = OutboxStatus
 
-
-def outbox_guard(source: OutboxStatus, target: OutboxStatus) -> sa.ColumnElement[bool]:
-    """The WHERE clause of a move from ``source`` to ``target``, as domain/states.py allows it.
-
-    Built at import time by each query below, so a query whose move the state map does not
-    allow fails the first time it is built, not in production.
-    """
-    if not outbox_can_transition(source, target):
-        raise ValueError(f"outbox move {source} -> {target} is not in OUTBOX_TRANSITIONS")
-    return OutboxRow.status == source
-
-
-# A release goes back to pending or on to failed; both leave from processing.
-_RELEASE = outbox_guard(_P.PROCESSING, _P.PENDING)
-assert outbox_can_transition(_P.PROCESSING, _P.FAILED)
-_RESCUE = outbox_guard(_P.PROCESSING, _P.PENDING)
-
-
-def seconds(value: float | sa.ColumnElement[float]) -> sa.ColumnElement[timedelta]:
-    """An SQL interval of ``value`` seconds."""
-    return sa.func.make_interval(0, 0, 0, 0, 0, 0, value, type_=sa.Interval())
+# The statuses below are written into the texts (the partial index on pending rows serves
+# only a literal), and every move they make is one the state map allows:
+assert outbox_can_transition(_P.PENDING, _P.PROCESSING)  # OUTBOX_CLAIM
+assert outbox_can_transition(_P.PROCESSING, _P.PUBLISHED)  # OUTBOX_MARK_AND_QUEUE
+assert outbox_can_transition(_P.PROCESSING, _P.PENDING)  # OUTBOX_RELEASE, OUTBOX_RESCUE
+assert outbox_can_transition(_P.PROCESSING, _P.FAILED)  # OUTBOX_RELEASE
 
 
 @dataclass(frozen=True)
@@ -99,19 +78,21 @@ class PublishFailure:
 
 # The claim and the mark run on every pass, for every row: fixed SQL texts (psycopg
 # prepares them), since SQLAlchemy building the statements and wrapping their rows
-# cost more than PostgreSQL running them. Both keep the guards of the state map above.
-_CLAIM_SQL = f"""
+# cost more than PostgreSQL running them.
+OUTBOX_CLAIM = Sql("""
     UPDATE outbox o
-    SET status = '{_P.PROCESSING.value}', locked_at = coalesce(%(now)s, now()),
+    SET status = 'processing', locked_at = coalesce(CAST(%(now)s AS timestamptz), now()),
         locked_by = %(relay_id)s, attempts = o.attempts + 1
     FROM submissions s JOIN questions q ON q.id = s.question_id
     WHERE o.id IN (
             SELECT c.id FROM outbox c
-            WHERE c.status = '{_P.PENDING.value}'
+            WHERE c.status = 'pending'
               AND (c.locked_at IS NULL
                    OR c.locked_at + make_interval(secs => least(
-                          %(cap)s, %(base)s * power(2, greatest(c.attempts - 1, 0))))
-                      <= coalesce(%(now)s, now()))
+                          CAST(%(cap)s AS double precision),
+                          CAST(%(base)s AS double precision)
+                          * power(2, greatest(c.attempts - 1, 0))))
+                      <= coalesce(CAST(%(now)s AS timestamptz), now()))
             ORDER BY c.created_at
             LIMIT %(limit)s
             FOR UPDATE SKIP LOCKED
@@ -119,8 +100,7 @@ _CLAIM_SQL = f"""
       AND s.id = o.submission_id
     RETURNING o.id, o.submission_id, o.message_type, o.payload, o.attempts, o.created_at,
               s.request_id, s.user_id, s.skill, q.skill AS question_skill
-"""
-assert outbox_can_transition(_P.PENDING, _P.PROCESSING)
+""")
 
 
 def outbox_claim_batch(
@@ -139,7 +119,7 @@ def outbox_claim_batch(
     """
     result = execute(
         session,
-        _CLAIM_SQL,
+        OUTBOX_CLAIM,
         {
             "now": now,
             "relay_id": relay_id,
@@ -153,38 +133,41 @@ def outbox_claim_batch(
     return rows
 
 
-_QUEUED_SOURCES = ", ".join(
-    f"'{source.value}'" for source in sorted(allowed_sources(SubmissionStatus.QUEUED))
-)
-_MARK_AND_QUEUE_SQL = f"""
+# The submission moves into queued as the state map allows, with its transition's event.
+_QUEUED = {
+    "queued_from": sorted(source.value for source in allowed_sources(SubmissionStatus.QUEUED)),
+    "queued_kind": str(TRANSITION_EVENT[SubmissionStatus.QUEUED]),
+}
+OUTBOX_MARK_AND_QUEUE = Sql("""
     WITH marked AS (
         UPDATE outbox
-        SET status = '{_P.PUBLISHED.value}', published_at = coalesce(%(now)s, now()),
+        SET status = 'published',
+            published_at = coalesce(CAST(%(now)s AS timestamptz), now()),
             error_message = NULL
         -- = ANY(array): one parameter and one plan, whatever the batch size.
-        WHERE id = ANY(%(ids)s) AND status = '{_P.PROCESSING.value}'
+        WHERE id = ANY(CAST(%(ids)s AS uuid[])) AND status = 'processing'
           AND locked_by = %(relay_id)s
         -- The jsonb value as the payload holds it (a string, a number or null).
         RETURNING id, submission_id, payload -> 'traceId' AS trace_id
     ),
     moved AS (
-        UPDATE submissions s SET status = '{SubmissionStatus.QUEUED.value}', updated_at = now()
+        UPDATE submissions s SET status = 'queued', updated_at = now()
         FROM marked
         WHERE s.id = marked.submission_id
-          AND s.status IN ({_QUEUED_SOURCES})
+          AND s.status = ANY(CAST(%(queued_from)s AS submission_status[]))
         RETURNING s.id, marked.id AS outbox_id, marked.trace_id
     ),
     events AS (
         INSERT INTO submission_events (submission_id, kind, data, occurred_at)
-        SELECT id, '{TRANSITION_EVENT[SubmissionStatus.QUEUED]}',
+        SELECT id, CAST(%(queued_kind)s AS text),
                jsonb_build_object('outboxId', outbox_id::text, 'messageId', outbox_id::text,
                                   'relayId', CAST(%(relay_id)s AS text), 'traceId', trace_id),
                clock_timestamp()
         FROM moved
     )
     SELECT id, submission_id FROM marked
-"""
-assert outbox_can_transition(_P.PROCESSING, _P.PUBLISHED)
+""")
+assert SubmissionStatus.QUEUED.value == "queued"
 
 
 def outbox_mark_published_and_queue(
@@ -200,80 +183,81 @@ def outbox_mark_published_and_queue(
     if not ids:
         return []
     result = execute(
-        session, _MARK_AND_QUEUE_SQL, {"ids": list(ids), "relay_id": relay_id, "now": now}
+        session,
+        OUTBOX_MARK_AND_QUEUE,
+        {"ids": list(ids), "relay_id": relay_id, "now": now, **_QUEUED},
     )
     return [(row.id, row.submission_id) for row in result.fetchall()]
 
 
+# Poison rows and rows out of attempts fail; the others wait for their backoff.
+OUTBOX_RELEASE = Sql("""
+    UPDATE outbox o
+    SET status = CASE WHEN f.permanent OR o.attempts >= %(max_attempts)s
+                      THEN CAST('failed' AS outbox_status)
+                      ELSE CAST('pending' AS outbox_status) END,
+        error_message = f.error, locked_by = NULL
+    FROM unnest(CAST(%(ids)s AS uuid[]), CAST(%(errors)s AS text[]),
+                CAST(%(permanent)s AS boolean[])) AS f(id, error, permanent)
+    WHERE o.id = f.id AND o.status = 'processing' AND o.locked_by = %(relay_id)s
+    RETURNING o.id, o.submission_id, o.status, o.attempts
+""")
+
+
 def outbox_release_failed(
-    session: Session, *, relay_id: str, failures: Sequence[PublishFailure], max_attempts: int
+    session: Tx, *, relay_id: str, failures: Sequence[PublishFailure], max_attempts: int
 ) -> list[tuple[uuid.UUID, uuid.UUID, OutboxStatus, int]]:
     """Put rows that did not publish back to pending (backoff) or fail them.
 
     Poison rows and rows out of attempts become ``failed``. ``locked_at`` stays as the
     time of the try, which the backoff counts from. Returns (id, submission id, status,
-    attempts) of the rows this relay still held.
+    attempts) of the rows this relay still held, in the order of ``failures``.
     """
-    released = []
-    for failure in failures:
-        exhausted = sa.literal(failure.permanent) | (OutboxRow.attempts >= max_attempts)
-        row = session.execute(
-            sa.update(OutboxRow)
-            .where(
-                OutboxRow.id == failure.id,
-                _RELEASE,
-                OutboxRow.locked_by == relay_id,
-            )
-            .values(
-                status=sa.case(
-                    (exhausted, sa.cast(sa.literal(_P.FAILED.value), OUTBOX_STATUS)),
-                    else_=sa.cast(sa.literal(_P.PENDING.value), OUTBOX_STATUS),
-                ),
-                error_message=failure.error,
-                locked_by=None,
-            )
-            .returning(OutboxRow.id, OutboxRow.submission_id, OutboxRow.status, OutboxRow.attempts)
-        ).one_or_none()
-        if row is not None:
-            released.append((row[0], row[1], row[2], row[3]))
-    return released
+    if not failures:
+        return []
+    params = {
+        "ids": [failure.id for failure in failures],
+        "errors": [failure.error for failure in failures],
+        "permanent": [failure.permanent for failure in failures],
+        "relay_id": relay_id,
+        "max_attempts": max_attempts,
+    }
+    rows = {row.id: row for row in execute(session, OUTBOX_RELEASE, params)}
+    order = [failure.id for failure in failures if failure.id in rows]
+    return [
+        (id_, rows[id_].submission_id, OutboxStatus(rows[id_].status), rows[id_].attempts)
+        for id_ in dict.fromkeys(order)
+    ]
+
+
+# Rows held past the lease, or with no lease time at all; the sub-select keeps who held
+# each one (an UPDATE's RETURNING sees only the new values).
+OUTBOX_RESCUE = Sql("""
+    WITH expired AS (
+        SELECT id, locked_by FROM outbox
+        WHERE status = 'processing'
+          AND (locked_at IS NULL
+               OR locked_at < coalesce(CAST(%(now)s AS timestamptz), now())
+                              - make_interval(secs => CAST(%(lease)s AS double precision)))
+        FOR UPDATE SKIP LOCKED
+    )
+    UPDATE outbox o
+    SET status = 'pending', locked_by = NULL,
+        error_message = concat('lease expired: relay ', coalesce(expired.locked_by, '?'),
+                               ' held the row past ', CAST(%(lease_text)s AS text), ' s')
+    FROM expired
+    WHERE o.id = expired.id
+    RETURNING o.id, expired.locked_by
+""")
 
 
 def outbox_rescue_expired(
-    session: Session, *, lease_seconds: float, now: datetime | None = None
+    session: Tx, *, lease_seconds: float, now: datetime | None = None
 ) -> list[tuple[uuid.UUID, str | None]]:
     """Take back rows held past the lease (their relay died) or with no lease time at all
     (written so by hand or by another tool); returns (id, the relay that held it).
 
     The one query for it, whoever calls it: every relay pass and the scheduler's leases duty.
     """
-    clock = clock_or_now(now)
-    expired = (
-        sa.select(OutboxRow.id, OutboxRow.locked_by)
-        .where(
-            _RESCUE,
-            sa.or_(
-                OutboxRow.locked_at.is_(None),
-                OutboxRow.locked_at < clock - seconds(lease_seconds),
-            ),
-        )
-        .with_for_update(skip_locked=True)
-        .cte("expired")
-    )
-    result = session.execute(
-        sa.update(OutboxRow)
-        .where(OutboxRow.id == expired.c.id)
-        .values(
-            status=_P.PENDING,
-            locked_by=None,
-            error_message=sa.func.concat(
-                "lease expired: relay ",
-                sa.func.coalesce(expired.c.locked_by, "?"),
-                " held the row past ",
-                str(lease_seconds),
-                " s",
-            ),
-        )
-        .returning(OutboxRow.id, expired.c.locked_by)
-    )
-    return [(row[0], row[1]) for row in result]
+    params = {"now": now, "lease": float(lease_seconds), "lease_text": str(lease_seconds)}
+    return [(row.id, row.locked_by) for row in execute(session, OUTBOX_RESCUE, params)]

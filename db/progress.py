@@ -124,26 +124,6 @@ def progress_lock(session: Tx, *, user_id: uuid.UUID, skill: Skill) -> LockedPro
     )
 
 
-def progress_update_sql() -> str:
-    """The CTE that writes the row ``after`` computed, once the score row is in (``scored``)."""
-    return """
-        progressed AS (
-            UPDATE user_progress
-            SET current_level = %(p_level)s, scaffold_level = %(p_scaffold)s,
-                streak_count = %(p_streak_count)s, streak_direction = %(p_streak_direction)s,
-                attempt_count = %(p_attempts)s, updated_at = now()
-            WHERE id = %(p_id)s AND EXISTS (SELECT 1 FROM scored)
-        )"""
-
-
-def goals_update_sql() -> str:
-    return """
-        goals AS (
-            UPDATE user_goals SET current_estimated_band = %(g_band)s, updated_at = now()
-            WHERE user_id = %(p_user_id)s AND EXISTS (SELECT 1 FROM scored)
-        )"""
-
-
 def progress_update_params(
     locked: LockedProgress, user_id: uuid.UUID, updated: Progress, band: VstepBand | None
 ) -> dict[str, Any]:

@@ -1,25 +1,26 @@
-"""Old rows deleted a batch at a time (the retention duty), each batch a short transaction."""
+"""Old rows deleted a batch at a time (the retention duty), each batch a short transaction.
+
+Every purge is a named statement of its table family's module that takes the same three
+parameters: ``older_than`` (an interval), ``limit`` (NULL: no limit) and ``now`` (NULL:
+the database's clock). Rows another transaction holds are skipped (SKIP LOCKED): the
+next batch takes them.
+"""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from db.statements import Sql, Tx, execute
 
 
 def purge_batch(
-    session: Session, key: InstrumentedAttribute[Any], old: sa.ColumnElement[bool], limit: int
+    session: Tx,
+    statement: Sql,
+    *,
+    older_than: timedelta,
+    limit: int | None,
+    now: datetime | None = None,
 ) -> int:
-    """Delete up to ``limit`` rows matching ``old``, by their ``key``; how many went.
-
-    Rows another transaction holds are skipped (SKIP LOCKED): the next batch takes them.
-    """
-    batch = sa.select(key).where(old).limit(limit).with_for_update(skip_locked=True)
-    result = session.execute(
-        sa.delete(key.class_)
-        .where(key.in_(batch.scalar_subquery()))
-        .execution_options(synchronize_session=False)
-    )
-    return cast(CursorResult[Any], result).rowcount
+    """Run the purge ``statement``; how many rows went."""
+    params = {"older_than": older_than, "limit": limit, "now": now}
+    return execute(session, statement, params).rowcount

@@ -9,14 +9,38 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
-from db.models import User
+from db.statements import Sql, Tx, execute
 from domain.enums import UserRole
 
 STAFF_ROLES = (UserRole.INSTRUCTOR, UserRole.ADMIN)
+
+ACCOUNT_BY_EMAIL = Sql("""
+    SELECT id, email, password_hash, role, full_name FROM users
+    WHERE lower(email) = %(email)s AND deleted_at IS NULL
+    ORDER BY created_at
+    LIMIT 1
+""")
+STAFF_ACCOUNT = Sql("""
+    SELECT id, email, password_hash, role, full_name FROM users
+    WHERE id = %(id)s AND deleted_at IS NULL AND role = ANY(CAST(%(roles)s AS user_role[]))
+""")
+EMAILS_OF = Sql("SELECT id, email FROM users WHERE id = ANY(CAST(%(ids)s AS uuid[]))")
+PASSWORD_HASH_REPLACE = Sql("""
+    UPDATE users SET password_hash = %(new)s, updated_at = now()
+    WHERE id = %(id)s AND password_hash = %(old)s
+    RETURNING id
+""")
+STAFF_PROMOTE = Sql("""
+    UPDATE users SET role = %(role)s, password_hash = %(password_hash)s, updated_at = now()
+    WHERE id = %(id)s
+""")
+STAFF_CREATE = Sql("""
+    INSERT INTO users (email, password_hash, role)
+    VALUES (%(email)s, %(password_hash)s, %(role)s)
+    RETURNING id
+""")
 
 
 @dataclass(frozen=True)
@@ -28,50 +52,39 @@ class Account:
     full_name: str | None
 
 
-def _account(row: User) -> Account:
-    return Account(row.id, row.email, row.password_hash, row.role, row.full_name)
+def _account(row: Any) -> Account | None:
+    if row is None:
+        return None
+    return Account(row.id, row.email, row.password_hash, UserRole(row.role), row.full_name)
 
 
-def account_by_email(session: Session, *, email: str) -> Account | None:
+def account_by_email(session: Tx, *, email: str) -> Account | None:
     """The live account of ``email`` (compared case-insensitively), or None."""
-    row = session.scalars(
-        sa.select(User)
-        .where(sa.func.lower(User.email) == email.strip().lower(), User.deleted_at.is_(None))
-        .order_by(User.created_at)
-        .limit(1)
-    ).one_or_none()
-    return None if row is None else _account(row)
+    return _account(execute(session, ACCOUNT_BY_EMAIL, {"email": email.strip().lower()}).fetchone())
 
 
-def staff_account(session: Session, *, id: uuid.UUID) -> Account | None:
+def staff_account(session: Tx, *, id: uuid.UUID) -> Account | None:
     """The live instructor or admin ``id``; None for a learner, a deleted or unknown user."""
-    row = session.scalars(
-        sa.select(User).where(User.id == id, User.deleted_at.is_(None), User.role.in_(STAFF_ROLES))
-    ).one_or_none()
-    return None if row is None else _account(row)
+    roles = [role.value for role in STAFF_ROLES]
+    return _account(execute(session, STAFF_ACCOUNT, {"id": id, "roles": roles}).fetchone())
 
 
-def emails_of(session: Session, *, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+def emails_of(session: Tx, *, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     """The email of each user id (deleted ones too: a name for who did something)."""
     if not ids:
         return {}
-    rows = session.execute(sa.select(User.id, User.email).where(User.id.in_(ids)))
+    rows = execute(session, EMAILS_OF, {"ids": list(ids)})
     return {row.id: row.email for row in rows}
 
 
-def password_hash_replace(session: Session, *, id: uuid.UUID, old: str, new: str) -> bool:
+def password_hash_replace(session: Tx, *, id: uuid.UUID, old: str, new: str) -> bool:
     """Store a rehashed password, only if the hash is still the one that was verified."""
-    moved = session.execute(
-        sa.update(User)
-        .where(User.id == id, User.password_hash == old)
-        .values(password_hash=new)
-        .returning(User.id)
-    ).first()
-    return moved is not None
+    params = {"id": id, "old": old, "new": new}
+    return execute(session, PASSWORD_HASH_REPLACE, params).fetchone() is not None
 
 
 def staff_upsert(
-    session: Session, *, email: str, role: UserRole, password_hash: str
+    session: Tx, *, email: str, role: UserRole, password_hash: str
 ) -> tuple[uuid.UUID, bool]:
     """Create the staff account ``email``, or promote the live one and set its password.
 
@@ -79,16 +92,10 @@ def staff_upsert(
     the account becomes (an admin named as instructor becomes an instructor on purpose).
     """
     existing = account_by_email(session, email=email)
+    params = {"role": role.value, "password_hash": password_hash}
     if existing is not None:
-        session.execute(
-            sa.update(User)
-            .where(User.id == existing.id)
-            .values(role=role, password_hash=password_hash)
-        )
+        execute(session, STAFF_PROMOTE, {**params, "id": existing.id})
         return existing.id, False
-    created = session.execute(
-        sa.insert(User)
-        .values(email=email.strip(), password_hash=password_hash, role=role)
-        .returning(User.id)
-    ).scalar_one()
-    return created, True
+    created = execute(session, STAFF_CREATE, {**params, "email": email.strip()}).fetchone()
+    assert created is not None
+    return created.id, True

@@ -1,19 +1,17 @@
-"""Hand-written SQL on the hot path, run on the session's own connection and transaction.
+"""Named SQL texts, run on the session's own connection and transaction: the one way the
+code reaches PostgreSQL, on the hot path and the operators' commands alike.
 
 Building and compiling an ORM or Core statement, and wrapping its result, costs more
 Python than PostgreSQL spends running it. A fixed SQL text goes to psycopg on the
 session's own connection instead, and psycopg prepares it on the server once it has
-seen it a few times. Its errors become domain errors here, as the engine's boundary
-(``db/errors.py``) does for everything else.
+seen it a few times. Its errors become domain errors here, with the one translation of
+``db/errors.py`` that the engine's boundary uses for everything else (connecting,
+pooling, migrations). How to add a statement: docs/sql-style.md.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
-from datetime import datetime
-from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import psycopg
@@ -23,6 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from db.errors import translate
+
 
 class Sql(str):
     """A named SQL text: a module-level constant in the ``db/`` module of its table family.
@@ -66,9 +65,9 @@ def _row_factory(sql: str) -> RowFactory[Any]:
     return factory
 
 
-def execute(tx: Tx, sql: str, params: Mapping[str, Any]) -> psycopg.Cursor[Any]:
-    """Run ``sql`` (psycopg's ``%(name)s`` placeholders) in the transaction of ``tx``;
-    the cursor's rows are named tuples."""
+def execute(tx: Tx, sql: Sql, params: Mapping[str, Any]) -> psycopg.Cursor[Any]:
+    """Run the named statement ``sql`` (psycopg's ``%(name)s`` placeholders) in the
+    transaction of ``tx``; the cursor's rows are named tuples."""
     connection = tx.connection() if isinstance(tx, Session) else tx
     driver: psycopg.Connection[Any] = connection.connection.driver_connection  # type: ignore[assignment]
     try:
@@ -84,14 +83,3 @@ def execute(tx: Tx, sql: str, params: Mapping[str, Any]) -> psycopg.Cursor[Any]:
 def jsonb(value: Mapping[str, Any] | None) -> Jsonb | None:
     """A jsonb parameter (None stays SQL NULL)."""
     return Jsonb(dict(value)) if value is not None else None
-
-
-def column_value(value: Any) -> Any:
-    """A Python value as psycopg sends it: enums by their value, documents as jsonb."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dict):
-        return Jsonb(value)
-    if value is None or isinstance(value, str | int | float | Decimal | datetime | uuid.UUID):
-        return value
-    raise TypeError(f"no SQL parameter for a {type(value).__name__}")

@@ -12,20 +12,56 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.clock import clock_or_now, database_now
-from db.models import RefreshToken
+from db.clock import database_now
 from db.purge import purge_batch
+from db.statements import Sql, Tx, execute
 from domain.tokens import Presented, StoredToken, TokenRefused, presented, token_hash
 
 # How long a refresh token lives unless the caller says otherwise.
 DEFAULT_TTL = timedelta(days=30)
 TOKEN_BYTES = 32
+
+TOKEN_INSERT = Sql("""
+    INSERT INTO refresh_tokens (user_id, token_hash, jti, device_info, expires_at)
+    VALUES (%(user_id)s, %(token_hash)s, %(jti)s, %(device_info)s,
+            now() + CAST(%(ttl)s AS interval))
+    RETURNING expires_at
+""")
+# The newest row of the hash, locked: a second rotation of the same token waits here.
+TOKEN_LOCK = Sql("""
+    SELECT id, user_id, jti, replaced_by_jti, revoked_at, expires_at, device_info
+    FROM refresh_tokens
+    WHERE token_hash = %(token_hash)s
+    ORDER BY created_at DESC
+    LIMIT 1
+    FOR UPDATE
+""")
+TOKEN_ROTATED = Sql("""
+    UPDATE refresh_tokens SET replaced_by_jti = %(jti)s, revoked_at = %(at)s WHERE id = %(id)s
+""")
+TOKEN_REVOKE = Sql("""
+    UPDATE refresh_tokens SET revoked_at = now()
+    WHERE token_hash = %(token_hash)s AND revoked_at IS NULL
+""")
+TOKENS_REVOKE_OF_USER = Sql("""
+    UPDATE refresh_tokens SET revoked_at = now()
+    WHERE user_id = %(user_id)s AND revoked_at IS NULL
+""")
+TOKENS_PURGE = Sql("""
+    DELETE FROM refresh_tokens
+    WHERE id IN (
+        SELECT t.id FROM refresh_tokens t
+        -- least() passes over NULL: expired, or revoked, before the cutoff.
+        WHERE least(t.expires_at, t.revoked_at)
+              < coalesce(CAST(%(now)s AS timestamptz), now()) - CAST(%(older_than)s AS interval)
+        LIMIT CAST(%(limit)s AS bigint)
+        FOR UPDATE SKIP LOCKED
+    )
+""")
 
 
 @dataclass(frozen=True)
@@ -38,7 +74,7 @@ class IssuedToken:
 
 
 def issue_token(
-    session: Session,
+    session: Tx,
     *,
     user_id: uuid.UUID,
     ttl: timedelta = DEFAULT_TTL,
@@ -47,28 +83,16 @@ def issue_token(
     """A new refresh token for ``user_id``, valid for ``ttl`` from the database's now."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     jti = str(uuid.uuid4())
-    expires_at = session.execute(
-        sa.insert(RefreshToken)
-        .values(
-            user_id=user_id,
-            token_hash=token_hash(token),
-            jti=jti,
-            device_info=device_info,
-            expires_at=sa.func.now() + ttl,
-        )
-        .returning(RefreshToken.expires_at)
-    ).scalar_one()
-    return IssuedToken(token, jti, user_id, expires_at)
-
-
-def _locked(session: Session, token: str) -> RefreshToken | None:
-    return session.scalars(
-        sa.select(RefreshToken)
-        .where(RefreshToken.token_hash == token_hash(token))
-        .order_by(RefreshToken.created_at.desc())
-        .limit(1)
-        .with_for_update()
-    ).one_or_none()
+    params = {
+        "user_id": user_id,
+        "token_hash": token_hash(token),
+        "jti": jti,
+        "device_info": device_info,
+        "ttl": ttl,
+    }
+    row = execute(session, TOKEN_INSERT, params).fetchone()
+    assert row is not None
+    return IssuedToken(token, jti, user_id, row.expires_at)
 
 
 def rotate_token(
@@ -81,14 +105,13 @@ def rotate_token(
     """
     revoked = 0
     with factory.begin() as session:
-        row = _locked(session, token)
+        row = execute(session, TOKEN_LOCK, {"token_hash": token_hash(token)}).fetchone()
         now = database_now(session)
         found = presented(_stored(row), now)
         if found is Presented.VALID:
             assert row is not None
             issued = issue_token(session, user_id=row.user_id, ttl=ttl, device_info=row.device_info)
-            row.replaced_by_jti = issued.jti
-            row.revoked_at = now
+            execute(session, TOKEN_ROTATED, {"jti": issued.jti, "at": now, "id": row.id})
             return issued
         if found is Presented.REUSED:
             assert row is not None
@@ -105,36 +128,24 @@ def _refusal(found: Presented, revoked: int) -> str:
     return f"refresh token refused: {found.value}"
 
 
-def _stored(row: RefreshToken | None) -> StoredToken | None:
+def _stored(row: Any) -> StoredToken | None:
     if row is None:
         return None
     return StoredToken(row.user_id, row.jti, row.replaced_by_jti, row.revoked_at, row.expires_at)
 
 
-def revoke_token(session: Session, *, token: str) -> bool:
+def revoke_token(session: Tx, *, token: str) -> bool:
     """Log out: revoke ``token`` if it is active; False when it was unknown or not active."""
-    result = session.execute(
-        sa.update(RefreshToken)
-        .where(RefreshToken.token_hash == token_hash(token), RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=sa.func.now())
-    )
-    return cast(CursorResult[Any], result).rowcount > 0
+    return execute(session, TOKEN_REVOKE, {"token_hash": token_hash(token)}).rowcount > 0
 
 
-def revoke_user_tokens(session: Session, *, user_id: uuid.UUID) -> int:
+def revoke_user_tokens(session: Tx, *, user_id: uuid.UUID) -> int:
     """Revoke every active token of a user (a compromised account); how many."""
-    result = session.execute(
-        sa.update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=sa.func.now())
-    )
-    return cast(CursorResult[Any], result).rowcount
+    return execute(session, TOKENS_REVOKE_OF_USER, {"user_id": user_id}).rowcount
 
 
 def refresh_tokens_purge(
-    session: Session, *, older_than: timedelta, limit: int, now: datetime | None = None
+    session: Tx, *, older_than: timedelta, limit: int, now: datetime | None = None
 ) -> int:
     """Delete up to ``limit`` tokens expired or revoked more than ``older_than`` ago."""
-    cutoff = clock_or_now(now) - older_than
-    old = sa.or_(RefreshToken.expires_at < cutoff, RefreshToken.revoked_at < cutoff)
-    return purge_batch(session, RefreshToken.id, old, limit)
+    return purge_batch(session, TOKENS_PURGE, older_than=older_than, limit=limit, now=now)

@@ -9,12 +9,21 @@ POLL_SECONDS = 0.02
 
 
 def wait_until(
-    condition: Callable[[], bool], *, timeout: float, message: str = "condition not met"
+    condition: Callable[[], bool],
+    *,
+    timeout: float,
+    message: str | Callable[[], str] = "condition not met",
 ) -> None:
+    """Poll ``condition`` until it holds; AssertionError after ``timeout`` seconds.
+
+    A callable ``message`` is asked at the deadline, so it can say how things stand then
+    (an f-string would say how they stood when the wait began).
+    """
     deadline = time.monotonic() + timeout
     while True:
         if condition():
             return
         if time.monotonic() >= deadline:
-            raise AssertionError(f"{message} within {timeout} s")
+            said = message() if callable(message) else message
+            raise AssertionError(f"{said} within {timeout} s")
         time.sleep(POLL_SECONDS)

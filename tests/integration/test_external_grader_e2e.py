@@ -23,7 +23,7 @@ from tests.factories import make_question, make_user, valid_answer
 from tests.grader_standin import grader_standin
 from tests.integration.outbox_seed import event_counts
 from tests.integration.pipeline_checks import scalar, statuses
-from tests.integration.serve_client import free_port
+from tests.integration.serve_client import ServeClient, free_port
 from tests.integration.system_processes import system_processes
 from tests.waiting import wait_until
 
@@ -93,13 +93,21 @@ def test_an_external_grader_completes_submissions_through_the_callback_url(
                 answer=valid_answer(QuestionFormat.WRITING_TASK_1),
             )
         with system_processes(env, tmp_path) as processes:
-            processes.start("serve", "serve")
+            # The grader calls back at once: serve must answer before the first request
+            # goes out (a stand-in that met a refused connection would never call again).
+            ServeClient(processes, port).start()
             processes.start("relay", "relay")
             processes.start("worker", "worker", "--processes", "1", "--threads", "2")
             wait_until(
                 lambda: statuses(engine) == {"completed": SUBMISSIONS},
                 timeout=60,
-                message=f"not all completed: {statuses(engine)}",
+                message=lambda: (
+                    f"not all completed: {statuses(engine)}; dead: {processes.dead()}\n"
+                    + "\n".join(
+                        f"--- {name}:\n{processes.tail(name)}"
+                        for name in ("relay", "worker", "serve")
+                    )
+                ),
             )
             wait_until(lambda: len(answers) == 3 * SUBMISSIONS, timeout=30)
     # the grader got the documented request, with our callbackUrl

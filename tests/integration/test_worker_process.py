@@ -61,7 +61,7 @@ def test_worker_killed_mid_run_loses_nothing_and_grades_each_once(
         wait_until(
             lambda: statuses(engine) == {"completed": 600},
             timeout=90,
-            message=f"not all graded: {statuses(engine)}",
+            message=lambda: f"not all graded: {statuses(engine)}",
         )
     finally:
         os.killpg(second.pid, signal.SIGTERM)

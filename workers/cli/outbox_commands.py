@@ -7,19 +7,12 @@ anything is printed or any exit code is chosen.
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from enum import Enum
-from typing import Any
+from datetime import timedelta
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from db.models import OutboxRow, SubmissionEvent
 from db.outbox_ops import (
     RetryOutcome,
     RetrySkipped,
@@ -30,38 +23,22 @@ from db.outbox_ops import (
     outbox_retry_failed_matching,
     outbox_stats,
 )
-from db.submissions import submission_events_recent
+from db.submissions import EventRecord, submission_events_recent
 from domain.enums import OutboxStatus
 from workers.cli.arguments import parse_duration_option
 from workers.cli.database import DatabaseUrl, Json, cli_transaction
 from workers.cli.durations import HELP as DURATION_HELP
 from workers.cli.durations import format_duration
+from workers.cli.outbox_display import print_list, print_row
 from workers.cli.output import EXIT_FAILURE, EXIT_USAGE, console, fail, print_json, print_table
 from workers.settings import load_settings
 
 app = typer.Typer(help="Inspect and repair the transactional outbox.", no_args_is_help=True)
 
-# Characters of error_message a table cell shows; --json and `show` give all of it.
-ERROR_CELL_CHARS = 60
-# The narrowest the error cell of a table gets before the table outgrows the terminal.
-ERROR_CELL_MIN_CHARS = 20
 # Events of the row's submission that `show` prints, the newest ones.
 SHOW_EVENTS = 20
 
 STATUSES = ", ".join(status.value for status in OutboxStatus)
-LIST_COLUMNS = (
-    "id",
-    "status",
-    "message_type",
-    "submission_id",
-    "attempts",
-    "created_at",
-    "locked_by",
-    "published_at",
-    "error_message",
-)
-# Every column but the payload, which `show` prints as JSON of its own; in table order.
-ALL_COLUMNS = tuple(column.key for column in OutboxRow.__table__.columns if column.key != "payload")
 
 
 def _parse_status(text: str) -> OutboxStatus:
@@ -83,17 +60,6 @@ def _parse_ids(texts: Sequence[str]) -> list[uuid.UUID]:
     return ids
 
 
-def _columns(row: OutboxRow, names: Sequence[str]) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in names}
-
-
-def _cell(text: str | None) -> str | None:
-    if text is None:
-        return None
-    flat = re.sub(r"\s+", " ", text).strip()
-    return flat if len(flat) <= ERROR_CELL_CHARS else flat[: ERROR_CELL_CHARS - 1] + "…"
-
-
 @app.command("list")
 def list_rows(
     status: str | None = typer.Option(
@@ -112,54 +78,7 @@ def list_rows(
         raise fail(f"--limit: must be at least 1, not {limit}", EXIT_USAGE)
     with cli_transaction(database_url, command="outbox") as session:
         rows = outbox_list(session, status=wanted, message_type=message_type, limit=limit)
-    if as_json:
-        print_json([_columns(row, LIST_COLUMNS) for row in rows])
-        return
-    if not rows:
-        console.print("no outbox rows match")
-        return
-    _print_list_table(rows)
-
-
-def _print_list_table(rows: Sequence[OutboxRow]) -> None:
-    """Only the error cell gives way in a narrow terminal. Every other column keeps the
-    width of its longest value (operators copy ids into show and retry); a terminal too
-    narrow even for that gets lines wider than itself, which it wraps, rather than lose
-    characters."""
-    cells = [
-        [
-            *(_text(value) for value in _columns(row, LIST_COLUMNS[:-1]).values()),
-            _text(_cell(row.error_message)),
-        ]
-        for row in rows
-    ]
-    table = Table(title=f"outbox rows, newest first ({len(rows)})", title_justify="left")
-    widths = []
-    for index, name in enumerate(LIST_COLUMNS):
-        if name == "error_message":
-            widths.append(ERROR_CELL_MIN_CHARS)
-            table.add_column(name, overflow="ellipsis", min_width=ERROR_CELL_MIN_CHARS)
-        else:
-            widths.append(max(len(name), *(len(row[index]) for row in cells)))
-            table.add_column(name, no_wrap=True, min_width=widths[-1])
-    for row_cells in cells:
-        table.add_row(*row_cells)
-    # Each column has one space of padding either side and a border after it.
-    narrowest = sum(widths) + 3 * len(widths) + 1
-    if console.width >= narrowest:
-        console.print(table)
-    else:
-        Console(width=narrowest, soft_wrap=True).print(table)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-    if isinstance(value, Enum):
-        return str(value.value)
-    return str(value)
+    print_list(rows, as_json=as_json)
 
 
 @app.command()
@@ -172,33 +91,14 @@ def show(
     (row_id,) = _parse_ids([id])
     with cli_transaction(database_url, command="outbox") as session:
         row = outbox_get(session, id=row_id)
-        events: list[SubmissionEvent] = []
+        events: list[EventRecord] = []
         if row is not None:
             events = submission_events_recent(
                 session, submission_id=row.submission_id, limit=SHOW_EVENTS
             )
     if row is None:
         raise fail(f"no outbox row {row_id}", EXIT_USAGE)
-    event_items = [
-        {"kind": event.kind, "occurred_at": event.occurred_at, "data": event.data}
-        for event in events
-    ]
-    if as_json:
-        print_json({"row": _columns(row, (*ALL_COLUMNS, "payload")), "events": event_items})
-        return
-    print_table(
-        f"outbox row {row.id}", ("column", "value"), list(_columns(row, ALL_COLUMNS).items())
-    )
-    console.print("payload", style="bold")
-    console.print_json(json.dumps(row.payload))
-    print_table(
-        f"events of submission {row.submission_id} (oldest first)",
-        ("kind", "occurred_at", "data"),
-        [
-            (item["kind"], item["occurred_at"], json.dumps(item["data"]) if item["data"] else None)
-            for item in event_items
-        ],
-    )
+    print_row(row, events, as_json=as_json)
 
 
 @app.command()

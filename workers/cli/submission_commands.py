@@ -15,8 +15,8 @@ from typing import Any
 
 import typer
 
-from db.models import Submission, SubmissionEvent
-from db.submission_queries import submission_get, submission_list
+from db.submission_queries import SubmissionRow, submission_get, submission_list
+from db.submissions import EventRecord
 from workers.cli import supervision_commands
 from workers.cli.arguments import SKILLS, STATUSES, parse_skill, parse_status, parse_uuid
 from workers.cli.callback_commands import callback_rows, print_callbacks
@@ -100,7 +100,7 @@ def _text(value: Any, *, millis: bool = False) -> str:
     return str(value)
 
 
-def _columns(submission: Submission, names: Sequence[str]) -> dict[str, Any]:
+def _columns(submission: SubmissionRow, names: Sequence[str]) -> dict[str, Any]:
     return {name: getattr(submission, name) for name in names}
 
 
@@ -232,11 +232,11 @@ def show(
 
 
 def _timeline(
-    submission: Submission, events: Sequence[SubmissionEvent]
-) -> list[tuple[SubmissionEvent, timedelta | None, timedelta]]:
+    submission: SubmissionRow, events: Sequence[EventRecord]
+) -> list[tuple[EventRecord, timedelta | None, timedelta]]:
     """Each event with the time since the one before it (None for the first) and since
     the submission was created."""
-    steps: list[tuple[SubmissionEvent, timedelta | None, timedelta]] = []
+    steps: list[tuple[EventRecord, timedelta | None, timedelta]] = []
     previous: datetime | None = None
     for event in events:
         since_previous = None if previous is None else event.occurred_at - previous
