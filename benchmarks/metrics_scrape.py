@@ -55,7 +55,6 @@ from db.metrics_queries import (
     scrape_statements,
 )
 from db.session import make_engine, make_session_factory
-from db.statements import execute
 from db.urls import libpq_url
 from workers.web.collector import CACHE_SECONDS
 
@@ -231,15 +230,16 @@ def explain_scrape(url: str) -> None:
                 if name not in ran:
                     print(f"-- {name}: not run at this size", flush=True)
                     continue
-                # EXPLAIN of the scrape's own text: the benchmark reads its plan.
-                explained = execute(
-                    session, f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}", params
+                # EXPLAIN of the scrape's own text, on the transaction's own connection
+                # (its settings above hold): the benchmark reads the plan.
+                driver: Any = session.connection().connection.driver_connection
+                explained = driver.execute(
+                    f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}", params
                 ).fetchone()
-                assert explained is not None
                 plan = explained[0][0]["Plan"]
                 text = [
                     row[0]
-                    for row in execute(session, f"EXPLAIN (ANALYZE, BUFFERS) {statement}", params)
+                    for row in driver.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", params)
                 ]
                 print(f"-- {name}")
                 print("\n".join(text), flush=True)

@@ -86,7 +86,8 @@ OUTBOX_PURGE_PREVIEW = Sql(
     SELECT count(*) AS n, min(published_at) AS oldest
     FROM outbox
     WHERE status = %(status)s
-      AND published_at < coalesce(CAST(%(now)s AS timestamptz), now()) - %(older_than)s
+      AND published_at
+          < coalesce(CAST(%(now)s AS timestamptz), now()) - CAST(%(older_than)s AS interval)
     """
 )
 
