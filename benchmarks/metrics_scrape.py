@@ -31,7 +31,6 @@ from typing import Any
 
 import httpx
 import psycopg
-import sqlalchemy as sa
 
 from benchmarks.common import (
     BenchEnv,
@@ -48,6 +47,7 @@ from benchmarks.common import (
 )
 from benchmarks.metrics_seed import SeedShape, seed
 from db.metrics_queries import (
+    ESTIMATE_OUTBOX,
     EXACT_COUNT_LIMIT,
     estimate_statements,
     metrics_bound_statements,
@@ -230,24 +230,23 @@ def explain_scrape(url: str) -> None:
                 if name not in ran:
                     print(f"-- {name}: not run at this size", flush=True)
                     continue
-                compiled = str(
-                    statement.bindparams(**params).compile(compile_kwargs={"literal_binds": True})
-                )
-                rows = session.execute(
-                    sa.text(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {compiled}")
-                ).scalar_one()
-                plan = rows[0]["Plan"]
-                text = (
-                    session.execute(sa.text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}"))
-                    .scalars()
-                    .all()
-                )
+                # EXPLAIN of the scrape's own text, on the transaction's own connection
+                # (its settings above hold): the benchmark reads the plan.
+                driver: Any = session.connection().connection.driver_connection
+                explained = driver.execute(
+                    f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}", params
+                ).fetchone()
+                plan = explained[0][0]["Plan"]
+                text = [
+                    row[0]
+                    for row in driver.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", params)
+                ]
                 print(f"-- {name}")
                 print("\n".join(text), flush=True)
                 found += [f"{name}: {scan}" for scan in unbounded_seq_scans(plan)]
             print("-- estimates (EXPLAIN only, no row read):")
-            for select in estimate_statements():
-                print(f"   {select}: {planner_estimate(session, select):,} rows")
+            for name, explain, values in estimate_statements():
+                print(f"   {name}: {planner_estimate(session, explain, values):,} rows")
             print(flush=True)
     finally:
         engine.dispose()
@@ -262,7 +261,7 @@ def explain_scrape(url: str) -> None:
 def statements_run(session: Any) -> set[str]:
     """Which of ``scrape_statements()`` the collector runs at this database's size."""
     ran = {"submissions by status", "review backlog", "outbox backlog", "callback inbox"}
-    if planner_estimate(session, "SELECT FROM outbox") <= EXACT_COUNT_LIMIT:
+    if planner_estimate(session, ESTIMATE_OUTBOX) <= EXACT_COUNT_LIMIT:
         ran.add("outbox published and failed (small outbox only)")
     return ran
 

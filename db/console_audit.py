@@ -13,10 +13,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from db.custom_plans import plan_each_call
+from db.statements import Sql, Tx, execute, jsonb
 
-from db.models import ConsoleAudit
+AUDIT_APPEND = Sql(
+    """
+    INSERT INTO console_audit
+        (actor_id, actor_email, action, target, preview, outcome, detail, address)
+    VALUES (%(actor_id)s, %(actor_email)s, %(action)s, %(target)s, %(preview)s, %(outcome)s,
+            %(detail)s, %(address)s)
+    RETURNING id
+    """
+)
+
+# Newest first through console_audit_created_idx; ``before`` and ``action`` optional.
+AUDIT_PAGE = Sql(
+    """
+    SELECT id, created_at, actor_id, actor_email, action, target, preview, outcome, detail,
+           address
+    FROM console_audit
+    WHERE (CAST(%(before_at)s AS timestamptz) IS NULL
+           OR (created_at, id) < (%(before_at)s, %(before_id)s))
+      AND (CAST(%(action)s AS text) IS NULL OR action = %(action)s)
+    ORDER BY created_at DESC, id DESC
+    LIMIT %(limit)s
+    """
+)
 
 
 @dataclass(frozen=True)
@@ -28,8 +50,22 @@ class Actor:
     address: str | None = None
 
 
+@dataclass(frozen=True)
+class AuditRow:
+    id: uuid.UUID
+    created_at: datetime
+    actor_id: uuid.UUID | None
+    actor_email: str
+    action: str
+    target: dict[str, Any]
+    preview: dict[str, Any] | None
+    outcome: str
+    detail: dict[str, Any] | None
+    address: str | None
+
+
 def audit_append(
-    session: Session,
+    session: Tx,
     *,
     actor: Actor,
     action: str,
@@ -38,39 +74,36 @@ def audit_append(
     preview: Mapping[str, Any] | None = None,
     detail: Mapping[str, Any] | None = None,
 ) -> uuid.UUID:
-    return session.execute(
-        sa.insert(ConsoleAudit)
-        .values(
-            actor_id=actor.id,
-            actor_email=actor.email,
-            address=actor.address,
-            action=action,
-            target=dict(target),
-            preview=dict(preview) if preview is not None else None,
-            outcome=outcome,
-            detail=dict(detail) if detail is not None else None,
-        )
-        .returning(ConsoleAudit.id)
-    ).scalar_one()
+    params = {
+        "actor_id": actor.id,
+        "actor_email": actor.email,
+        "address": actor.address,
+        "action": action,
+        "target": jsonb(target),
+        "preview": jsonb(preview),
+        "outcome": outcome,
+        "detail": jsonb(detail),
+    }
+    row = execute(session, AUDIT_APPEND, params).fetchone()
+    assert row is not None
+    audit_id: uuid.UUID = row.id
+    return audit_id
 
 
 def audit_page(
-    session: Session,
+    session: Tx,
     *,
     before: tuple[datetime, uuid.UUID] | None,
     action: str | None,
     limit: int,
-) -> list[ConsoleAudit]:
+) -> list[AuditRow]:
     """Newest first; ``before`` is the (created_at, id) of the previous page's last row."""
-    query = (
-        sa.select(ConsoleAudit)
-        .order_by(ConsoleAudit.created_at.desc(), ConsoleAudit.id.desc())
-        .limit(limit)
-    )
-    if before is not None:
-        query = query.where(
-            sa.tuple_(ConsoleAudit.created_at, ConsoleAudit.id) < sa.tuple_(*before)
-        )
-    if action:
-        query = query.where(ConsoleAudit.action == action)
-    return list(session.scalars(query))
+    plan_each_call(session)
+    before_at, before_id = before if before is not None else (None, None)
+    params = {
+        "before_at": before_at,
+        "before_id": before_id,
+        "action": action or None,
+        "limit": limit,
+    }
+    return [AuditRow(*row) for row in execute(session, AUDIT_PAGE, params)]

@@ -10,11 +10,19 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
-from db.models import Submission, SubmissionDetail
+from db.statements import Sql, Tx, execute
 from domain.enums import ReviewPriority, Skill, SubmissionStatus
+
+REVIEW_COUNTS = Sql(
+    """
+    SELECT review_priority, skill, count(*) AS n
+    FROM submissions
+    WHERE status = %(status)s AND deleted_at IS NULL
+    GROUP BY review_priority, skill
+    """
+)
+
+ANSWER_OF = Sql("SELECT answer FROM submission_details WHERE submission_id = %(submission_id)s")
 
 
 @dataclass(frozen=True)
@@ -24,24 +32,20 @@ class QueueCounts:
     total: int
 
 
-def review_counts(session: Session) -> QueueCounts:
-    rows = session.execute(
-        sa.select(Submission.review_priority, Submission.skill, sa.func.count())
-        .where(
-            Submission.status == SubmissionStatus.REVIEW_PENDING, Submission.deleted_at.is_(None)
-        )
-        .group_by(Submission.review_priority, Submission.skill)
-    ).all()
+def review_counts(session: Tx) -> QueueCounts:
+    rows = execute(session, REVIEW_COUNTS, {"status": SubmissionStatus.REVIEW_PENDING.value})
     by_priority: dict[ReviewPriority | None, int] = {}
     by_skill: dict[Skill, int] = {}
-    for priority, skill, count in rows:
-        by_priority[priority] = by_priority.get(priority, 0) + count
-        by_skill[skill] = by_skill.get(skill, 0) + count
+    for row in rows:
+        priority = ReviewPriority(row.review_priority) if row.review_priority else None
+        skill = Skill(row.skill)
+        by_priority[priority] = by_priority.get(priority, 0) + row.n
+        by_skill[skill] = by_skill.get(skill, 0) + row.n
     return QueueCounts(by_priority, by_skill, sum(by_skill.values()))
 
 
-def answer_of(session: Session, *, submission_id: uuid.UUID) -> dict[str, Any] | None:
+def answer_of(session: Tx, *, submission_id: uuid.UUID) -> dict[str, Any] | None:
     """Another submission's answer (the closest text of a copy signal)."""
-    return session.execute(
-        sa.select(SubmissionDetail.answer).where(SubmissionDetail.submission_id == submission_id)
-    ).scalar_one_or_none()
+    row = execute(session, ANSWER_OF, {"submission_id": submission_id}).fetchone()
+    answer: dict[str, Any] | None = None if row is None else row.answer
+    return answer

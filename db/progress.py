@@ -14,19 +14,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from db.statements import Tx, execute
+from db.statements import Sql, Tx, execute
 from domain import progress as rules
 from domain.enums import QuestionLevel, Skill, StreakDirection, VstepBand
 from domain.progress import RECENT_WINDOW, Progress
 
 # The skill's recent scores (newest first) and, for a learner with goals, every skill's,
-# read with the lock in one round trip.
+# read with the lock in one round trip. The 10s are RECENT_WINDOW (checked below).
 #
 # Under READ COMMITTED the reads see the statement's snapshot, taken before any wait for
 # the lock: if another completion held the row and committed meanwhile, its score is
 # not in them. The row's version says so: the locked row is the newest version, while
 # the sub-select sees the snapshot's. A difference sends the caller to read again.
-_LOCK = f"""
+PROGRESS_LOCK = Sql(
+    """
     WITH created AS (
         -- A learner's first score of the skill: the row is made here, locked by its insert.
         -- The level is a placeholder that the completing update replaces.
@@ -51,35 +52,26 @@ _LOCK = f"""
            ARRAY(
                SELECT s.score FROM user_skill_scores s
                WHERE s.user_id = %(user_id)s AND s.skill = %(skill)s
-               ORDER BY s.created_at DESC, s.id DESC LIMIT {RECENT_WINDOW}
+               ORDER BY s.created_at DESC, s.id DESC LIMIT 10
            ) AS recent,
-           {{goal_scores}} AS goal_scores
+           CASE WHEN EXISTS (SELECT 1 FROM user_goals g WHERE g.user_id = %(user_id)s) THEN (
+               SELECT coalesce(jsonb_object_agg(per_skill.skill, per_skill.scores), '{}'::jsonb)
+               FROM (
+                   SELECT ranked.skill, jsonb_agg(ranked.score::text ORDER BY ranked.n) AS scores
+                   FROM (
+                       SELECT s.skill, s.score, row_number() OVER (
+                           PARTITION BY s.skill ORDER BY s.created_at DESC, s.id DESC
+                       ) AS n
+                       FROM user_skill_scores s WHERE s.user_id = %(user_id)s
+                   ) ranked
+                   WHERE ranked.n <= 10
+                   GROUP BY ranked.skill
+               ) per_skill
+           ) END AS goal_scores
     FROM progress
-"""
-_GOAL_SCORES = f"""
-    CASE WHEN EXISTS (SELECT 1 FROM user_goals g WHERE g.user_id = %(user_id)s) THEN (
-        SELECT coalesce(jsonb_object_agg(per_skill.skill, per_skill.scores), '{{}}'::jsonb)
-        FROM (
-            SELECT ranked.skill, jsonb_agg(ranked.score::text ORDER BY ranked.n) AS scores
-            FROM (
-                SELECT s.skill, s.score, row_number() OVER (
-                    PARTITION BY s.skill ORDER BY s.created_at DESC, s.id DESC
-                ) AS n
-                FROM user_skill_scores s WHERE s.user_id = %(user_id)s
-            ) ranked
-            WHERE ranked.n <= {RECENT_WINDOW}
-            GROUP BY ranked.skill
-        ) per_skill
-    ) END"""
-_LOCK_AND_READ = _LOCK.format(goal_scores=_GOAL_SCORES)
-_REREAD = f"""
-    SELECT ARRAY(
-               SELECT s.score FROM user_skill_scores s
-               WHERE s.user_id = %(user_id)s AND s.skill = %(skill)s
-               ORDER BY s.created_at DESC, s.id DESC LIMIT {RECENT_WINDOW}
-           ) AS recent,
-           {_GOAL_SCORES} AS goal_scores
-"""
+    """
+)
+assert "LIMIT 10\n" in PROGRESS_LOCK and "n <= 10\n" in PROGRESS_LOCK and RECENT_WINDOW == 10
 
 
 @dataclass(frozen=True)
@@ -106,17 +98,16 @@ class LockedProgress:
 def progress_lock(session: Tx, *, user_id: uuid.UUID, skill: Skill) -> LockedProgress:
     """Lock (creating it if need be) the learner's row for ``skill``, with its scores."""
     params = {"user_id": user_id, "skill": skill.value}
-    row = execute(session, _LOCK_AND_READ, params).fetchone()
-    if row is None:
-        # Another transaction made the row while this one waited to insert it: neither
-        # half saw it. A new statement does.
-        row = execute(session, _LOCK_AND_READ, params).fetchone()
-        assert row is not None, "user_progress row vanished under its lock"
+    row = execute(session, PROGRESS_LOCK, params).fetchone()
+    # None: another transaction made the row while this one waited to insert it, and
+    # neither half saw it. Not fresh: the reads missed what the lock's holder wrote. A new
+    # statement sees both; once the lock is this transaction's, the next read is fresh.
+    for _ in range(2):
+        if row is not None and row.fresh:
+            break
+        row = execute(session, PROGRESS_LOCK, params).fetchone()
+    assert row is not None and row.fresh, "user_progress row changed under its lock"
     recent, goal_scores = row.recent, row.goal_scores
-    if not row.fresh:
-        again = execute(session, _REREAD, params).fetchone()
-        assert again is not None
-        recent, goal_scores = again.recent, again.goal_scores
     return LockedProgress(
         id=row.id,
         progress=Progress(

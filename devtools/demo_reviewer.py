@@ -20,7 +20,8 @@ from decimal import Decimal
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.review_queue import ClaimHeld, NotInReview, review_claim, review_get, review_list
+from db.review_items import review_get, review_list
+from db.review_queue import ClaimHeld, NotInReview, review_claim
 from domain.scoring import round_half_up
 from workers.web.signature import SIGNATURE_HEADER, sign
 

@@ -18,15 +18,8 @@ from typing import Any
 
 import typer
 
-from db.review_queue import (
-    ClaimHeld,
-    NotInReview,
-    ReviewItem,
-    review_claim,
-    review_get,
-    review_list,
-    review_waiting,
-)
+from db.review_items import ReviewItem, review_get, review_list
+from db.review_queue import ClaimHeld, NotInReview, review_claim, review_waiting
 from domain.callbacks import CERTIFICATE_BANDS, SCORE_MAX, SCORE_MIN
 from domain.errors import ConstraintViolation, InvalidInput
 from domain.results import Verdict

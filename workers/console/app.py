@@ -25,13 +25,14 @@ from domain.sla import DEFAULT_SLA
 from workers.console.auth_pages import SignIn
 from workers.console.ops_pages import Operations
 from workers.console.retry_pages import Retries
+from workers.console.review_claims import ReviewClaims
 from workers.console.review_pages import ReviewWorkspace
 from workers.console.throttle import SignInThrottle
 from workers.console.web import (
     HERE,
     ConsoleGuard,
     Forbidden,
-    page,
+    message,
     redirect,
     safe_next,
     staff_of,
@@ -57,6 +58,7 @@ def make_console_app(
 ) -> Starlette:
     sign_in = SignIn(session_factory, throttle or SignInThrottle(), settings.key)
     review = ReviewWorkspace(session_factory, callbacks, settings.claim_minutes)
+    claims = ReviewClaims(session_factory, settings.claim_minutes, review.forget_counts)
     operations = Operations(session_factory, stall_seconds=settings.stall_seconds)
     retries = Retries(
         session_factory, settings.stall_seconds, settings.sla, operations.overview_data
@@ -69,6 +71,7 @@ def make_console_app(
         Route("/", home, methods=["GET"]),
         *sign_in.routes(),
         *review.routes(),
+        *claims.routes(),
         *operations.routes(),
         *retries.routes(),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
@@ -93,40 +96,18 @@ def make_console_app(
 
 
 async def _forbidden(request: Request, exc: Exception) -> Response:
-    return page(
-        request,
-        "message.html",
-        status_code=403,
-        title="Not for your role",
-        message=str(exc),
-        back="/",
-    )
+    return message(request, 403, "Not for your role", str(exc))
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    return page(
-        request, "message.html", status_code=404, title="Not found", message=str(exc), back="/"
-    )
+    return message(request, 404, "Not found", str(exc))
 
 
 async def _invalid(request: Request, exc: Exception) -> Response:
-    return page(
-        request,
-        "message.html",
-        status_code=422,
-        title="Not accepted",
-        message=str(exc),
-        back=safe_next(urlsplit(request.headers.get("referer") or "/").path),
-    )
+    back = safe_next(urlsplit(request.headers.get("referer") or "/").path)
+    return message(request, 422, "Not accepted", str(exc), back)
 
 
 async def _failed(request: Request, exc: Exception) -> Response:
     status = 503 if isinstance(exc, InfrastructureError) else 500
-    return page(
-        request,
-        "message.html",
-        status_code=status,
-        title="Could not do that",
-        message=str(exc),
-        back="/",
-    )
+    return message(request, status, "Could not do that", str(exc))

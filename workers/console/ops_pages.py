@@ -18,16 +18,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from db.console_audit import audit_page
-from db.console_ops import (
+from db.console_audit import AuditRow, audit_page
+from db.console_lists import (
+    SubmissionLine,
     SubmissionSearch,
     exam_parts_of,
     exam_sessions_page,
     outbox_rows_of,
-    overview_counts,
     score_rows_of,
     submissions_page,
 )
+from db.console_ops import overview_counts
 from db.console_review import answer_of
 from db.outbox_ops import outbox_stats
 from db.submission_queries import submission_get
@@ -102,16 +103,13 @@ class Operations:
         search = _search_of(query)
         before = parse_cursor(query.get("before"))
 
-        def read() -> list[Any]:
+        def read() -> list[SubmissionLine]:
             with self.session_factory.begin() as session:
                 return submissions_page(session, search=search, before=before, limit=PAGE_ROWS)
 
         rows = await in_thread(read)
-        following = None
-        if len(rows) == PAGE_ROWS:
-            kept = {k: v for k, v in query.items() if k != "before" and v}
-            last = rows[-1]
-            following = urlencode({**kept, "before": cursor_of(last.created_at, last.id)})
+        kept = {k: v for k, v in query.items() if k != "before" and v}
+        following = _following([(r.created_at, r.id) for r in rows], kept)
         return page(
             request, "ops_submissions.html", rows=rows, form=dict(query), next_query=following
         )
@@ -144,16 +142,11 @@ class Operations:
         def read() -> list[dict[str, Any]]:
             with self.session_factory.begin() as session:
                 rows = exam_sessions_page(session, before=before, limit=PAGE_ROWS)
-                parts = exam_parts_of(session, session_ids=[row[0].id for row in rows])
-                return [
-                    {"exam": row[0], "email": row[1], "parts": parts[row[0].id]} for row in rows
-                ]
+                parts = exam_parts_of(session, session_ids=[row.id for row in rows])
+                return [{"exam": row, "email": row.email, "parts": parts[row.id]} for row in rows]
 
         rows = await in_thread(read)
-        following = None
-        if len(rows) == PAGE_ROWS:
-            last = rows[-1]["exam"]
-            following = urlencode({"before": cursor_of(last.started_at, last.id)})
+        following = _following([(r["exam"].started_at, r["exam"].id) for r in rows], {})
         return page(request, "ops_exams.html", rows=rows, next_query=following)
 
     async def audit(self, request: Request) -> Response:
@@ -161,16 +154,12 @@ class Operations:
         before = parse_cursor(request.query_params.get("before"))
         action = request.query_params.get("action") or None
 
-        def read() -> list[Any]:
+        def read() -> list[AuditRow]:
             with self.session_factory.begin() as session:
                 return audit_page(session, before=before, action=action, limit=PAGE_ROWS)
 
         rows = await in_thread(read)
-        following = None
-        if len(rows) == PAGE_ROWS:
-            following = urlencode(
-                {"action": action or "", "before": cursor_of(rows[-1].created_at, rows[-1].id)}
-            )
+        following = _following([(r.created_at, r.id) for r in rows], {"action": action or ""})
         return page(request, "ops_audit.html", rows=rows, action=action, next_query=following)
 
     def routes(self) -> list[Route]:
@@ -182,6 +171,13 @@ class Operations:
             Route("/ops/exams", self.exams, methods=["GET"]),
             Route("/ops/audit", self.audit, methods=["GET"]),
         ]
+
+
+def _following(keys: list[tuple[datetime, uuid.UUID]], kept: dict[str, str]) -> str | None:
+    """The query of the page after a full one: its filters and the last row's sort key."""
+    if len(keys) < PAGE_ROWS:
+        return None
+    return urlencode({**kept, "before": cursor_of(*keys[-1])})
 
 
 def _seconds(value: float | None) -> str:

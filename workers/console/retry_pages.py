@@ -20,20 +20,22 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from db.console_audit import Actor, audit_append
-from db.console_ops import (
-    GROUP_IDS_MAX,
-    failed_group_ids,
-    failed_groups,
-    outbox_failed_page,
-    outbox_purge_preview,
-    outbox_rows,
-)
+from db.console_lists import OutboxLine, outbox_failed_page, outbox_rows
+from db.console_ops import GROUP_IDS_MAX, failed_group_ids, failed_groups, outbox_purge_preview
 from db.outbox_ops import outbox_purge_published, outbox_retry
 from db.submission_retry import submission_retry
 from db.supervision import submissions_stalled
 from domain.enums import Skill
 from domain.errors import InvalidInput
-from workers.console.web import actor_of, cursor_of, in_thread, page, parse_cursor, require_admin
+from workers.console.web import (
+    actor_of,
+    cursor_of,
+    in_thread,
+    message,
+    page,
+    parse_cursor,
+    require_admin,
+)
 
 # The failed groups and stuck list are read again at most this often, in seconds.
 FIGURES_SECONDS = 10.0
@@ -125,18 +127,16 @@ class Retries:
                 note=note,
                 sla=self.sla,
             )
-            audit_append(
+            retried = [str(r.id) for r in outcome.retried]
+            _audit_retry(
                 session,
-                actor=actor,
-                action="submission.retry",
-                target={"submissionIds": [str(i) for i in ids]},
-                preview={"willRetry": [str(i) for i in ids]},
-                outcome="done" if not outcome.skipped else "partial",
-                detail={
-                    "retried": [str(r.id) for r in outcome.retried],
-                    "skipped": {str(s.id): s.reason for s in outcome.skipped},
-                    "note": note,
-                },
+                actor,
+                "submission.retry",
+                "submissionIds",
+                ids,
+                retried,
+                outcome,
+                {"note": note},
             )
         return outcome
 
@@ -170,7 +170,7 @@ class Retries:
         if not ids:
             raise InvalidInput("selection", "choose at least one outbox row")
 
-        def read() -> Any:
+        def read() -> list[OutboxLine]:
             with self.session_factory.begin() as session:
                 return outbox_rows(session, ids=ids)
 
@@ -186,18 +186,8 @@ class Retries:
         def run() -> Any:
             with self.session_factory.begin() as session:
                 outcome = outbox_retry(session, ids=ids, by=actor.email, sla=self.sla)
-                audit_append(
-                    session,
-                    actor=actor,
-                    action="outbox.retry",
-                    target={"outboxIds": [str(i) for i in ids]},
-                    preview={"willRetry": [str(i) for i in ids]},
-                    outcome="done" if not outcome.skipped else "partial",
-                    detail={
-                        "retried": [str(i) for i in outcome.retried],
-                        "skipped": {str(s.id): s.reason for s in outcome.skipped},
-                    },
-                )
+                retried = [str(i) for i in outcome.retried]
+                _audit_retry(session, actor, "outbox.retry", "outboxIds", ids, retried, outcome)
             return outcome
 
         outcome = await in_thread(run)
@@ -243,14 +233,11 @@ class Retries:
             return deleted
 
         deleted = await in_thread(run)
-        return page(
-            request,
-            "message.html",
-            title="Outbox purged",
-            message=f"{deleted} published rows older than {days:g} days deleted "
-            f"(the preview showed {shown}).",
-            back="/ops/outbox",
+        text = (
+            f"{deleted} published rows older than {days:g} days deleted "
+            f"(the preview showed {shown})."
         )
+        return message(request, 200, "Outbox purged", text, "/ops/outbox")
 
     def routes(self) -> list[Route]:
         return [
@@ -263,6 +250,33 @@ class Retries:
             Route("/ops/outbox/purge-preview", self.purge_preview, methods=["POST"]),
             Route("/ops/outbox/purge", self.purge, methods=["POST"]),
         ]
+
+
+def _audit_retry(
+    session: Session,
+    actor: Actor,
+    action: str,
+    key: str,
+    ids: list[uuid.UUID],
+    retried: list[str],
+    outcome: Any,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """A retry's audit row: the rows chosen, those retried, those skipped and why."""
+    detail = {
+        "retried": retried,
+        "skipped": {str(s.id): s.reason for s in outcome.skipped},
+        **(extra or {}),
+    }
+    audit_append(
+        session,
+        actor=actor,
+        action=action,
+        target={key: [str(i) for i in ids]},
+        preview={"willRetry": [str(i) for i in ids]},
+        outcome="done" if not outcome.skipped else "partial",
+        detail=detail,
+    )
 
 
 def _ids(values: list[Any]) -> list[uuid.UUID]:

@@ -1,6 +1,6 @@
-"""The review workspace: the queue, one item beside the grader's result, claim and review.
+"""The review workspace: the queue, one item beside the grader's result, and review.
 
-Claims are ``db/review_queue.py``'s; a review goes through ``review_submit`` (the one
+Claims are ``review_claims.py``'s; a review goes through ``review_submit`` (the one
 result path, as the signed callback door), recorded under the signed-in reviewer's id.
 Every change writes a ``console_audit`` row, refused ones too.
 """
@@ -22,21 +22,13 @@ from starlette.routing import Route
 
 from db.console_audit import Actor, audit_append
 from db.console_review import QueueCounts, review_counts
-from db.review_queue import (
-    ClaimHeld,
-    NotInReview,
-    ReviewItem,
-    priority_rank,
-    review_claim,
-    review_claims_count,
-    review_get,
-    review_list,
-    review_release,
-)
+from db.review_items import ReviewItem, priority_rank, review_claims_count, review_get, review_list
+from db.review_queue import ClaimHeld, NotInReview
 from db.staff import emails_of
 from domain.errors import InvalidInput, NotFound
 from domain.results import Verdict
 from domain.review_descriptors import DESCRIPTORS, criteria_of, overall_of
+from workers.console.review_claims import refused
 from workers.console.review_forms import (
     Filters,
     copy_signal,
@@ -45,7 +37,7 @@ from workers.console.review_forms import (
     queue_cursor,
     submission_id_of,
 )
-from workers.console.web import actor_of, in_thread, page, redirect, staff_of
+from workers.console.web import actor_of, in_thread, message, page, redirect, staff_of
 from workers.results import CallbackService
 from workers.review_submission import review_submit
 
@@ -81,6 +73,10 @@ class ReviewWorkspace:
             claimed_by=reviewer if filters.who == "mine" else None,
             after=after,
         )
+
+    def forget_counts(self) -> None:
+        """Read the counts afresh next time: this reviewer's own change shows at once."""
+        self._counts = None
 
     def counts(self, session: Session) -> tuple[QueueCounts, float]:
         """The queue's counts and their age in seconds (cached for COUNTS_SECONDS)."""
@@ -160,14 +156,7 @@ class ReviewWorkspace:
         try:
             data = await in_thread(self._item, id, filters, staff.id)
         except NotFound as exc:
-            return page(
-                request,
-                "message.html",
-                status_code=404,
-                title="Not in review",
-                message=str(exc),
-                back=f"/review?{filters.query()}",
-            )
+            return message(request, 404, "Not in review", str(exc), f"/review?{filters.query()}")
         return page(
             request,
             "review_item.html",
@@ -175,76 +164,6 @@ class ReviewWorkspace:
             notice=request.query_params.get("notice"),
             **data,
         )
-
-    async def claim(self, request: Request) -> Response:
-        return await self._claim_or_release(request, release=False)
-
-    async def release(self, request: Request) -> Response:
-        return await self._claim_or_release(request, release=True)
-
-    async def _claim_or_release(self, request: Request, *, release: bool) -> Response:
-        actor = actor_of(request)
-        id = submission_id_of(request)
-        form = await request.form()
-        filters = Filters.of(form)
-        action = "review.release" if release else "review.claim"
-        try:
-            note = await in_thread(self._claim_tx, actor, id, release=release)
-        except (ClaimHeld, NotInReview, NotFound) as exc:
-            message = await in_thread(self._refused, actor, action, id, exc)
-            return page(
-                request,
-                "message.html",
-                status_code=409,
-                title="Not yours to take",
-                message=message,
-                back=f"/review/{id}?{filters.query()}",
-            )
-        return redirect(f"/review/{id}?{filters.query()}&{urlencode({'notice': note})}")
-
-    def _claim_tx(self, actor: Actor, id: uuid.UUID, *, release: bool) -> str:
-        assert actor.id is not None
-        self._counts = None  # this person's own change shows at once
-        with self.session_factory.begin() as session:
-            if release:
-                done = review_release(session, id=id, reviewer=actor.id)
-                if not done:
-                    raise NotInReview(f"submission {id}: you hold no claim on it")
-                note = "claim released"
-                detail: dict[str, Any] = {}
-            else:
-                at = review_claim(
-                    session, id=id, reviewer=actor.id, claim_minutes=self.claim_minutes
-                )
-                expires = at + timedelta(minutes=self.claim_minutes)
-                note = f"claimed until {expires:%H:%M:%S}"
-                detail = {"claimedAt": at.isoformat(), "expiresAt": expires.isoformat()}
-            audit_append(
-                session,
-                actor=actor,
-                action="review.release" if release else "review.claim",
-                target={"submissionIds": [str(id)]},
-                outcome="done",
-                detail=detail,
-            )
-        return note
-
-    def _refused(self, actor: Actor, action: str, id: uuid.UUID, exc: Exception) -> str:
-        """The refusal as a reviewer reads it (who holds the item), written to the audit."""
-        message = str(exc)
-        with self.session_factory.begin() as session:
-            if isinstance(exc, ClaimHeld):
-                holder = emails_of(session, ids={exc.holder}).get(exc.holder, str(exc.holder))
-                message = f"{holder} holds this item (claimed at {exc.since:%H:%M:%S})."
-            audit_append(
-                session,
-                actor=actor,
-                action=action,
-                target={"submissionIds": [str(id)]},
-                outcome="refused",
-                detail={"reason": message},
-            )
-        return message
 
     async def submit(self, request: Request) -> Response:
         actor = actor_of(request)
@@ -264,27 +183,17 @@ class ReviewWorkspace:
                 via="console",
             )
         except (ClaimHeld, NotFound, NotInReview, InvalidInput) as exc:
-            message = await in_thread(self._refused, actor, "review.submit", id, exc)
+            reason = await in_thread(refused, self.session_factory, actor, "review.submit", id, exc)
             status = 422 if isinstance(exc, InvalidInput) else 409
-            return page(
-                request,
-                "message.html",
-                status_code=status,
-                title="Review not taken",
-                message=message,
-                back=f"/review/{id}?{filters.query()}",
-            )
+            back = f"/review/{id}?{filters.query()}"
+            return message(request, status, "Review not taken", reason, back)
         await in_thread(self._audit_review, actor, id, data, verdict.value, event_id)
         if verdict is not Verdict.APPLIED:
-            return page(
-                request,
-                "message.html",
-                status_code=409,
-                title="Review not applied",
-                message=f"The result path answered {verdict.value}: the submission no longer "
-                "waits for this review.",
-                back=f"/review?{filters.query()}",
+            text = (
+                f"The result path answered {verdict.value}: the submission no longer "
+                "waits for this review."
             )
+            return message(request, 409, "Review not applied", text, f"/review?{filters.query()}")
         following = await in_thread(self._next_item, filters, actor, str(form.get("next") or ""))
         if following is not None:
             return redirect(
@@ -325,7 +234,7 @@ class ReviewWorkspace:
     def _audit_review(
         self, actor: Actor, id: uuid.UUID, data: dict[str, Any], verdict: str, event_id: str
     ) -> None:
-        self._counts = None
+        self.forget_counts()
         with self.session_factory.begin() as session:
             audit_append(
                 session,
@@ -341,7 +250,5 @@ class ReviewWorkspace:
         return [
             Route("/review", self.queue, methods=["GET"]),
             Route("/review/{id}", self.item, methods=["GET"]),
-            Route("/review/{id}/claim", self.claim, methods=["POST"]),
-            Route("/review/{id}/release", self.release, methods=["POST"]),
             Route("/review/{id}/submit", self.submit, methods=["POST"]),
         ]

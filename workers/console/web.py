@@ -106,6 +106,13 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     )
 
 
+def message(request: Request, status_code: int, title: str, text: str, back: str = "/") -> Response:
+    """The one-message page: a refusal, an error or what a change did."""
+    return page(
+        request, "message.html", status_code=status_code, title=title, message=text, back=back
+    )
+
+
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
