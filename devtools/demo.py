@@ -122,5 +122,3 @@ def run_demo(
         report.reviewed = reviewer.reviewed
     report.seconds = time.monotonic() - started
     return report
-
-

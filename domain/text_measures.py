@@ -272,5 +272,3 @@ def _syllables_per_word(lower: Sequence[str]) -> float:
     if not lower:
         return 0.0
     return sum(syllables(word) for word in lower) / len(lower)
-
-

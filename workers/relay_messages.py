@@ -74,6 +74,7 @@ def publish_rows(
             failures.append(PublishFailure(row.id, poison_error(refusal), permanent=True))
     return published, failures
 
+
 def message_for(row: ClaimedRow) -> dramatiq.Message[object]:
     """The Dramatiq message of a row; InvalidInput when the row is poison."""
     route = ROUTES.get(row.message_type)

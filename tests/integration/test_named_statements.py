@@ -123,9 +123,7 @@ def test_placeholders_become_numbered_parameters() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(STATEMENTS))
-def test_every_named_statement_prepares_against_the_migrated_schema(
-    db_url: str, name: str
-) -> None:
+def test_every_named_statement_prepares_against_the_migrated_schema(db_url: str, name: str) -> None:
     with psycopg.connect(db_url) as conn:
         result = conn.pgconn.prepare(b"named_statement", server_text(STATEMENTS[name]).encode())
         message = (result.error_message or b"").decode(errors="replace").strip()

@@ -17,7 +17,6 @@ from workers.duties.scheduled import ScheduledDuty
 log = structlog.get_logger("vstep.scheduler")
 
 
-
 @dataclass(frozen=True)
 class LeaseSettings:
     # OUTBOX_LEASE_SECONDS (workers/assembly.py).

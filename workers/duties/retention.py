@@ -22,7 +22,6 @@ from workers.duties.scheduled import ScheduledDuty
 log = structlog.get_logger("vstep.scheduler")
 
 
-
 @dataclass(frozen=True, kw_only=True)
 class RetentionSettings:
     # Old rows accumulate slowly: once a minute is plenty.

@@ -33,7 +33,6 @@ from workers.routes import ROUTES
 log = structlog.get_logger("vstep.scheduler")
 
 
-
 @dataclass(frozen=True)
 class StallSettings:
     # GRADING_STALL_SECONDS and GRADING_MAX_REDISPATCH (workers/assembly.py).
