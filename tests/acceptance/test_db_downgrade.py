@@ -13,7 +13,7 @@ import psycopg
 
 from tests.acceptance.cli import VSTEP
 
-HEAD = "0006_console"
+HEAD = "0007_intake_functions"
 # The shared schema's 16 tables and the console's own audit table (migration 0006).
 TABLES_AT_HEAD = 17
 

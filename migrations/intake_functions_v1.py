@@ -1,0 +1,302 @@
+"""The intake functions of migration 0007: the part every door writes through, and the two
+versioned entry points (docs/producer-contract.md, docs/exam-contract.md).
+
+``grading_intake_part`` is internal: single intake and exam intake both write each
+submission through it, so a request is refused for the same reasons, under the same
+names, whichever door it came through. ``where`` prefixes the field of a refusal (an
+exam names the part), ``state`` is its SQLSTATE (VG001 single, VG004 exam).
+"""
+
+from __future__ import annotations
+
+_SLA_ARGUMENTS = """
+    sla_listening interval DEFAULT interval '5 minutes',
+    sla_reading interval DEFAULT interval '5 minutes',
+    sla_writing interval DEFAULT interval '20 minutes',
+    sla_speaking interval DEFAULT interval '60 minutes',
+    answer_max_bytes integer DEFAULT 262144
+"""
+
+REPLAY = """
+    -- The submission already under request_id when it is this request; request_conflict
+    -- naming what differs when it is another; no row when there is none.
+    CREATE FUNCTION grading_intake_replay(p_request_id uuid, p_user_id uuid,
+                                          p_question_id uuid, p_answer jsonb,
+                                          p_attempt integer)
+    RETURNS TABLE(out_submission_id uuid, out_deadline timestamptz)
+    LANGUAGE plpgsql STABLE AS $$
+    DECLARE
+        found_row record;
+        differs text[];
+    BEGIN
+        SELECT s.id, s.user_id, s.question_id, s.attempt,
+               -- A row written outside this contract may lack a deadline: due since its creation.
+               coalesce(s.deadline, s.created_at) AS due,
+               -- Compared as jsonb: key order and number spelling do not matter.
+               d.answer IS NOT DISTINCT FROM p_answer AS same_answer
+        INTO found_row
+        FROM submissions s LEFT JOIN submission_details d ON d.submission_id = s.id
+        WHERE s.request_id = p_request_id;
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+        differs := array_remove(ARRAY[
+            CASE WHEN NOT found_row.same_answer THEN 'answer' END,
+            CASE WHEN found_row.question_id <> p_question_id THEN 'question_id' END,
+            CASE WHEN found_row.user_id <> p_user_id THEN 'user_id' END,
+            CASE WHEN found_row.attempt <> p_attempt THEN 'attempt' END], NULL);
+        IF cardinality(differs) > 0 THEN
+            PERFORM grading_refuse('request_conflict', 'request_id',
+                format('request_id %s is already used by submission %s with a different %s',
+                       p_request_id, found_row.id, array_to_string(differs, ', ')), 'VG002');
+        END IF;
+        out_submission_id := found_row.id;
+        out_deadline := found_row.due;
+        RETURN NEXT;
+    END;
+    $$
+"""
+
+PART = """
+    CREATE FUNCTION grading_intake_part(
+        p_request_id uuid, p_user_id uuid, p_question_id uuid, p_answer jsonb,
+        p_attempt integer, p_trace_id text, p_skill text,
+        p_sla_listening interval, p_sla_reading interval, p_sla_writing interval,
+        p_sla_speaking interval, p_max_bytes integer,
+        p_blank_ok boolean, p_event jsonb, p_where text, p_state text,
+        OUT out_submission_id uuid, OUT out_created boolean, OUT out_deadline timestamptz,
+        OUT out_outbox_id uuid)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        q record;
+        u record;
+        refusal text[];
+        sla interval;
+        trace text;
+    BEGIN
+        IF p_request_id IS NULL OR p_user_id IS NULL OR p_question_id IS NULL THEN
+            PERFORM grading_refuse('value_required', p_where || CASE
+                WHEN p_request_id IS NULL THEN 'request_id'
+                WHEN p_user_id IS NULL THEN 'user_id' ELSE 'question_id' END,
+                'must be a UUID, got NULL', p_state);
+        END IF;
+        IF p_attempt IS NULL OR p_attempt < 1 THEN
+            PERFORM grading_refuse('attempt_range', p_where || 'attempt',
+                format('must be an integer >= 1, got %s',
+                       coalesce(CAST(p_attempt AS text), 'NULL')), p_state);
+        END IF;
+        -- A replay is answered from what was stored, before validation: a producer
+        -- retrying an accepted request hears "accepted" even if the question was retired since.
+        SELECT r.out_submission_id, r.out_deadline INTO out_submission_id, out_deadline
+        FROM grading_intake_replay(p_request_id, p_user_id, p_question_id, p_answer, p_attempt) r;
+        IF FOUND THEN
+            out_created := false;
+            RETURN;
+        END IF;
+        SELECT qq.skill, CAST(qq.skill AS text) AS skill_name, CAST(qq.format AS text) AS format,
+               qq.is_active, qq.deleted_at
+        INTO q FROM questions qq WHERE qq.id = p_question_id;
+        IF NOT FOUND THEN
+            PERFORM grading_refuse('question_unknown', p_where || 'question_id',
+                format('unknown question %s', p_question_id), p_state);
+        ELSIF q.deleted_at IS NOT NULL THEN
+            PERFORM grading_refuse('question_deleted', p_where || 'question_id',
+                format('question %s is deleted', p_question_id), p_state);
+        ELSIF NOT q.is_active THEN
+            PERFORM grading_refuse('question_inactive', p_where || 'question_id',
+                format('question %s is inactive', p_question_id), p_state);
+        -- Every format name starts with its skill (writing_task_1, reading_mcq, ...); one
+        -- filed under another skill would be graded by the wrong grader.
+        ELSIF split_part(q.format, '_', 1) <> q.skill_name THEN
+            PERFORM grading_refuse('format_skill_mismatch', p_where || 'question_id',
+                format('question %s has format %s of skill %s but is filed under %s',
+                       p_question_id, q.format, split_part(q.format, '_', 1), q.skill_name),
+                p_state);
+        END IF;
+        SELECT uu.deleted_at INTO u FROM users uu WHERE uu.id = p_user_id;
+        IF NOT FOUND THEN
+            PERFORM grading_refuse('user_unknown', p_where || 'user_id',
+                format('unknown user %s', p_user_id), p_state);
+        ELSIF u.deleted_at IS NOT NULL THEN
+            PERFORM grading_refuse('user_deleted', p_where || 'user_id',
+                format('user %s is deleted', p_user_id), p_state);
+        END IF;
+        IF p_skill IS NOT NULL AND p_skill <> q.skill_name THEN
+            PERFORM grading_refuse('skill_mismatch', p_where || 'skill',
+                format('%s does not match the question''s skill %s', p_skill, q.skill_name),
+                p_state);
+        END IF;
+        refusal := grading_answer_refusal(q.skill_name, p_answer, p_blank_ok, p_max_bytes);
+        IF refusal IS NOT NULL THEN
+            PERFORM grading_refuse(refusal[1], p_where || refusal[2], refusal[3], p_state);
+        END IF;
+        sla := CASE q.skill_name WHEN 'listening' THEN p_sla_listening
+                                 WHEN 'reading' THEN p_sla_reading
+                                 WHEN 'writing' THEN p_sla_writing
+                                 ELSE p_sla_speaking END;
+        IF sla IS NULL THEN
+            PERFORM grading_refuse('sla_missing', p_where || 'skill',
+                format('no SLA configured for %s', q.skill_name), p_state);
+        END IF;
+        trace := coalesce(nullif(p_trace_id, ''),
+                          replace(CAST(gen_random_uuid() AS text), '-', ''));
+        -- ON CONFLICT DO NOTHING: a concurrent producer's insert of the same request_id
+        -- makes this one wait for its commit, then insert nothing.
+        INSERT INTO submissions AS s
+            (user_id, question_id, skill, status, attempt, request_id, deadline)
+        VALUES (p_user_id, p_question_id, q.skill, 'pending', p_attempt, p_request_id, now() + sla)
+        ON CONFLICT (request_id) DO NOTHING
+        RETURNING s.id, s.deadline INTO out_submission_id, out_deadline;
+        IF out_submission_id IS NULL THEN
+            SELECT r.out_submission_id, r.out_deadline INTO out_submission_id, out_deadline
+            FROM grading_intake_replay(p_request_id, p_user_id, p_question_id, p_answer,
+                                       p_attempt) r;
+            IF NOT FOUND THEN  -- the winner is invisible to a REPEATABLE READ snapshot
+                RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+                    MESSAGE = format('request_id %s was submitted concurrently; retry',
+                                     p_request_id);
+            END IF;
+            out_created := false;
+            RETURN;
+        END IF;
+        INSERT INTO submission_details (submission_id, answer) VALUES (out_submission_id, p_answer);
+        INSERT INTO submission_events (submission_id, kind, data, occurred_at)
+        VALUES (out_submission_id, 'submitted',
+                jsonb_build_object('requestId', p_request_id, 'attempt', p_attempt,
+                                   'traceId', trace, 'questionId', p_question_id)
+                    || coalesce(p_event, '{}'),
+                clock_timestamp());
+        INSERT INTO outbox AS o (submission_id, aggregate_type, aggregate_id, message_type, payload)
+        VALUES (out_submission_id, 'submission', out_submission_id, 'grading.request',
+                grading_request_payload(out_submission_id, trace))
+        RETURNING o.id INTO out_outbox_id;
+        out_created := true;
+    END;
+    $$
+"""
+
+SINGLE = f"""
+    CREATE FUNCTION grading_intake_v1(
+        request_id uuid, user_id uuid, question_id uuid, answer jsonb,
+        attempt integer DEFAULT 1, trace_id text DEFAULT NULL, skill text DEFAULT NULL,
+        {_SLA_ARGUMENTS})
+    RETURNS TABLE(submission_id uuid, created boolean, deadline timestamptz, outbox_id uuid)
+    LANGUAGE sql AS $$
+        SELECT p.out_submission_id, p.out_created, p.out_deadline, p.out_outbox_id
+        FROM grading_intake_part($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                                 false, NULL, '', 'VG001') AS p
+    $$
+"""
+
+EXAM = f"""
+    CREATE FUNCTION grading_exam_intake_v1(session_id uuid, trace_id text DEFAULT NULL,
+                                           {_SLA_ARGUMENTS})
+    RETURNS TABLE(submission_id uuid, question_id uuid, skill text, created boolean)
+    LANGUAGE plpgsql AS $$
+    #variable_conflict use_column
+    DECLARE
+        sess record;
+        part_skill text;
+        ids jsonb;
+        item record;
+        qid uuid;
+        seen uuid[] := '{{}}';
+        made uuid[] := '{{}}';
+        filed text;
+        stored jsonb;
+        blank boolean;
+        answer jsonb;
+        part record;
+        trace text;
+    BEGIN
+        SELECT CAST(es.status AS text) AS status, es.user_id, es.deleted_at, e.blueprint
+        INTO sess
+        FROM exam_sessions es JOIN exams e ON e.id = es.exam_id
+        WHERE es.id = $1
+        FOR UPDATE OF es;
+        IF NOT FOUND OR sess.deleted_at IS NOT NULL THEN
+            PERFORM grading_refuse('session_unknown', 'session_id',
+                format('no exam session %s', $1), 'VG003');
+        END IF;
+        IF sess.status = 'in_progress' THEN
+            IF jsonb_typeof(sess.blueprint) IS DISTINCT FROM 'object' THEN
+                PERFORM grading_refuse('blueprint_shape', 'blueprint',
+                    'must be an object of skills', 'VG004');
+            END IF;
+            FOREACH part_skill IN ARRAY ARRAY['listening', 'reading', 'writing', 'speaking'] LOOP
+                ids := sess.blueprint -> part_skill -> 'questionIds';
+                IF jsonb_typeof(ids) IS DISTINCT FROM 'array' OR jsonb_array_length(ids) = 0 THEN
+                    PERFORM grading_refuse('blueprint_skill_missing',
+                        format('blueprint.%s.questionIds', part_skill),
+                        'must be a non-empty list', 'VG004');
+                END IF;
+                FOR item IN SELECT x.value, x.n - 1 AS i
+                            FROM jsonb_array_elements(ids) WITH ORDINALITY AS x(value, n) LOOP
+                    IF jsonb_typeof(item.value) <> 'string' OR item.value #>> '{{}}'
+                       !~* '^[{{]?[0-9a-f]{{8}}(-?[0-9a-f]{{4}}){{3}}-?[0-9a-f]{{12}}[}}]?$' THEN
+                        PERFORM grading_refuse('blueprint_question_id',
+                            format('blueprint.%s.questionIds[%s]', part_skill, item.i),
+                            CASE WHEN jsonb_typeof(item.value) = 'string'
+                                 THEN quote_literal(item.value #>> '{{}}')
+                                 ELSE CAST(item.value AS text) END || ' is not a question id',
+                            'VG004');
+                    END IF;
+                END LOOP;
+            END LOOP;
+            trace := coalesce(nullif($2, ''), replace(CAST(gen_random_uuid() AS text), '-', ''));
+            FOREACH part_skill IN ARRAY ARRAY['listening', 'reading', 'writing', 'speaking'] LOOP
+                FOR qid IN SELECT CAST(x.value AS uuid)
+                           FROM jsonb_array_elements_text(sess.blueprint -> part_skill
+                                                          -> 'questionIds')
+                                WITH ORDINALITY AS x(value, n) ORDER BY x.n LOOP
+                    -- A question listed twice is one part.
+                    CONTINUE WHEN qid = ANY(seen);
+                    seen := seen || qid;
+                    filed := (SELECT CAST(q.skill AS text) FROM questions q WHERE q.id = qid);
+                    IF filed <> part_skill THEN
+                        PERFORM grading_refuse('blueprint_skill_mismatch',
+                            format('blueprint.%s.questionIds[%s]', part_skill, qid),
+                            format('is a %s question', filed), 'VG004');
+                    END IF;
+                    stored := (SELECT a.answer FROM exam_answers a
+                               WHERE a.session_id = $1 AND a.question_id = qid);
+                    blank := grading_answer_blank(part_skill, stored);
+                    answer := CASE WHEN blank THEN grading_empty_answer(part_skill) ELSE stored END;
+                    -- The request id of a part is the same on every submission of the session.
+                    SELECT * INTO part FROM grading_intake_part(
+                        CAST(md5(CAST($1 AS text) || ':' || CAST(qid AS text)) AS uuid),
+                        sess.user_id, qid, answer, 1, trace, part_skill, $3, $4, $5, $6, $7,
+                        blank, jsonb_build_object('examSessionId', $1, 'unanswered', blank),
+                        format('exam_answers[%s].', qid), 'VG004');
+                    IF part.out_created THEN
+                        INSERT INTO exam_submissions (session_id, submission_id, skill)
+                        SELECT $1, s.id, s.skill FROM submissions s
+                        WHERE s.id = part.out_submission_id;
+                        made := made || part.out_submission_id;
+                    END IF;
+                    IF blank THEN
+                        -- The question left unanswered is answered with nothing, so every
+                        -- part has its row.
+                        INSERT INTO exam_answers (session_id, question_id, answer)
+                        VALUES ($1, qid, answer)
+                        ON CONFLICT (session_id, question_id) DO NOTHING;
+                    END IF;
+                END LOOP;
+            END LOOP;
+            UPDATE exam_sessions es SET status = 'submitted', updated_at = now() WHERE es.id = $1;
+        ELSIF sess.status <> 'submitted' THEN
+            PERFORM grading_refuse('session_not_in_progress', 'session',
+                format('%s is %s: only an in_progress one is submitted', $1, sess.status),
+                'VG004');
+        END IF;
+        RETURN QUERY
+            SELECT x.submission_id, s.question_id, CAST(x.skill AS text),
+                   x.submission_id = ANY(made)
+            FROM exam_submissions x JOIN submissions s ON s.id = x.submission_id
+            WHERE x.session_id = $1
+            ORDER BY x.created_at, x.submission_id;
+    END;
+    $$
+"""
+
+INTAKE_FUNCTIONS = (REPLAY, PART, SINGLE, EXAM)
