@@ -95,7 +95,7 @@ def test_sql_and_python_write_the_same_rows_and_a_second_run_writes_nothing(
     # given two sessions of the same shape
     by_sql = make_exam(session_factory)
     by_python = make_exam(session_factory)
-    # when one is submitted through the document's SQL and the other through db/exams.py
+    # when one is submitted through the document's SQL and the other through db/exam_intake.py
     done = run_psql(db_url, by_sql.session_id)
     assert done.returncode == 0, done.stderr
     with session_factory.begin() as session:
