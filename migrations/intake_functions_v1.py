@@ -68,8 +68,7 @@ PART = """
         OUT out_outbox_id uuid)
     LANGUAGE plpgsql AS $$
     DECLARE
-        q record;
-        u record;
+        f record;
         refusal text[];
         sla interval;
         trace text;
@@ -85,68 +84,104 @@ PART = """
                 format('must be an integer >= 1, got %s',
                        coalesce(CAST(p_attempt AS text), 'NULL')), p_state);
         END IF;
+        -- Everything intake checks against the database, in one statement: a submission
+        -- already under the request id, the question, the learner.
+        SELECT s.id IS NOT NULL AS replay, q.id IS NOT NULL AS q_found, q.skill,
+               CAST(q.skill AS text) AS skill_name, CAST(q.format AS text) AS format,
+               q.is_active, q.deleted_at AS q_deleted_at,
+               u.id IS NOT NULL AS u_found, u.deleted_at AS u_deleted_at
+        INTO f
+        FROM (VALUES (1)) AS one (x)
+        LEFT JOIN questions q ON q.id = p_question_id
+        LEFT JOIN users u ON u.id = p_user_id
+        LEFT JOIN submissions s ON s.request_id = p_request_id;
         -- A replay is answered from what was stored, before validation: a producer
         -- retrying an accepted request hears "accepted" even if the question was retired since.
-        SELECT r.out_submission_id, r.out_deadline INTO out_submission_id, out_deadline
-        FROM grading_intake_replay(p_request_id, p_user_id, p_question_id, p_answer, p_attempt) r;
-        IF FOUND THEN
+        IF f.replay THEN
+            SELECT r.out_submission_id, r.out_deadline INTO out_submission_id, out_deadline
+            FROM grading_intake_replay(p_request_id, p_user_id, p_question_id, p_answer,
+                                       p_attempt) r;
             out_created := false;
             RETURN;
         END IF;
-        SELECT qq.skill, CAST(qq.skill AS text) AS skill_name, CAST(qq.format AS text) AS format,
-               qq.is_active, qq.deleted_at
-        INTO q FROM questions qq WHERE qq.id = p_question_id;
-        IF NOT FOUND THEN
+        IF NOT f.q_found THEN
             PERFORM grading_refuse('question_unknown', p_where || 'question_id',
                 format('unknown question %s', p_question_id), p_state);
-        ELSIF q.deleted_at IS NOT NULL THEN
+        ELSIF f.q_deleted_at IS NOT NULL THEN
             PERFORM grading_refuse('question_deleted', p_where || 'question_id',
                 format('question %s is deleted', p_question_id), p_state);
-        ELSIF NOT q.is_active THEN
+        ELSIF NOT f.is_active THEN
             PERFORM grading_refuse('question_inactive', p_where || 'question_id',
                 format('question %s is inactive', p_question_id), p_state);
         -- Every format name starts with its skill (writing_task_1, reading_mcq, ...); one
         -- filed under another skill would be graded by the wrong grader.
-        ELSIF split_part(q.format, '_', 1) <> q.skill_name THEN
+        ELSIF split_part(f.format, '_', 1) <> f.skill_name THEN
             PERFORM grading_refuse('format_skill_mismatch', p_where || 'question_id',
                 format('question %s has format %s of skill %s but is filed under %s',
-                       p_question_id, q.format, split_part(q.format, '_', 1), q.skill_name),
+                       p_question_id, f.format, split_part(f.format, '_', 1), f.skill_name),
                 p_state);
         END IF;
-        SELECT uu.deleted_at INTO u FROM users uu WHERE uu.id = p_user_id;
-        IF NOT FOUND THEN
+        IF NOT f.u_found THEN
             PERFORM grading_refuse('user_unknown', p_where || 'user_id',
                 format('unknown user %s', p_user_id), p_state);
-        ELSIF u.deleted_at IS NOT NULL THEN
+        ELSIF f.u_deleted_at IS NOT NULL THEN
             PERFORM grading_refuse('user_deleted', p_where || 'user_id',
                 format('user %s is deleted', p_user_id), p_state);
         END IF;
-        IF p_skill IS NOT NULL AND p_skill <> q.skill_name THEN
+        IF p_skill IS NOT NULL AND p_skill <> f.skill_name THEN
             PERFORM grading_refuse('skill_mismatch', p_where || 'skill',
-                format('%s does not match the question''s skill %s', p_skill, q.skill_name),
+                format('%s does not match the question''s skill %s', p_skill, f.skill_name),
                 p_state);
         END IF;
-        refusal := grading_answer_refusal(q.skill_name, p_answer, p_blank_ok, p_max_bytes);
+        refusal := grading_answer_refusal(f.skill_name, p_answer, p_blank_ok, p_max_bytes);
         IF refusal IS NOT NULL THEN
             PERFORM grading_refuse(refusal[1], p_where || refusal[2], refusal[3], p_state);
         END IF;
-        sla := CASE q.skill_name WHEN 'listening' THEN p_sla_listening
+        sla := CASE f.skill_name WHEN 'listening' THEN p_sla_listening
                                  WHEN 'reading' THEN p_sla_reading
                                  WHEN 'writing' THEN p_sla_writing
                                  ELSE p_sla_speaking END;
         IF sla IS NULL THEN
             PERFORM grading_refuse('sla_missing', p_where || 'skill',
-                format('no SLA configured for %s', q.skill_name), p_state);
+                format('no SLA configured for %s', f.skill_name), p_state);
         END IF;
         trace := coalesce(nullif(p_trace_id, ''),
                           replace(CAST(gen_random_uuid() AS text), '-', ''));
-        -- ON CONFLICT DO NOTHING: a concurrent producer's insert of the same request_id
-        -- makes this one wait for its commit, then insert nothing.
-        INSERT INTO submissions AS s
-            (user_id, question_id, skill, status, attempt, request_id, deadline)
-        VALUES (p_user_id, p_question_id, q.skill, 'pending', p_attempt, p_request_id, now() + sla)
-        ON CONFLICT (request_id) DO NOTHING
-        RETURNING s.id, s.deadline INTO out_submission_id, out_deadline;
+        -- The four rows in one statement, keyed on the submission's insert. ON CONFLICT
+        -- DO NOTHING: a concurrent producer's insert of the same request_id makes this
+        -- one wait for its commit, then insert nothing at all.
+        WITH submission AS (
+            INSERT INTO submissions AS s
+                (user_id, question_id, skill, status, attempt, request_id, deadline)
+            VALUES (p_user_id, p_question_id, f.skill, 'pending', p_attempt, p_request_id,
+                    now() + sla)
+            ON CONFLICT (request_id) DO NOTHING
+            RETURNING s.id, s.deadline
+        ),
+        detail AS (
+            INSERT INTO submission_details (submission_id, answer)
+            SELECT n.id, p_answer FROM submission n
+        ),
+        event AS (
+            INSERT INTO submission_events (submission_id, kind, data, occurred_at)
+            SELECT n.id, 'submitted',
+                   jsonb_build_object('requestId', p_request_id, 'attempt', p_attempt,
+                                      'traceId', trace, 'questionId', p_question_id)
+                       || coalesce(p_event, '{}'),
+                   clock_timestamp()
+            FROM submission n
+        ),
+        outbox_row AS (
+            INSERT INTO outbox AS o
+                (submission_id, aggregate_type, aggregate_id, message_type, payload)
+            SELECT n.id, 'submission', n.id, 'grading.request',
+                   grading_request_payload_of(p_request_id, n.id, p_user_id, f.skill_name,
+                                              p_attempt, n.deadline, trace, NULL)
+            FROM submission n
+            RETURNING o.id
+        )
+        SELECT n.id, n.deadline, w.id INTO out_submission_id, out_deadline, out_outbox_id
+        FROM submission n CROSS JOIN outbox_row w;
         IF out_submission_id IS NULL THEN
             SELECT r.out_submission_id, r.out_deadline INTO out_submission_id, out_deadline
             FROM grading_intake_replay(p_request_id, p_user_id, p_question_id, p_answer,
@@ -159,17 +194,6 @@ PART = """
             out_created := false;
             RETURN;
         END IF;
-        INSERT INTO submission_details (submission_id, answer) VALUES (out_submission_id, p_answer);
-        INSERT INTO submission_events (submission_id, kind, data, occurred_at)
-        VALUES (out_submission_id, 'submitted',
-                jsonb_build_object('requestId', p_request_id, 'attempt', p_attempt,
-                                   'traceId', trace, 'questionId', p_question_id)
-                    || coalesce(p_event, '{}'),
-                clock_timestamp());
-        INSERT INTO outbox AS o (submission_id, aggregate_type, aggregate_id, message_type, payload)
-        VALUES (out_submission_id, 'submission', out_submission_id, 'grading.request',
-                grading_request_payload(out_submission_id, trace))
-        RETURNING o.id INTO out_outbox_id;
         out_created := true;
     END;
     $$
@@ -181,10 +205,14 @@ SINGLE = f"""
         attempt integer DEFAULT 1, trace_id text DEFAULT NULL, skill text DEFAULT NULL,
         {_SLA_ARGUMENTS})
     RETURNS TABLE(submission_id uuid, created boolean, deadline timestamptz, outbox_id uuid)
-    LANGUAGE sql AS $$
-        SELECT p.out_submission_id, p.out_created, p.out_deadline, p.out_outbox_id
-        FROM grading_intake_part($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-                                 false, NULL, '', 'VG001') AS p
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        -- plpgsql rather than sql: its plan is kept for the session, not made on every call.
+        RETURN QUERY
+            SELECT p.out_submission_id, p.out_created, p.out_deadline, p.out_outbox_id
+            FROM grading_intake_part($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                                     false, NULL, '', 'VG001') AS p;
+    END;
     $$
 """
 

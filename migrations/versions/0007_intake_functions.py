@@ -97,6 +97,7 @@ FUNCTIONS = (
         shape CONSTANT text := 'must be an object mapping item numbers to strings';
         item record;
         walk record;
+        text_form text;
     BEGIN
         IF jsonb_typeof(answer) IS DISTINCT FROM 'object' THEN
             RETURN ARRAY['answer_shape', 'answer', 'must be an object'];
@@ -141,9 +142,16 @@ FUNCTIONS = (
                 RETURN ARRAY['answer_shape', 'answer.transcript', 'must be a string when present'];
             END IF;
         END IF;
+        -- jsonb's text is never shorter than the compact encoding, and spells a number
+        -- beyond a double's range with over 308 digits (a regex counts to 255 at most, so
+        -- 200 + 109): only then is the walk needed.
+        text_form := CAST(answer AS text);
+        IF octet_length(text_form) <= max_bytes AND text_form !~ '[0-9]{200}[0-9]{109}' THEN
+            RETURN NULL;
+        END IF;
         -- Size as the compact JSON encoding counts it: jsonb's text puts a space after
         -- every ':' and ',' of its objects and arrays.
-        SELECT octet_length(CAST(answer AS text)) - coalesce(sum(CASE jsonb_typeof(v)
+        SELECT octet_length(text_form) - coalesce(sum(CASE jsonb_typeof(v)
                    WHEN 'object'
                        THEN greatest(2 * (SELECT count(*) FROM jsonb_object_keys(v)) - 1, 0)
                    WHEN 'array' THEN greatest(jsonb_array_length(v) - 1, 0)
@@ -167,26 +175,39 @@ FUNCTIONS = (
     $$
     """,
     """
-    -- THE grading.request payload (docs/grading-request.schema.json), from the submission
-    -- row: at intake, on a redispatch, on a retry. A row written outside the contract may
-    -- lack a deadline or a request id: its creation time and its own id stand in.
+    -- THE grading.request payload (docs/grading-request.schema.json), from its values:
+    -- the one builder, which intake and grading_request_payload below use.
+    CREATE FUNCTION grading_request_payload_of(request_id uuid, submission_id uuid,
+                                               user_id uuid, skill text, attempt integer,
+                                               deadline timestamptz, trace_id text,
+                                               not_before timestamptz) RETURNS jsonb
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+        SELECT jsonb_strip_nulls(jsonb_build_object(
+            'requestId', $1, 'submissionId', $2, 'userId', $3, 'skill', $4, 'attempt', $5,
+            'deadline', to_char($6 AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+            'traceId', nullif($7, ''),
+            'notBefore', to_char($8 AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')))
+    $$
+    """,
+    """
+    -- The payload as the submission row has it now (a redispatch, a retry), with the trace
+    -- id intake gave it. A row written outside the contract may lack a deadline or a
+    -- request id: its creation time and its own id stand in.
     CREATE FUNCTION grading_request_payload(submission_id uuid, trace_id text DEFAULT NULL,
                                             not_before timestamptz DEFAULT NULL) RETURNS jsonb
-    LANGUAGE sql STABLE AS $$
-        SELECT jsonb_strip_nulls(jsonb_build_object(
-            'requestId', coalesce(s.request_id, s.id),
-            'submissionId', s.id,
-            'userId', s.user_id,
-            'skill', s.skill,
-            'attempt', greatest(s.attempt, 1),
-            'deadline', to_char(coalesce(s.deadline, s.created_at) AT TIME ZONE 'UTC',
-                                'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-            'traceId', coalesce(nullif($2, ''), (
-                SELECT nullif(e.data ->> 'traceId', '') FROM submission_events e
-                WHERE e.submission_id = s.id AND e.kind = 'submitted'
-                ORDER BY e.occurred_at LIMIT 1)),
-            'notBefore', to_char($3 AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')))
-        FROM submissions s WHERE s.id = $1
+    LANGUAGE plpgsql STABLE AS $$
+    BEGIN
+        RETURN (
+            SELECT grading_request_payload_of(
+                coalesce(s.request_id, s.id), s.id, s.user_id, CAST(s.skill AS text),
+                greatest(s.attempt, 1), coalesce(s.deadline, s.created_at),
+                coalesce(nullif($2, ''), (
+                    SELECT e.data ->> 'traceId' FROM submission_events e
+                    WHERE e.submission_id = s.id AND e.kind = 'submitted'
+                    ORDER BY e.occurred_at LIMIT 1)),
+                $3)
+            FROM submissions s WHERE s.id = $1);
+    END;
     $$
     """,
 )
@@ -199,6 +220,8 @@ DROPS = (
     f"{_SLA}, boolean, jsonb, text, text)",
     "DROP FUNCTION grading_intake_replay(uuid, uuid, uuid, jsonb, integer)",
     "DROP FUNCTION grading_request_payload(uuid, text, timestamptz)",
+    "DROP FUNCTION grading_request_payload_of(uuid, uuid, uuid, text, integer, timestamptz, "
+    "text, timestamptz)",
     "DROP FUNCTION grading_answer_refusal(text, jsonb, boolean, integer)",
     "DROP FUNCTION grading_empty_answer(text)",
     "DROP FUNCTION grading_answer_blank(text, jsonb)",

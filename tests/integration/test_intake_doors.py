@@ -292,3 +292,29 @@ def test_the_python_mirrors_agree_with_the_database(engine: Engine) -> None:
                 {"s": FORMAT_SKILL[question_format].value},
             ).scalar_one()
             assert in_sql == empty_answer(question_format)
+
+
+def test_a_number_beyond_a_double_is_refused_by_the_sql_doors(
+    db_url: str, engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    # given an essay saved with a number no JSON reader can read back (jsonb holds it)
+    huge = '{"text": "Dear Lan", "words": 1e400}'
+    fixture = make_exam(session_factory)
+    essay = next(q for q, f in fixture.questions.items() if f is F.WRITING_TASK_1)
+    answer_set(huge)(engine, fixture, essay)
+    before = counts(engine, fixture.session_id)
+    # when it goes through the plain function alone, and in the session through both doors
+    with psycopg.connect(db_url) as conn, pytest.raises(psycopg.Error) as refused:
+        conn.execute(
+            "SELECT * FROM grading_intake_v1(%s, %s, %s, %s)",
+            [uuid.uuid4(), fixture.user_id, essay, huge],
+        )
+    # then each refuses it by name, writing nothing
+    assert (refused.value.diag.constraint_name, refused.value.diag.column_name) == (
+        "answer_number",
+        "answer",
+    )
+    part = (f"exam_answers[{essay}].answer", "answer_number")
+    assert python_exam(session_factory, fixture.session_id)[::-1] == part
+    assert sql_exam(db_url, fixture.session_id)[::-1] == part
+    assert counts(engine, fixture.session_id) == before
