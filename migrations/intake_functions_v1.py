@@ -104,36 +104,30 @@ PART = """
             out_created := false;
             RETURN;
         END IF;
-        IF NOT f.q_found THEN
-            PERFORM grading_refuse('question_unknown', p_where || 'question_id',
-                format('unknown question %s', p_question_id), p_state);
-        ELSIF f.q_deleted_at IS NOT NULL THEN
-            PERFORM grading_refuse('question_deleted', p_where || 'question_id',
-                format('question %s is deleted', p_question_id), p_state);
-        ELSIF NOT f.is_active THEN
-            PERFORM grading_refuse('question_inactive', p_where || 'question_id',
-                format('question %s is inactive', p_question_id), p_state);
-        -- Every format name starts with its skill (writing_task_1, reading_mcq, ...); one
-        -- filed under another skill would be graded by the wrong grader.
-        ELSIF split_part(f.format, '_', 1) <> f.skill_name THEN
-            PERFORM grading_refuse('format_skill_mismatch', p_where || 'question_id',
-                format('question %s has format %s of skill %s but is filed under %s',
-                       p_question_id, f.format, split_part(f.format, '_', 1), f.skill_name),
-                p_state);
-        END IF;
-        IF NOT f.u_found THEN
-            PERFORM grading_refuse('user_unknown', p_where || 'user_id',
-                format('unknown user %s', p_user_id), p_state);
-        ELSIF f.u_deleted_at IS NOT NULL THEN
-            PERFORM grading_refuse('user_deleted', p_where || 'user_id',
-                format('user %s is deleted', p_user_id), p_state);
-        END IF;
-        IF p_skill IS NOT NULL AND p_skill <> f.skill_name THEN
-            PERFORM grading_refuse('skill_mismatch', p_where || 'skill',
-                format('%s does not match the question''s skill %s', p_skill, f.skill_name),
-                p_state);
-        END IF;
-        refusal := grading_answer_refusal(f.skill_name, p_answer, p_blank_ok, p_max_bytes);
+        -- The first refusal that applies, in the documented order.
+        refusal := CASE
+            WHEN NOT f.q_found THEN ARRAY['question_unknown', 'question_id',
+                format('unknown question %s', p_question_id)]
+            WHEN f.q_deleted_at IS NOT NULL THEN ARRAY['question_deleted', 'question_id',
+                format('question %s is deleted', p_question_id)]
+            WHEN NOT f.is_active THEN ARRAY['question_inactive', 'question_id',
+                format('question %s is inactive', p_question_id)]
+            -- Every format name starts with its skill (writing_task_1, reading_mcq, ...);
+            -- one filed under another skill would be graded by the wrong grader.
+            WHEN split_part(f.format, '_', 1) <> f.skill_name THEN
+                ARRAY['format_skill_mismatch', 'question_id',
+                      format('question %s has format %s of skill %s but is filed under %s',
+                             p_question_id, f.format, split_part(f.format, '_', 1),
+                             f.skill_name)]
+            WHEN NOT f.u_found THEN ARRAY['user_unknown', 'user_id',
+                format('unknown user %s', p_user_id)]
+            WHEN f.u_deleted_at IS NOT NULL THEN ARRAY['user_deleted', 'user_id',
+                format('user %s is deleted', p_user_id)]
+            WHEN p_skill IS NOT NULL AND p_skill <> f.skill_name THEN ARRAY['skill_mismatch',
+                'skill', format('%s does not match the question''s skill %s', p_skill,
+                                f.skill_name)]
+            ELSE grading_answer_refusal(f.skill_name, p_answer, p_blank_ok, p_max_bytes)
+        END;
         IF refusal IS NOT NULL THEN
             PERFORM grading_refuse(refusal[1], p_where || refusal[2], refusal[3], p_state);
         END IF;

@@ -107,26 +107,8 @@ def contract_outcome(done: subprocess.CompletedProcess[str]) -> str:
     return "created" if row["created"] == "t" else "replay"
 
 
-def run_contract_sql(
-    db_url: str,
-    *,
-    request_id: uuid.UUID | str,
-    user_id: uuid.UUID | str,
-    question_id: uuid.UUID | str,
-    answer: Mapping[str, Any] | str,
-    attempt: int = 1,
-    trace_id: str = "",
-    legacy: bool = False,
-) -> None:
-    """Run the contract's SQL through psql; AssertionError with psql's stderr if it fails."""
-    done = psql_contract(
-        db_url,
-        request_id=request_id,
-        user_id=user_id,
-        question_id=question_id,
-        answer=answer,
-        attempt=attempt,
-        trace_id=trace_id,
-        legacy=legacy,
-    )
+def run_contract_sql(db_url: str, **request: Any) -> None:
+    """Run the contract's SQL through psql (``psql_contract``'s arguments); AssertionError
+    with psql's stderr if it fails."""
+    done = psql_contract(db_url, **request)
     assert done.returncode == 0, f"psql exited {done.returncode}: {done.stderr}"

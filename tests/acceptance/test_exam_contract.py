@@ -69,17 +69,17 @@ def written(engine: Engine, session_id: uuid.UUID) -> dict[str, Any]:
     return {"status": status, "answers": blanks, "parts": [tuple(r)[1:] for r in rows]}
 
 
+def refusal_of(done: subprocess.CompletedProcess[str]) -> tuple[str, ...]:
+    """psql failed: the refusal's SQLSTATE, name and field it printed."""
+    assert done.returncode != 0, done.stdout
+    found = contract_refusal(done)
+    return found["sqlstate"], found["refusal"], found["field"]
+
+
 def session_status(engine: Engine, session_id: uuid.UUID) -> tuple[str, int]:
     """The session's status and its parts, as statement 3 of the old document read them."""
-    with engine.connect() as conn:
-        row = conn.execute(
-            sa.text(
-                "SELECT es.status::text, (SELECT count(*) FROM exam_submissions x "
-                "WHERE x.session_id = es.id) FROM exam_sessions es WHERE es.id = :id"
-            ),
-            {"id": session_id},
-        ).one()
-    return str(row[0]), int(row[1])
+    found = written(engine, session_id)
+    return found["status"], len(found["parts"])
 
 
 def test_the_documented_sql_and_the_python_door_call_the_same_function() -> None:
@@ -133,12 +133,7 @@ def test_an_abandoned_session_is_left_alone_by_the_sql(
             {"id": fixture.session_id},
         )
     done = run_psql(db_url, fixture.session_id)
-    assert done.returncode != 0, done.stdout
-    assert contract_refusal(done) == {
-        "sqlstate": "VG004",
-        "refusal": "session_not_in_progress",
-        "field": "session",
-    }
+    assert refusal_of(done) == ("VG004", "session_not_in_progress", "session")
     assert session_status(engine, fixture.session_id) == ("abandoned", 0)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM submissions")).scalar_one() == 0
@@ -164,12 +159,11 @@ def test_the_sql_writes_nothing_for_an_id_that_is_not_a_uuid_and_one_part_for_a_
                 {"b": json.dumps(blueprint), "id": exam_id},
             )
     refused = run_psql(db_url, bad.session_id)
-    assert refused.returncode != 0, refused.stdout
-    assert contract_refusal(refused) == {
-        "sqlstate": "VG004",
-        "refusal": "blueprint_question_id",
-        "field": "blueprint.listening.questionIds[3]",
-    }
+    assert refusal_of(refused) == (
+        "VG004",
+        "blueprint_question_id",
+        "blueprint.listening.questionIds[3]",
+    )
     assert session_status(engine, bad.session_id) == ("in_progress", 0)
     done = run_psql(db_url, repeated.session_id)
     assert done.returncode == 0, done.stderr

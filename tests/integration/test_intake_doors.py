@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.errors import ExamRefused, IntakeRefused
 from db.exam_intake import submit_exam
 from db.intake import submit_for_grading
-from domain.answers import is_empty_answer
+from domain.answers import ANSWER_MAX_BYTES, is_empty_answer
 from domain.enums import FORMAT_SKILL, QuestionFormat, Skill
 from domain.exams import empty_answer
+from domain.sla import DEFAULT_SLA
 from tests.contracts import DRIVER_MARKER, contract_block
 from tests.exam_fixtures import ExamFixture, make_exam
 
@@ -318,3 +319,16 @@ def test_a_number_beyond_a_double_is_refused_by_the_sql_doors(
     assert python_exam(session_factory, fixture.session_id)[::-1] == part
     assert sql_exam(db_url, fixture.session_id)[::-1] == part
     assert counts(engine, fixture.session_id) == before
+
+
+def test_the_functions_defaults_are_the_documented_ones(engine: Engine) -> None:
+    # the SLA and the answer limit a producer in SQL gets are those of domain/ and docs/
+    with engine.connect() as conn:
+        arguments = conn.execute(
+            sa.text("SELECT pg_get_function_arguments(CAST('grading_intake_v1' AS regproc))")
+        ).scalar_one()
+    assert f"answer_max_bytes integer DEFAULT {ANSWER_MAX_BYTES}" in arguments
+    for skill, sla in DEFAULT_SLA.items():
+        hours, minutes = divmod(int(sla.total_seconds() // 60), 60)
+        default = f"sla_{skill.value} interval DEFAULT '{hours:02d}:{minutes:02d}:00'::interval"
+        assert default in arguments, arguments
