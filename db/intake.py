@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.statements import Sql, Tx, execute
 from domain.answers import ANSWER_MAX_BYTES, check_storable
 from domain.enums import Skill
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, VstepGradingError
 from domain.sla import DEFAULT_SLA
 
 # submissions.attempt is a PostgreSQL integer.
@@ -136,7 +136,9 @@ def savepoint(session: Tx) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        execute(session, ROLLBACK_TO, {})
+        # When the connection or the transaction is gone, the first failure says why.
+        with suppress(VstepGradingError):
+            execute(session, ROLLBACK_TO, {})
         raise
     execute(session, RELEASE, {})
 

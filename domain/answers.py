@@ -2,8 +2,9 @@
 
 Intake's rules live in the database (grading_intake_v1, migration 0007). The worker
 calls ``validate_answer`` on what it is handed, because rows may also come from producers
-that write them themselves; ``check_storable`` and ``check_size`` keep what a Python
-producer cannot send as a parameter from reaching the database.
+that write them themselves; ``check_storable`` keeps what a Python producer cannot send
+as a parameter from reaching the database. ``check_size`` measures an answer as the
+database's ``answer_too_large`` refusal does (compact UTF-8 JSON), for Python callers.
 """
 
 from __future__ import annotations
