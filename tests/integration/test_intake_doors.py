@@ -24,10 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.errors import ExamRefused, IntakeRefused
 from db.exam_intake import submit_exam
 from db.intake import submit_for_grading
-from domain.answers import ANSWER_MAX_BYTES, is_empty_answer
-from domain.enums import FORMAT_SKILL, QuestionFormat, Skill
-from domain.exams import empty_answer
-from domain.sla import DEFAULT_SLA
+from domain.answers import is_empty_answer
+from domain.enums import QuestionFormat, Skill
 from tests.contracts import DRIVER_MARKER, contract_block
 from tests.exam_fixtures import ExamFixture, make_exam
 
@@ -261,40 +259,6 @@ def test_zero_width_text_is_refused_alone_and_graded_as_unanswered_in_an_exam(
     assert is_empty_answer(Skill.WRITING, blank)
 
 
-# Answers the database's grading_answer_blank and domain/answers.is_empty_answer must
-# judge alike (the worker's copy mirrors the one definition).
-BLANKS: list[tuple[Skill, Any]] = [
-    (Skill.WRITING, None),
-    (Skill.WRITING, {"text": " \u200b\u200c\u200d\n\u2060\ufeff\u00a0\u3000"}),
-    (Skill.WRITING, {"text": "Dear Lan"}),
-    (Skill.WRITING, {"text": 42}),
-    (Skill.WRITING, {}),
-    (Skill.WRITING, ["text"]),
-    (Skill.SPEAKING, {"audioUrl": "", "durationSeconds": 0, "transcript": "\u200b"}),
-    (Skill.SPEAKING, {"audioUrl": "", "durationSeconds": 3, "transcript": "hi"}),
-    (Skill.SPEAKING, {"audioUrl": "https://a/b.webm", "durationSeconds": 3}),
-    (Skill.READING, {"answers": {}}),
-    (Skill.READING, {"answers": {"1": "A"}}),
-    (Skill.LISTENING, ["A"]),
-]
-
-
-def test_the_python_mirrors_agree_with_the_database(engine: Engine) -> None:
-    with engine.connect() as conn:
-        for skill, answer in BLANKS:
-            in_sql = conn.execute(
-                sa.text("SELECT grading_answer_blank(:s, CAST(:a AS jsonb))"),
-                {"s": skill.value, "a": None if answer is None else json.dumps(answer)},
-            ).scalar_one()
-            assert in_sql == is_empty_answer(skill, answer), (skill, answer)
-        for question_format in QuestionFormat:
-            in_sql = conn.execute(
-                sa.text("SELECT grading_empty_answer(:s)"),
-                {"s": FORMAT_SKILL[question_format].value},
-            ).scalar_one()
-            assert in_sql == empty_answer(question_format)
-
-
 def test_a_number_beyond_a_double_is_refused_by_the_sql_doors(
     db_url: str, engine: Engine, session_factory: sessionmaker[Session]
 ) -> None:
@@ -319,16 +283,3 @@ def test_a_number_beyond_a_double_is_refused_by_the_sql_doors(
     assert python_exam(session_factory, fixture.session_id)[::-1] == part
     assert sql_exam(db_url, fixture.session_id)[::-1] == part
     assert counts(engine, fixture.session_id) == before
-
-
-def test_the_functions_defaults_are_the_documented_ones(engine: Engine) -> None:
-    # the SLA and the answer limit a producer in SQL gets are those of domain/ and docs/
-    with engine.connect() as conn:
-        arguments = conn.execute(
-            sa.text("SELECT pg_get_function_arguments(CAST('grading_intake_v1' AS regproc))")
-        ).scalar_one()
-    assert f"answer_max_bytes integer DEFAULT {ANSWER_MAX_BYTES}" in arguments
-    for skill, sla in DEFAULT_SLA.items():
-        hours, minutes = divmod(int(sla.total_seconds() // 60), 60)
-        default = f"sla_{skill.value} interval DEFAULT '{hours:02d}:{minutes:02d}:00'::interval"
-        assert default in arguments, arguments
