@@ -7,7 +7,7 @@ through its WAL flush, so notifying commits happen one at a time. ``--producers`
 processes commit single-submission intakes for ``--seconds`` while ``run_relay`` runs in
 a thread, once per trigger function:
 
-- every insert: migration 0003's function (the database downgraded to 0004),
+- every insert: migration 0003's function (put back by migration 0005's downgrade step),
 - only while a relay idles: migration 0005's (head),
 - none: head with the insert trigger disabled (the relay wakes by polling alone).
 
@@ -19,6 +19,7 @@ each round; a run starts from empty tables and a flushed Redis namespace.
 from __future__ import annotations
 
 import argparse
+import importlib
 import multiprocessing
 import queue
 import random
@@ -35,6 +36,8 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
 from psycopg.types.json import Json
 
 from benchmarks.common import (
@@ -55,7 +58,6 @@ from benchmarks.common import (
     wait_for,
 )
 from db.intake import submit_in_new_transaction
-from db.migrate import downgrade, upgrade
 from db.session import make_engine, make_session_factory
 from devtools.demo_data import DemoQuestion, create_demo_content, demo_answer
 from workers.relay_loop import OUTBOX_CHANNEL
@@ -64,8 +66,9 @@ DEFAULT_PRODUCERS = 8
 DEFAULT_SECONDS = 10.0
 DEFAULT_ROUNDS = 2
 LEARNERS = 25
-# The revision whose trigger function notifies on every insert (0005 is the next one).
-EVERY_INSERT_REVISION = "0004_user_skill_scores_once"
+# The migration that made the trigger notify only while a relay idles; its downgrade
+# puts back 0003's function, which notifies on every insert.
+NOTIFY_WHEN_IDLE = importlib.import_module("migrations.versions.0005_outbox_notify_when_idle")
 # How long the relay may take to publish a run's rows before the benchmark gives up.
 PUBLISH_TIMEOUT_SECONDS = 120.0
 # How long producer processes get to start (imports, connections) before the first run.
@@ -234,11 +237,14 @@ class NotifyCounter:
 
 
 def set_mode(db: Database, mode: Mode) -> None:
-    """The trigger function of ``mode``: migrations are what changes it, both ways."""
-    if mode.name == "every":
-        downgrade(db.url, EVERY_INSERT_REVISION)
-    else:
-        upgrade(db.url)
+    """The trigger function of ``mode``: migration 0005's own steps change it, both ways.
+
+    Only that migration's: a downgrade below it would also drop what later migrations made
+    (the intake functions of 0007, which both kinds of producer call).
+    """
+    step = NOTIFY_WHEN_IDLE.downgrade if mode.name == "every" else NOTIFY_WHEN_IDLE.upgrade
+    with db.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+        step()
     state = "DISABLE" if mode.name == "none" else "ENABLE"
     with db.engine.begin() as conn:
         conn.execute(sa.text(f"ALTER TABLE outbox {state} TRIGGER outbox_notify_insert"))

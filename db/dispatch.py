@@ -2,40 +2,30 @@
 
 Every dispatch of a submission is an outbox row in the caller's transaction, with the
 state change and the event that explain it, so a dispatch is never lost nor unexplained.
-The payload is always rebuilt from the submission row, the system of record.
+The payload is always built by the database's ``grading_request_payload`` (migration
+0007) from the submission row, the system of record: the one builder intake uses too.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
-import sqlalchemy as sa
+from db.statements import Sql, Tx, execute
+from domain.errors import NotFound
+from domain.messages import GradingRequest, parse_grading_request
 
-from db.models import OutboxRow, Submission, SubmissionEvent
-from db.statements import Tx
-from domain.events import EventKind
-from domain.messages import MESSAGE_TYPE_GRADING_REQUEST, GradingRequest
-
-AGGREGATE_TYPE = "submission"
-
-
-def outbox_add_grading_request(
-    session: Tx, *, request: GradingRequest, outbox_id: uuid.UUID | None = None
-) -> uuid.UUID:
-    """Insert the grading.request row for ``request``; its id (the message id to come)."""
-    return session.execute(
-        sa.insert(OutboxRow)
-        .values(
-            id=outbox_id or uuid.uuid4(),
-            submission_id=request.submission_id,
-            aggregate_type=AGGREGATE_TYPE,
-            aggregate_id=request.submission_id,
-            message_type=MESSAGE_TYPE_GRADING_REQUEST,
-            payload=request.to_payload(),
-        )
-        .returning(OutboxRow.id)
-    ).scalar_one()
+REDISPATCH = Sql("""
+    INSERT INTO outbox (id, submission_id, aggregate_type, aggregate_id, message_type, payload)
+    SELECT %(outbox_id)s, s.id, 'submission', s.id, 'grading.request',
+           grading_request_payload(s.id, NULL, CAST(%(not_before)s AS timestamptz))
+    FROM submissions s
+    WHERE s.id = %(submission_id)s
+    RETURNING id
+""")
+REQUEST_OF = Sql("""
+    SELECT grading_request_payload(%(submission_id)s) AS payload
+""")
 
 
 def grading_request_of(session: Tx, *, submission_id: uuid.UUID) -> GradingRequest:
@@ -44,36 +34,10 @@ def grading_request_of(session: Tx, *, submission_id: uuid.UUID) -> GradingReque
     A submission written outside the contract may lack a deadline or a request id; its
     creation time and its own id stand in, so the message still validates.
     """
-    submitted_trace = (
-        sa.select(SubmissionEvent.data["traceId"].astext)
-        .where(
-            SubmissionEvent.submission_id == Submission.id,
-            SubmissionEvent.kind == EventKind.SUBMITTED,
-        )
-        .order_by(SubmissionEvent.occurred_at)
-        .limit(1)
-        .scalar_subquery()
-    )
-    row = session.execute(
-        sa.select(
-            Submission.id,
-            Submission.request_id,
-            Submission.user_id,
-            Submission.skill,
-            Submission.attempt,
-            sa.func.coalesce(Submission.deadline, Submission.created_at).label("deadline"),
-            submitted_trace.label("trace_id"),
-        ).where(Submission.id == submission_id)
-    ).one()
-    return GradingRequest(
-        request_id=row.request_id or row.id,
-        submission_id=row.id,
-        user_id=row.user_id,
-        skill=row.skill,
-        attempt=max(1, row.attempt),
-        deadline=row.deadline.astimezone(UTC),
-        trace_id=row.trace_id or None,
-    )
+    row = execute(session, REQUEST_OF, {"submission_id": submission_id}).fetchone()
+    if row is None or row.payload is None:
+        raise NotFound(f"no submission {submission_id}")
+    return parse_grading_request(row.payload)
 
 
 def submission_redispatch(
@@ -88,7 +52,16 @@ def submission_redispatch(
     ``not_before`` (a retry's backoff) travels in the payload; the relay has the broker
     hold the message until then.
     """
-    request = grading_request_of(session, submission_id=submission_id)
-    if not_before is not None:
-        request = request.model_copy(update={"not_before": not_before})
-    return outbox_add_grading_request(session, request=request, outbox_id=outbox_id)
+    row = execute(
+        session,
+        REDISPATCH,
+        {
+            "outbox_id": outbox_id or uuid.uuid4(),
+            "submission_id": submission_id,
+            "not_before": not_before,
+        },
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no submission {submission_id}")
+    inserted: uuid.UUID = row.id
+    return inserted

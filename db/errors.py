@@ -16,6 +16,9 @@ from domain.errors import (
     ConstraintViolation,
     DatabaseError,
     DatabaseUnavailable,
+    IntakeConflict,
+    InvalidInput,
+    NotFound,
     TransactionConflict,
     VstepGradingError,
 )
@@ -24,6 +27,40 @@ from domain.errors import (
 _TIMEOUT_STATES = frozenset({"57014", "55P03"})
 # Classes of a server that is going away or cannot take more work right now.
 _UNAVAILABLE_CLASSES = frozenset({"08", "53", "57", "58"})
+
+
+class IntakeRefused(InvalidInput):
+    """The intake functions refused a request (migration 0007, docs/producer-contract.md):
+    ``refusal`` is the refusal's name, ``field`` what it concerns."""
+
+    def __init__(self, field: str, message: str, refusal: str = "invalid_input") -> None:
+        super().__init__(field, message)
+        self.refusal = refusal
+
+
+class ExamRefused(IntakeRefused):
+    """The session cannot be submitted (abandoned, completed, its blueprint or a part unusable)."""
+
+
+# Intake's SQLSTATEs (class VG, migration 0007): the refusal's name is the CONSTRAINT
+# field, what it concerns the COLUMN field, the reason the DETAIL.
+_REFUSED, _CONFLICT, _NO_SESSION, _EXAM_REFUSED = "VG001", "VG002", "VG003", "VG004"
+
+
+def _intake_error(sqlstate: str, diag: object, line: str) -> VstepGradingError | None:
+    """The domain error of an intake refusal, by its SQLSTATE; None for any other state."""
+    refusal = getattr(diag, "constraint_name", None) or "invalid_input"
+    field = getattr(diag, "column_name", None) or ""
+    reason = getattr(diag, "message_detail", None) or line
+    if sqlstate == _REFUSED:
+        return IntakeRefused(field, reason, refusal)
+    if sqlstate == _EXAM_REFUSED:
+        return ExamRefused(field, reason, refusal)
+    if sqlstate == _CONFLICT:
+        return IntakeConflict(reason)
+    if sqlstate == _NO_SESSION:
+        return NotFound(reason)
+    return None
 
 
 def first_line(exc: BaseException) -> str:
@@ -37,6 +74,10 @@ def translate(exc: BaseException, *, disconnected: bool = False) -> VstepGrading
     orig = getattr(exc, "orig", None) or exc
     line = first_line(orig)
     sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None and sqlstate.startswith("VG"):
+        refused = _intake_error(sqlstate, getattr(orig, "diag", None), line)
+        if refused is not None:
+            return refused
     if isinstance(orig, psycopg.IntegrityError) or (sqlstate or "").startswith("23"):
         diag = getattr(orig, "diag", None)
         constraint = getattr(diag, "constraint_name", None) or "unknown"

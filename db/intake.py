@@ -1,15 +1,19 @@
-"""Intake: the four rows of a grading request, in one transaction (docs/grading-pipeline.md#intake).
+"""Intake: the four rows of a grading request, written by the database's grading_intake_v1.
 
 submissions (pending), submission_details, a 'submitted' event and the grading.request
 outbox row commit together or not at all, in the caller's transaction. request_id is the
-idempotency key. docs/producer-contract.md is the same contract in plain SQL.
+idempotency key. The rules (what is refused, under which name, the payload) live in the
+function (migration 0007), the same one docs/producer-contract.md gives other languages;
+here remains only what cannot be sent as a parameter (not a UUID, NaN, a NUL character,
+an attempt beyond the integer column).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,63 +22,29 @@ from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.statements import Tx, execute
-from domain.answers import ANSWER_MAX_BYTES, check_size, check_storable, validate_answer
-from domain.enums import FORMAT_SKILL, QuestionFormat, Skill
-from domain.errors import IntakeConflict, InvalidInput, TransientError
+from db.statements import Sql, Tx, execute
+from domain.answers import ANSWER_MAX_BYTES, check_storable
+from domain.enums import Skill
+from domain.errors import InvalidInput, VstepGradingError
 from domain.sla import DEFAULT_SLA
 
 # submissions.attempt is a PostgreSQL integer.
 MAX_ATTEMPT = 2**31 - 1
 
-# Everything intake checks against the database, in one round trip: a submission already
-# under the request id (a replay), the question, the learner.
-_LOOKUP = """
-    SELECT q.skill AS q_skill, q.format AS q_format, q.is_active AS q_active,
-           q.deleted_at AS q_deleted_at,
-           u.id IS NOT NULL AS u_found, u.deleted_at AS u_deleted_at,
-           s.id AS s_id, s.user_id AS s_user_id, s.question_id AS s_question_id,
-           s.attempt AS s_attempt,
-           -- A row written outside this contract may lack a deadline: due since its creation.
-           coalesce(s.deadline, s.created_at) AS s_deadline,
-           -- Compared as jsonb: key order and number spelling do not matter.
-           d.answer IS NOT DISTINCT FROM %(answer)s AS s_same
-    FROM (VALUES (1)) AS one (x)
-    LEFT JOIN questions q ON q.id = %(question_id)s
-    LEFT JOIN users u ON u.id = %(user_id)s
-    LEFT JOIN submissions s ON s.request_id = %(request_id)s
-    LEFT JOIN submission_details d ON d.submission_id = s.id
-"""
-# The four rows in one statement, keyed on the submission's insert: a request id already
-# taken inserts nothing at all. The deadline is the database's (now() + SLA), so it joins
-# the outbox payload here, spelled as docs/producer-contract.md spells it.
-_INSERT = """
-    WITH submission AS (
-        INSERT INTO submissions
-            (id, user_id, question_id, skill, status, attempt, request_id, deadline)
-        VALUES (%(id)s, %(user_id)s, %(question_id)s, %(skill)s, 'pending', %(attempt)s,
-                %(request_id)s, now() + %(sla)s)
-        ON CONFLICT (request_id) DO NOTHING
-        RETURNING id, deadline
-    ),
-    detail AS (
-        INSERT INTO submission_details (submission_id, answer)
-        SELECT id, %(answer)s FROM submission
-    ),
-    event AS (
-        INSERT INTO submission_events (submission_id, kind, data, occurred_at)
-        SELECT id, 'submitted', %(event)s, clock_timestamp() FROM submission
-    ),
-    outbox_row AS (
-        INSERT INTO outbox (id, submission_id, aggregate_type, aggregate_id, message_type, payload)
-        SELECT %(outbox_id)s, id, 'submission', id, 'grading.request',
-               %(payload)s || jsonb_build_object(
-                   'deadline',
-                   to_char(deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
-        FROM submission
-    )
-    SELECT id, deadline FROM submission
-"""
+INTAKE = Sql("""
+    SELECT submission_id, created, deadline, outbox_id
+    FROM grading_intake_v1(
+        request_id => %(request_id)s, user_id => %(user_id)s, question_id => %(question_id)s,
+        answer => %(answer)s, attempt => %(attempt)s, trace_id => %(trace_id)s,
+        skill => %(skill)s, sla_listening => %(sla_listening)s, sla_reading => %(sla_reading)s,
+        sla_writing => %(sla_writing)s, sla_speaking => %(sla_speaking)s,
+        answer_max_bytes => %(answer_max_bytes)s)
+""")
+# A refusal in the caller's transaction leaves it usable, as it always has: the call runs
+# under a savepoint.
+SAVEPOINT = Sql("SAVEPOINT grading_intake")
+RELEASE = Sql("RELEASE SAVEPOINT grading_intake")
+ROLLBACK_TO = Sql("ROLLBACK TO SAVEPOINT grading_intake")
 
 
 @dataclass(frozen=True)
@@ -103,15 +73,38 @@ def submit_for_grading(
 ) -> IntakeResult:
     """Write the four intake rows in the caller's transaction (no commit) or find the replay.
 
-    Whatever the database would refuse with a driver error is refused here first, as
-    InvalidInput naming the field: ids that are not UUIDs, an attempt beyond the
-    integer column, text jsonb cannot hold, numbers beyond a double.
+    A refusal is an InvalidInput naming the field (``IntakeRefused`` with the refusal's
+    name when the database refused it); the caller's transaction stays usable.
     """
-    request_id = _uuid("request_id", request_id)
-    user_id = _uuid("user_id", user_id)
-    question_id = _uuid("question_id", question_id)
+    params = intake_params(
+        request_id=request_id, user_id=user_id, question_id=question_id, answer=answer,
+        skill=skill, attempt=attempt, trace_id=trace_id, sla=sla,
+        answer_max_bytes=answer_max_bytes,
+    )  # fmt: skip
+    with savepoint(session):
+        return _intake(session, params)
+
+
+def intake_params(
+    *,
+    request_id: uuid.UUID,
+    user_id: uuid.UUID,
+    question_id: uuid.UUID,
+    answer: Mapping[str, Any],
+    skill: Skill | None,
+    attempt: int,
+    trace_id: str | None,
+    sla: Mapping[Skill, timedelta],
+    answer_max_bytes: int,
+) -> dict[str, Any]:
+    """The function's parameters; InvalidInput for what psycopg or jsonb cannot carry."""
+    params: dict[str, Any] = {
+        "request_id": _uuid("request_id", request_id),
+        "user_id": _uuid("user_id", user_id),
+        "question_id": _uuid("question_id", question_id),
+    }
     # bool is an int subclass: attempt=True is a caller bug, not attempt 1.
-    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
+    if isinstance(attempt, bool) or not isinstance(attempt, int):
         raise InvalidInput("attempt", f"must be an integer >= 1, got {attempt!r}")
     if attempt > MAX_ATTEMPT:
         raise InvalidInput("attempt", f"must be at most {MAX_ATTEMPT}, got {attempt}")
@@ -119,74 +112,46 @@ def submit_for_grading(
         if not isinstance(trace_id, str):
             raise InvalidInput("trace_id", f"must be a string, got {type(trace_id).__name__}")
         check_storable(trace_id, "trace_id")
-    # Before the replay lookup, which already sends the answer to the database.
-    check_storable(_json_answer(answer))
-    request = _Request(user_id=user_id, question_id=question_id, answer=answer, attempt=attempt)
-    found = execute(session, _LOOKUP, request.params(request_id)).fetchone()
-    assert found is not None  # the lookup always answers one row
-    # A replay is answered from what was stored, before validation: a producer retrying
-    # an accepted request must hear "accepted" even if the question was retired since.
-    existing = _existing(found, request_id=request_id, request=request)
-    if existing is not None:
-        return existing
+    json_answer = _json_answer(answer)
+    check_storable(json_answer)
+    return params | {
+        "answer": Jsonb(json_answer),
+        "attempt": attempt,
+        "trace_id": trace_id,
+        "skill": Skill(skill).value if skill is not None else None,
+        "answer_max_bytes": answer_max_bytes,
+        **sla_params(sla),
+    }
 
-    question_skill, question_format = _live_question(found, question_id)
-    _check_live_user(found, user_id)
-    if skill is not None and skill != question_skill:
-        raise InvalidInput("skill", f"{skill} does not match the question's skill {question_skill}")
-    clean_answer = _json_answer(validate_answer(question_format, answer))
-    check_size(clean_answer, max_bytes=answer_max_bytes)
-    if question_skill not in sla:
-        raise InvalidInput("skill", f"no SLA configured for {question_skill}")
 
-    submission_id, outbox_id = uuid.uuid4(), uuid.uuid4()
-    trace = trace_id or uuid.uuid4().hex  # empty counts as none, as in the SQL contract
-    # ON CONFLICT DO NOTHING rather than catching an IntegrityError: a concurrent producer's
-    # insert of the same key makes this one wait for its commit and then insert nothing,
-    # and this transaction stays usable for reading that row.
-    inserted = execute(
-        session,
-        _INSERT,
-        {
-            "id": submission_id,
-            "user_id": user_id,
-            "question_id": question_id,
-            "skill": question_skill.value,
-            "attempt": attempt,
-            "request_id": request_id,
-            "sla": sla[question_skill],
-            "answer": Jsonb(clean_answer),
-            "event": Jsonb(
-                {
-                    "requestId": str(request_id),
-                    "attempt": attempt,
-                    "traceId": trace,
-                    "questionId": str(question_id),
-                }
-            ),
-            "outbox_id": outbox_id,
-            # GradingRequest's payload but its deadline, which the statement adds.
-            "payload": Jsonb(
-                {
-                    "requestId": str(request_id),
-                    "submissionId": str(submission_id),
-                    "userId": str(user_id),
-                    "skill": question_skill.value,
-                    "attempt": attempt,
-                    "traceId": trace,
-                }
-            ),
-        },
-    ).fetchone()
-    if inserted is None:
-        again = execute(session, _LOOKUP, request.params(request_id)).fetchone()
-        assert again is not None
-        raced = _existing(again, request_id=request_id, request=request)
-        if raced is None:  # the winner is invisible to a REPEATABLE READ snapshot
-            raise TransientError(f"request_id {request_id} was submitted concurrently; retry")
-        return raced
+def sla_params(sla: Mapping[Skill, timedelta]) -> dict[str, timedelta | None]:
+    """The SLA of each skill as the functions take it; a missing one is refused there."""
+    return {f"sla_{skill.value}": sla.get(skill) for skill in Skill}
+
+
+@contextmanager
+def savepoint(session: Tx) -> Iterator[None]:
+    """Undo what failed inside, and only that: the caller's transaction stays usable."""
+    execute(session, SAVEPOINT, {})
+    try:
+        yield
+    except BaseException:
+        # When the connection or the transaction is gone, the first failure says why.
+        with suppress(VstepGradingError):
+            execute(session, ROLLBACK_TO, {})
+        raise
+    execute(session, RELEASE, {})
+
+
+def _intake(session: Tx, params: Mapping[str, Any]) -> IntakeResult:
+    row = execute(session, INTAKE, params).fetchone()
+    assert row is not None  # the function answers one row or raises
     return IntakeResult(
-        submission_id, request_id, True, inserted.deadline.astimezone(UTC), outbox_id
+        row.submission_id,
+        params["request_id"],
+        bool(row.created),
+        row.deadline.astimezone(UTC),
+        row.outbox_id,
     )
 
 
@@ -207,86 +172,14 @@ def submit_in_new_transaction(
     # A Core connection: intake needs no ORM, and a Session costs more Python than its
     # two statements.
     engine: Engine = factory.kw["bind"]
+    params = intake_params(
+        request_id=request_id, user_id=user_id, question_id=question_id, answer=answer,
+        skill=skill, attempt=attempt, trace_id=trace_id, sla=sla,
+        answer_max_bytes=answer_max_bytes,
+    )  # fmt: skip
+    # A transaction of its own needs no savepoint: a refusal rolls it all back.
     with engine.begin() as session:
-        return submit_for_grading(
-            session,
-            request_id=request_id,
-            user_id=user_id,
-            question_id=question_id,
-            answer=answer,
-            skill=skill,
-            attempt=attempt,
-            trace_id=trace_id,
-            sla=sla,
-            answer_max_bytes=answer_max_bytes,
-        )
-
-
-@dataclass(frozen=True)
-class _Request:
-    """What makes two requests under one request_id the same request."""
-
-    user_id: uuid.UUID
-    question_id: uuid.UUID
-    answer: Mapping[str, Any]
-    attempt: int
-
-    def params(self, request_id: uuid.UUID) -> dict[str, Any]:
-        return {
-            "request_id": request_id,
-            "user_id": self.user_id,
-            "question_id": self.question_id,
-            "answer": Jsonb(_json_answer(self.answer)),
-        }
-
-
-def _existing(found: Any, *, request_id: uuid.UUID, request: _Request) -> IntakeResult | None:
-    """The submission already under ``request_id`` if it is this request; conflict if not."""
-    if found.s_id is None:
-        return None
-    differs = [
-        name
-        for name, same in (
-            ("answer", bool(found.s_same)),
-            ("question_id", found.s_question_id == request.question_id),
-            ("user_id", found.s_user_id == request.user_id),
-            ("attempt", found.s_attempt == request.attempt),
-        )
-        if not same
-    ]
-    if differs:
-        raise IntakeConflict(
-            f"request_id {request_id} is already used by submission {found.s_id} "
-            f"with a different {', '.join(differs)}"
-        )
-    return IntakeResult(found.s_id, request_id, False, found.s_deadline.astimezone(UTC), None)
-
-
-def _live_question(found: Any, question_id: uuid.UUID) -> tuple[Skill, QuestionFormat]:
-    """The question's skill and format; InvalidInput saying why it cannot be answered."""
-    if found.q_skill is None:
-        raise InvalidInput("question_id", f"unknown question {question_id}")
-    if found.q_deleted_at is not None:
-        raise InvalidInput("question_id", f"question {question_id} is deleted")
-    if not found.q_active:
-        raise InvalidInput("question_id", f"question {question_id} is inactive")
-    skill, question_format = Skill(found.q_skill), QuestionFormat(found.q_format)
-    # Other services write questions too; a format filed under the wrong skill would be
-    # graded by the wrong grader, so it is refused here rather than failing in a worker.
-    if FORMAT_SKILL[question_format] != skill:
-        raise InvalidInput(
-            "question_id",
-            f"question {question_id} has format {question_format} of skill "
-            f"{FORMAT_SKILL[question_format]} but is filed under {skill}",
-        )
-    return skill, question_format
-
-
-def _check_live_user(found: Any, user_id: uuid.UUID) -> None:
-    if not found.u_found:
-        raise InvalidInput("user_id", f"unknown user {user_id}")
-    if found.u_deleted_at is not None:
-        raise InvalidInput("user_id", f"user {user_id} is deleted")
+        return _intake(session, params)
 
 
 def _uuid(field: str, value: object) -> uuid.UUID:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from db.completion import submission_complete
 from db.dispatch import submission_redispatch
 from db.event_facts import count_of
-from db.exams import exam_part_final
+from db.exam_completion import exam_part_final
 from db.models import (
     ExamSubmission,
     ProcessedCallback,

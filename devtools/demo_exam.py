@@ -2,7 +2,7 @@
 
 The exam's blueprint uses the demo's questions (two listening, four reading, two
 writing, one speaking); each learner answers as their ability allows and now and then
-leaves a question out. Sessions are submitted with ``db.exams.submit_exam``, as the
+leaves a question out. Sessions are submitted with ``db.exam_intake.submit_exam``, as the
 platform's API would, and complete once every part has a final score (the speaking part
 after the demo reviewer's review).
 """
@@ -17,7 +17,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.exams import submit_exam
+from db.exam_intake import submit_exam
 from db.models import Exam, ExamAnswer, ExamSession
 from devtools.demo_data import DemoQuestion, demo_answer
 from domain.enums import FORMAT_SKILL, QuestionLevel, Skill

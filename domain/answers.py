@@ -1,8 +1,10 @@
 """Shape of a learner's answer per question format (docs/question-formats.md#answers).
 
-Intake calls ``validate_answer`` before it writes anything, so a malformed answer
-is refused with a field path instead of failing later inside a worker; the worker
-calls it again because rows may also come from producers in other languages.
+Intake's rules live in the database (grading_intake_v1, migration 0007). The worker
+calls ``validate_answer`` on what it is handed, because rows may also come from producers
+that write them themselves; ``check_storable`` keeps what a Python producer cannot send
+as a parameter from reaching the database. ``check_size`` measures an answer as the
+database's ``answer_too_large`` refusal does (compact UTF-8 JSON), for Python callers.
 """
 
 from __future__ import annotations
@@ -143,7 +145,30 @@ def _check_speaking(answer: Mapping[Any, Any]) -> None:
         raise InvalidInput("answer.transcript", "must be a string when present")
 
 
+def is_empty_answer(skill: Skill, answer: Any) -> bool:
+    """An answer that says nothing: none or JSON null, no items, a blank text, a recording
+    with neither URL nor transcript.
+
+    The definition is the database's ``grading_answer_blank`` (migration 0007): intake
+    refuses such a writing or speaking answer and grades an exam part with one as
+    unanswered. This mirrors it for the worker, which grades rows written by producers of
+    the old contract too, and scores an empty one 0 without asking anyone.
+    """
+    if answer is None:
+        return True
+    objective = skill in (Skill.LISTENING, Skill.READING)
+    if not isinstance(answer, Mapping):
+        return not objective
+    if objective:
+        return answer.get("answers") == {}
+    fields = ("text",) if skill is Skill.WRITING else ("audioUrl", "transcript")
+    return all(_is_blank(answer.get(name)) for name in fields)
+
+
+def _is_blank(value: object) -> bool:
+    """None, or a string of white space and zero-width characters alone."""
+    return value is None or (isinstance(value, str) and not value.translate(_INVISIBLE).strip())
+
+
 def _is_non_blank_string(value: object) -> bool:
-    """A string with something visible in it: white space and zero-width characters
-    alone are blank."""
-    return isinstance(value, str) and value.translate(_INVISIBLE).strip() != ""
+    return isinstance(value, str) and not _is_blank(value)

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from domain.answers import is_empty_answer
 from domain.builtin_assessment import BUILTIN_GRADER, Assessment
 from domain.callbacks import CRITERIA
 from domain.confidence import (
@@ -33,7 +34,6 @@ from domain.confidence import (
     similarity,
 )
 from domain.enums import FORMAT_SKILL, QuestionFormat, Skill
-from domain.exams import is_empty_answer
 from domain.results import AiResult
 from domain.scoring import band_for_score, round_half_up
 from domain.speaking_grader import assess_speaking

@@ -20,7 +20,7 @@ from domain.enums import SubmissionStatus
 class EventKind(StrEnum):
     """What happened to a submission; the comment above each member says who writes it, when."""
 
-    # Intake (db/intake.py, db/exams.py; other languages: docs/producer-contract.md):
+    # Intake (db/intake.py, db/exam_intake.py; other languages: docs/producer-contract.md):
     # the submission was written, status pending. The first event of every submission.
     SUBMITTED = "submitted"
     # Relay (db/outbox.py): its grading.request is on the broker; pending -> queued.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -33,32 +33,9 @@ _EMPTY: dict[Skill, dict[str, Any]] = {
 
 
 def empty_answer(question_format: QuestionFormat) -> dict[str, Any]:
+    """What exam intake stores for a part left unanswered; the database's
+    grading_empty_answer (migration 0007) writes it, this mirrors it (a test compares)."""
     return dict(_EMPTY[FORMAT_SKILL[question_format]])
-
-
-def is_empty_answer(skill: Skill, answer: Any) -> bool:
-    """An answer that says nothing: none or JSON null, no items, a blank text, a recording
-    with neither URL nor transcript. Exam intake grades a stored one as unanswered (its
-    statement applies the same rule in SQL), and graders score it 0 without asking anyone.
-    """
-    if answer is None:
-        return True
-    objective = skill in (Skill.LISTENING, Skill.READING)
-    if not isinstance(answer, Mapping):
-        # SQL's ->> finds no text or recording in it; an objective one is refused as invalid.
-        return not objective
-    if objective:
-        return answer.get("answers") == {}
-    fields = ("text",) if skill is Skill.WRITING else ("audioUrl", "transcript")
-    return all(_blank(answer.get(name)) for name in fields)
-
-
-def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    return False
 
 
 def part_request_id(session_id: uuid.UUID, question_id: uuid.UUID) -> uuid.UUID:

@@ -1,4 +1,8 @@
-"""SLA of the automatic grading phase: how long a submission may take before it fails."""
+"""SLA of the automatic grading phase: how long a submission may take before it fails.
+
+The intake functions of migration 0007 take the same values as their defaults (a test
+compares them), so a producer calling them in SQL gets these unless it passes its own.
+"""
 
 from __future__ import annotations
 

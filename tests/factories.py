@@ -1,18 +1,14 @@
 """Rows tests need, with realistic content: users, questions of every format, answers.
 
 Everything here writes through the caller's SQLAlchemy session and does not commit, so
-a test decides what is visible when. ``run_contract_sql`` runs the producer contract of
-docs/producer-contract.md through psql, as a producer in another language would.
+a test decides what is visible when. The producer contract run by psql is in
+``tests/contracts.py``.
 """
 
 from __future__ import annotations
 
-import json
-import re
-import subprocess
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,11 +23,6 @@ from domain.enums import (
     Skill,
     UserRole,
 )
-
-PRODUCER_CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "producer-contract.md"
-# The HTML comment that marks the runnable block of the contract; the block follows it.
-CONTRACT_SQL_MARKER = "<!-- intake-sql"
-PSQL_TIMEOUT_SECONDS = 30
 
 # A bcrypt-shaped placeholder: the column holds a hash, never a password.
 PASSWORD_HASH = "$2b$12$KIXQJcXy3Ew1Rk0G9dFq3uS1Jr8Xq6gqvYk8YQe5m3a1n7Wc2Zr9e"
@@ -285,93 +276,3 @@ def intake_counts(session: Session) -> dict[str, int]:
         name: session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
         for name, model in INTAKE_TABLES.items()
     }
-
-
-def contract_sql() -> str:
-    """The runnable ```sql block of docs/producer-contract.md (the one after the marker)."""
-    text = PRODUCER_CONTRACT.read_text(encoding="utf-8")
-    _, marker, after = text.partition(CONTRACT_SQL_MARKER)
-    assert marker, f"{PRODUCER_CONTRACT} lost its {CONTRACT_SQL_MARKER} marker"
-    block = re.search(r"^```sql\n(.*?)^```", after, flags=re.S | re.M)
-    assert block is not None, f"no ```sql block after the marker in {PRODUCER_CONTRACT}"
-    return block.group(1)
-
-
-def psql_contract(
-    db_url: str,
-    *,
-    request_id: uuid.UUID | str,
-    user_id: uuid.UUID | str,
-    question_id: uuid.UUID | str,
-    answer: Mapping[str, Any] | str,
-    attempt: int = 1,
-    trace_id: str = "",
-) -> subprocess.CompletedProcess[str]:
-    """Run the contract's SQL through psql exactly as written; the finished process."""
-    variables = {
-        "request_id": str(request_id),
-        "user_id": str(user_id),
-        "question_id": str(question_id),
-        "answer": answer if isinstance(answer, str) else json.dumps(answer),
-        "attempt": str(attempt),
-        "trace_id": trace_id,
-    }
-    command = ["psql", "-v", "ON_ERROR_STOP=1", "-X", "-q", db_url]
-    for name, value in variables.items():
-        command += ["-v", f"{name}={value}"]
-    return subprocess.run(
-        [*command, "-f", "-"],
-        input=contract_sql(),
-        capture_output=True,
-        text=True,
-        timeout=PSQL_TIMEOUT_SECONDS,
-        check=False,
-    )
-
-
-def psql_tables(stdout: str) -> list[list[dict[str, str]]]:
-    """psql's aligned output as one list of rows per result, each row column -> text."""
-    tables: list[list[dict[str, str]]] = []
-    for block in stdout.strip().split("\n\n"):
-        lines = block.splitlines()
-        if len(lines) < 3 or not set(lines[1]) <= set("-+"):
-            continue  # not a result table (a notice, a command tag)
-        header = [name.strip() for name in lines[0].split("|")]
-        # lines[2:-1]: the rows between the dashes and the "(n rows)" footer
-        rows = [[cell.strip() for cell in line.split("|")] for line in lines[2:-1]]
-        tables.append([dict(zip(header, row, strict=True)) for row in rows])
-    return tables
-
-
-def contract_outcome(stdout: str) -> str:
-    """created | replay | conflict | refused, read from the contract's two results as its
-    document tells a producer to."""
-    inserted, found = psql_tables(stdout)[-2:]
-    if not found:
-        return "refused"
-    if any(value == "f" for name, value in found[0].items() if name.startswith("same_")):
-        return "conflict"
-    return "created" if inserted else "replay"
-
-
-def run_contract_sql(
-    db_url: str,
-    *,
-    request_id: uuid.UUID | str,
-    user_id: uuid.UUID | str,
-    question_id: uuid.UUID | str,
-    answer: Mapping[str, Any] | str,
-    attempt: int = 1,
-    trace_id: str = "",
-) -> None:
-    """Run the contract's SQL through psql; AssertionError with psql's stderr if it fails."""
-    done = psql_contract(
-        db_url,
-        request_id=request_id,
-        user_id=user_id,
-        question_id=question_id,
-        answer=answer,
-        attempt=attempt,
-        trace_id=trace_id,
-    )
-    assert done.returncode == 0, f"psql exited {done.returncode}: {done.stderr}"

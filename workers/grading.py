@@ -33,10 +33,10 @@ from db.results import PATH_TO_PROCESSING, LockedSubmission, result_apply, steps
 from db.results import advance_to_processing as advance_path
 from db.statements import Tx
 from db.submissions import Step, submission_event_append, submission_transition, submission_walk
+from domain.answers import is_empty_answer
 from domain.enums import OBJECTIVE_FORMATS, SubmissionStatus
 from domain.errors import InfrastructureError, InvalidInput, TransientError
 from domain.events import EventKind
-from domain.exams import is_empty_answer
 from domain.failures import BAD_INPUT, INTERNAL_ERROR, MAX_RETRIES
 from domain.messages import GradingRequest
 from domain.objective import grade_objective

@@ -13,8 +13,9 @@ import psycopg
 
 from tests.acceptance.cli import VSTEP
 
-HEAD = "0006_console"
-# The shared schema's 16 tables and the console's own audit table (migration 0006).
+HEAD = "0007_intake_functions"
+# The shared schema's 16 tables and the console's own audit table (migration 0006);
+# migration 0007 adds functions only.
 TABLES_AT_HEAD = 17
 
 
@@ -69,9 +70,24 @@ def test_one_step_down_without_a_terminal_needs_yes_and_does_not_cry_wolf(db_url
     assert revision_and_tables(db_url) == (HEAD, TABLES_AT_HEAD)
 
 
+def intake_functions(database_url: str) -> int:
+    """The functions migration 0007 creates (grading_*), as the catalog has them."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_proc WHERE proname LIKE 'grading\\_%'"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def test_downgrade_with_yes_runs_without_asking(db_url: str) -> None:
+    assert intake_functions(db_url) == 11
+    # one step down drops the intake functions of 0007 and nothing else
     one_step = run_without_terminal("-1", "--yes", database_url=db_url)
     assert one_step.returncode == 0, one_step.stderr
+    assert revision_and_tables(db_url) == ("0006_console", TABLES_AT_HEAD)
+    assert intake_functions(db_url) == 0
+    two_steps = run_without_terminal("-1", "--yes", database_url=db_url)
+    assert two_steps.returncode == 0, two_steps.stderr
     assert revision_and_tables(db_url) == ("0005_outbox_notify_when_idle", 16)
     to_base = run_without_terminal("base", "--yes", database_url=db_url)
     assert to_base.returncode == 0, to_base.stderr

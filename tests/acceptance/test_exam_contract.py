@@ -13,13 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.exams import INTAKE, submit_exam
+from db.exam_intake import EXAM_INTAKE, submit_exam
+from tests.contracts import contract_refusal, psql_tables
 from tests.exam_fixtures import make_exam
-from tests.factories import psql_tables
 
 CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "exam-contract.md"
 MARKER = "<!-- exam-sql:"
-SLA_MINUTES = {"listening": 5, "reading": 5, "writing": 20, "speaking": 60}
 
 
 def contract_sql() -> str:
@@ -32,7 +31,8 @@ def contract_sql() -> str:
 
 def run_psql(db_url: str, session_id: uuid.UUID) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["psql", "-v", "ON_ERROR_STOP=1", "-X", "-q", db_url, "-v", f"session_id={session_id}",
+        ["psql", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose", "-X", "-q", db_url,
+         "-v", f"session_id={session_id}",
          "-v", "trace_id=contract-test", "-f", "-"],
         input=contract_sql(),
         capture_output=True,
@@ -69,15 +69,24 @@ def written(engine: Engine, session_id: uuid.UUID) -> dict[str, Any]:
     return {"status": status, "answers": blanks, "parts": [tuple(r)[1:] for r in rows]}
 
 
-def test_the_documented_sql_is_the_python_statement() -> None:
-    # the document gives the statement db/exams.py runs, with psql variables and the
-    # default SLA in place of the parameters
-    sql = INTAKE.strip("\n")
-    sql = sql.replace("%(session_id)s", "CAST(:'session_id' AS uuid)")
-    sql = sql.replace("CAST(%(trace_id)s AS text)", "CAST(:'trace_id' AS text)")
-    for skill, minutes in SLA_MINUTES.items():
-        sql = sql.replace(f"%(sla_{skill})s", f"interval '{minutes} minutes'")
-    assert sql + ";" in contract_sql()
+def refusal_of(done: subprocess.CompletedProcess[str]) -> tuple[str, ...]:
+    """psql failed: the refusal's SQLSTATE, name and field it printed."""
+    assert done.returncode != 0, done.stdout
+    found = contract_refusal(done)
+    return found["sqlstate"], found["refusal"], found["field"]
+
+
+def session_status(engine: Engine, session_id: uuid.UUID) -> tuple[str, int]:
+    """The session's status and its parts, as statement 3 of the old document read them."""
+    found = written(engine, session_id)
+    return found["status"], len(found["parts"])
+
+
+def test_the_documented_sql_and_the_python_door_call_the_same_function() -> None:
+    # the document and db/exam_intake.py both call grading_exam_intake_v1, by name
+    assert "FROM grading_exam_intake_v1(" in contract_sql()
+    assert "FROM grading_exam_intake_v1(" in EXAM_INTAKE
+    assert "session_id => CAST(:'session_id' AS uuid)" in contract_sql()
 
 
 def test_sql_and_python_write_the_same_rows_and_a_second_run_writes_nothing(
@@ -86,7 +95,7 @@ def test_sql_and_python_write_the_same_rows_and_a_second_run_writes_nothing(
     # given two sessions of the same shape
     by_sql = make_exam(session_factory)
     by_python = make_exam(session_factory)
-    # when one is submitted through the document's SQL and the other through db/exams.py
+    # when one is submitted through the document's SQL and the other through db/exam_intake.py
     done = run_psql(db_url, by_sql.session_id)
     assert done.returncode == 0, done.stderr
     with session_factory.begin() as session:
@@ -100,14 +109,18 @@ def test_sql_and_python_write_the_same_rows_and_a_second_run_writes_nothing(
     assert sql_rows["answers"] == python_rows["answers"] == 12
     assert sorted(map(str, sql_rows["parts"])) == sorted(map(str, python_rows["parts"]))
     assert len(sql_rows["parts"]) == 12
-    # and the document's last statement reports it
-    assert psql_tables(done.stdout)[-1] == [{"status": "submitted", "parts": "12"}]
-    # when the SQL runs again: nothing new
+    # and the call answers the 12 parts, every one created now
+    assert session_status(engine, by_sql.session_id) == ("submitted", 12)
+    parts = psql_tables(done.stdout)[-1]
+    assert len(parts) == 12
+    assert {part["created"] for part in parts} == {"t"}
+    # when the SQL runs again: nothing new, the same parts answered as not created
     again = run_psql(db_url, by_sql.session_id)
     assert again.returncode == 0, again.stderr
     assert written(engine, by_sql.session_id) == sql_rows
-    written_twice = psql_tables(again.stdout)
-    assert written_twice[1] == [{"parts": "0", "sessions": "0"}]
+    written_twice = psql_tables(again.stdout)[-1]
+    assert [p["submission_id"] for p in written_twice] == [p["submission_id"] for p in parts]
+    assert {part["created"] for part in written_twice} == {"f"}
 
 
 def test_an_abandoned_session_is_left_alone_by_the_sql(
@@ -120,8 +133,8 @@ def test_an_abandoned_session_is_left_alone_by_the_sql(
             {"id": fixture.session_id},
         )
     done = run_psql(db_url, fixture.session_id)
-    assert done.returncode == 0, done.stderr
-    assert psql_tables(done.stdout)[-1] == [{"status": "abandoned", "parts": "0"}]
+    assert refusal_of(done) == ("VG004", "session_not_in_progress", "session")
+    assert session_status(engine, fixture.session_id) == ("abandoned", 0)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM submissions")).scalar_one() == 0
 
@@ -146,8 +159,13 @@ def test_the_sql_writes_nothing_for_an_id_that_is_not_a_uuid_and_one_part_for_a_
                 {"b": json.dumps(blueprint), "id": exam_id},
             )
     refused = run_psql(db_url, bad.session_id)
-    assert refused.returncode == 0, refused.stderr
-    assert psql_tables(refused.stdout)[-1] == [{"status": "in_progress", "parts": "0"}]
+    assert refusal_of(refused) == (
+        "VG004",
+        "blueprint_question_id",
+        "blueprint.listening.questionIds[3]",
+    )
+    assert session_status(engine, bad.session_id) == ("in_progress", 0)
     done = run_psql(db_url, repeated.session_id)
     assert done.returncode == 0, done.stderr
-    assert psql_tables(done.stdout)[-1] == [{"status": "submitted", "parts": "12"}]
+    assert session_status(engine, repeated.session_id) == ("submitted", 12)
+    assert len(psql_tables(done.stdout)[-1]) == 12

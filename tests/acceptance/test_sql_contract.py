@@ -1,8 +1,9 @@
 """The producer contract as other languages use it: docs/producer-contract.md run by psql.
 
-The ```sql block of the document is run unchanged, so the document cannot drift from
-the schema, and the committed JSON Schema of grading.request is compared with the one
-the model generates now. Regenerate the schema file with:
+The document's call of grading_intake_v1 (and its block for producers that write the rows
+themselves) is run unchanged, so the document cannot drift from the schema, and the
+committed JSON Schema of grading.request is compared with the one the model generates
+now. Regenerate the schema file with:
 
     .venv/bin/python -m tests.acceptance.test_sql_contract
 """
@@ -23,16 +24,19 @@ from db.models import OutboxRow, Submission, SubmissionDetail, SubmissionEvent
 from domain.enums import QuestionFormat, Skill, SubmissionStatus
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST, GradingRequest, parse_grading_request
 from domain.sla import DEFAULT_SLA
-from tests.factories import (
-    INTAKE_TABLES,
-    answer_key_for,
+from tests.contracts import (
     contract_outcome,
-    intake_counts,
-    make_question,
-    make_user,
+    contract_refusal,
     psql_contract,
     psql_tables,
     run_contract_sql,
+)
+from tests.factories import (
+    INTAKE_TABLES,
+    answer_key_for,
+    intake_counts,
+    make_question,
+    make_user,
     valid_answer,
 )
 
@@ -80,16 +84,17 @@ def test_committed_json_schema_is_what_the_model_generates() -> None:
     )
 
 
+@pytest.mark.parametrize("legacy", [False, True], ids=["function", "rows by hand"])
 @pytest.mark.parametrize("skill", list(Skill), ids=str)
 def test_contract_sql_writes_the_four_rows(
-    db_url: str, session_factory: sessionmaker[Session], skill: Skill
+    db_url: str, session_factory: sessionmaker[Session], skill: Skill, legacy: bool
 ) -> None:
     # given a learner and a question of this skill
     question_format = FORMAT_OF_SKILL[skill]
     user_id, question_id = seed(session_factory, question_format)
     request_id = uuid.uuid4()
     answer = valid_answer(question_format, answer_key_for(question_format))
-    # when the document's SQL runs through psql
+    # when the document's SQL runs through psql (the call, or the rows written by hand)
     run_contract_sql(
         db_url,
         request_id=request_id,
@@ -97,6 +102,7 @@ def test_contract_sql_writes_the_four_rows(
         question_id=question_id,
         answer=answer,
         trace_id="trace-from-php",
+        legacy=legacy,
     )
     # then the four rows are there with the contract's values
     with session_factory() as session:
@@ -212,9 +218,10 @@ def test_contract_sql_twice_with_one_request_id_writes_once(
         assert intake_counts(session) == dict.fromkeys(INTAKE_TABLES, 1)
         submission_id = session.execute(sa.select(Submission.id)).scalar_one()
     # and the results read "created", then "replay", both naming that submission
-    assert (contract_outcome(first.stdout), contract_outcome(again.stdout)) == ("created", "replay")
-    assert psql_tables(first.stdout)[0][0]["created_submission_id"] == str(submission_id)
+    assert (contract_outcome(first), contract_outcome(again)) == ("created", "replay")
+    assert psql_tables(first.stdout)[-1][0]["submission_id"] == str(submission_id)
     assert psql_tables(again.stdout)[-1][0]["submission_id"] == str(submission_id)
+    assert psql_tables(again.stdout)[-1][0]["outbox_id"] == ""
 
 
 def test_contract_sql_with_a_different_answer_writes_nothing_and_reports_it(
@@ -235,31 +242,50 @@ def test_contract_sql_with_a_different_answer_writes_nothing_and_reports_it(
         question_id=question_id,
         answer={"answers": {"1": "D"}},
     )
-    # then nothing changed and statement 2 says the answer differs
-    assert clash.returncode == 0, clash.stderr
+    # then nothing changed and the refusal says the answer, and only it, differs
+    assert clash.returncode != 0, clash.stdout
     with session_factory() as session:
         assert intake_counts(session) == dict.fromkeys(INTAKE_TABLES, 1)
         assert session.execute(sa.select(SubmissionDetail.answer)).scalar_one() == original
-    assert contract_outcome(clash.stdout) == "conflict"
-    report = psql_tables(clash.stdout)[-1][0]
-    assert {name for name, value in report.items() if value == "f"} == {"same_answer"}
+    assert contract_outcome(clash) == "conflict"
+    assert contract_refusal(clash) == {
+        "sqlstate": "VG002",
+        "refusal": "request_conflict",
+        "field": "request_id",
+    }
+    assert "with a different answer\n" in clash.stderr
 
 
 @pytest.mark.parametrize(
-    ("case", "answer"),
+    ("case", "answer", "refusal", "field"),
     [
-        ("inactive question", {"answers": {"1": "A"}}),
-        ("deleted question", {"answers": {"1": "A"}}),
-        ("deleted user", {"answers": {"1": "A"}}),
-        ("attempt 0", {"answers": {"1": "A"}}),
-        ("objective answer not an object", {"answers": ["A"]}),
-        ("objective item not a string", {"answers": {"1": 2}}),
-        ("objective item number not a number", {"answers": {"one": "A"}}),
-        ("format filed under another skill", {"answers": {"1": "A"}}),
+        ("inactive question", {"answers": {"1": "A"}}, "question_inactive", "question_id"),
+        ("deleted question", {"answers": {"1": "A"}}, "question_deleted", "question_id"),
+        ("deleted user", {"answers": {"1": "A"}}, "user_deleted", "user_id"),
+        ("attempt 0", {"answers": {"1": "A"}}, "attempt_range", "attempt"),
+        ("objective answer not an object", {"answers": ["A"]}, "answer_shape", "answer.answers"),
+        ("objective item not a string", {"answers": {"1": 2}}, "answer_shape", "answer.answers.1"),
+        (
+            "objective item number not a number",
+            {"answers": {"one": "A"}},
+            "answer_shape",
+            "answer.answers",
+        ),
+        (
+            "format filed under another skill",
+            {"answers": {"1": "A"}},
+            "format_skill_mismatch",
+            "question_id",
+        ),
     ],
 )
 def test_contract_sql_refuses_bad_input_without_writing(
-    db_url: str, session_factory: sessionmaker[Session], case: str, answer: dict[str, Any]
+    db_url: str,
+    session_factory: sessionmaker[Session],
+    case: str,
+    answer: dict[str, Any],
+    refusal: str,
+    field: str,
 ) -> None:
     # given one broken part of an otherwise good request
     with session_factory.begin() as session:
@@ -280,24 +306,39 @@ def test_contract_sql_refuses_bad_input_without_writing(
         answer=answer,
         attempt=0 if case == "attempt 0" else 1,
     )
-    # then it reads "refused" and no row was written in any of the four tables
-    assert done.returncode == 0, done.stderr
-    assert contract_outcome(done.stdout) == "refused"
+    # then it reads "refused", by name, and no row was written in any of the four tables
+    assert done.returncode != 0, done.stdout
+    assert contract_outcome(done) == "refused"
+    assert contract_refusal(done) == {"sqlstate": "VG001", "refusal": refusal, "field": field}
     with session_factory() as session:
         assert intake_counts(session) == dict.fromkeys(INTAKE_TABLES, 0)
 
 
 @pytest.mark.parametrize(
-    ("question_format", "answer"),
+    ("question_format", "answer", "field"),
     [
-        (QuestionFormat.WRITING_TASK_1, {"text": "   "}),
-        (QuestionFormat.WRITING_TASK_2, {"text": 250}),
-        (QuestionFormat.SPEAKING_PART_1, {"audioUrl": "https://a/b.webm"}),
-        (QuestionFormat.SPEAKING_PART_2, {"audioUrl": "", "durationSeconds": 10}),
-        (QuestionFormat.SPEAKING_PART_3, {"audioUrl": "https://a/b.webm", "durationSeconds": -1}),
+        (QuestionFormat.WRITING_TASK_1, {"text": "   "}, "answer.text"),
+        (QuestionFormat.WRITING_TASK_1, {"text": "\u200b\u200b"}, "answer.text"),
+        (QuestionFormat.WRITING_TASK_2, {"text": 250}, "answer.text"),
+        (
+            QuestionFormat.SPEAKING_PART_1,
+            {"audioUrl": "https://a/b.webm"},
+            "answer.durationSeconds",
+        ),
+        (
+            QuestionFormat.SPEAKING_PART_2,
+            {"audioUrl": "", "durationSeconds": 10},
+            "answer.audioUrl",
+        ),
+        (
+            QuestionFormat.SPEAKING_PART_3,
+            {"audioUrl": "https://a/b.webm", "durationSeconds": -1},
+            "answer.durationSeconds",
+        ),
         (
             QuestionFormat.SPEAKING_PART_3,
             {"audioUrl": "https://a/b.webm", "durationSeconds": 3, "transcript": 7},
+            "answer.transcript",
         ),
     ],
     ids=lambda value: str(value),
@@ -307,6 +348,7 @@ def test_contract_sql_refuses_malformed_writing_and_speaking_answers(
     session_factory: sessionmaker[Session],
     question_format: QuestionFormat,
     answer: dict[str, Any],
+    field: str,
 ) -> None:
     # given a writing or speaking question and a malformed answer
     user_id, question_id = seed(session_factory, question_format)
@@ -314,9 +356,10 @@ def test_contract_sql_refuses_malformed_writing_and_speaking_answers(
     done = psql_contract(
         db_url, request_id=uuid.uuid4(), user_id=user_id, question_id=question_id, answer=answer
     )
-    # then it reads "refused" and nothing is written
-    assert done.returncode == 0, done.stderr
-    assert contract_outcome(done.stdout) == "refused"
+    # then it reads "refused", naming the field, and nothing is written
+    assert done.returncode != 0, done.stdout
+    assert contract_outcome(done) == "refused"
+    assert contract_refusal(done)["field"] == field
     with session_factory() as session:
         assert intake_counts(session) == dict.fromkeys(INTAKE_TABLES, 0)
 

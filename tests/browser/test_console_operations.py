@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.exams import submit_exam
+from db.exam_intake import submit_exam
 from tests.browser.conftest import shot, sign_in
 from tests.browser.seed import failed_by_timeout, review_queue
 from tests.console_process import Console, console_process, platform_user

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.intake import submit_in_new_transaction
 from domain.enums import OBJECTIVE_FORMATS, QuestionFormat
 from tests.acceptance.cli import run_cli
+from tests.contracts import run_contract_sql
 from tests.factories import (
     answer_key_of,
     make_question,
     make_user,
     objective_answer,
-    run_contract_sql,
 )
 from tests.integration.outbox_seed import seed_pending
 from tests.integration.pipeline_checks import last_event_data, scalar, statuses, timeline
@@ -120,14 +120,17 @@ def test_scores_and_bands_follow_the_vstep_table_end_to_end(
     assert {correct: graded[sid] for correct, sid in submitted.items()} == EIGHT_ITEM_GRADES
 
 
+@pytest.mark.parametrize("legacy", [False, True], ids=["function", "rows by hand"])
 def test_a_submission_written_by_the_documented_sql_is_relayed_and_graded(
     engine: Engine,
     db_url: str,
     session_factory: sessionmaker[Session],
     make_relay: Callable[..., Relay],
     start_worker: Callable[..., dramatiq.Worker],
+    legacy: bool,
 ) -> None:
-    # given a producer in another language writing the contract's SQL through psql
+    # given a producer in another language running the contract's SQL through psql: the
+    # call of grading_intake_v1, or the four rows written by hand (the old contract)
     with session_factory.begin() as session:
         user_id = make_user(session)
         question_id = make_question(session, format=QuestionFormat.LISTENING_MCQ, items=5)
@@ -139,6 +142,7 @@ def test_a_submission_written_by_the_documented_sql_is_relayed_and_graded(
         question_id=question_id,
         answer=json.dumps(objective_answer(key, correct=5)),
         trace_id="trace-from-psql",
+        legacy=legacy,
     )
     # when the relay and a worker run
     make_relay().run_once()

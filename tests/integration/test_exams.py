@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.clock import database_now
-from db.exams import ExamRefused, submit_exam
+from db.exam_intake import ExamRefused, submit_exam
 from db.results import result_apply, result_lock
 from db.submission_retry import submission_retry
 from devtools import demo_texts as texts

@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
+from domain.answers import is_empty_answer
 from domain.enums import FORMAT_SKILL, QuestionFormat, Skill, SubmissionStatus
 from domain.exams import (
     Part,
     all_items_right,
     empty_answer,
-    is_empty_answer,
     part_request_id,
     session_scores,
 )

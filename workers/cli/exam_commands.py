@@ -1,4 +1,4 @@
-"""`vstep-grading exam list|show|submit`: exam sessions and their parts (db/exams.py)."""
+"""`vstep-grading exam list|show|submit`: exam sessions and their parts (db/exam_*.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from typing import Any
 
 import typer
 
-from db.exams import ExamSessionRow, exam_parts, exam_session_get, exam_sessions_list, submit_exam
+from db.exam_completion import exam_parts
+from db.exam_intake import submit_exam
+from db.exam_sessions import ExamSessionRow, exam_session_get, exam_sessions_list
 from domain.enums import ExamStatus, SubmissionStatus
 from domain.exams import Part
 from workers.assembly import process_settings
