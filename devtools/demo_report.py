@@ -8,11 +8,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import sqlalchemy as sa
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import ExamSession, Submission
+from db.learner_outcomes import exam_outcomes, routing_counts, submission_outcomes
 from domain.enums import SubmissionStatus
 
 # Statuses after which the demo stops waiting for a submission.
@@ -55,66 +54,14 @@ class DemoReport:
 
 def observe(factory: sessionmaker[Session], user_ids: list[uuid.UUID], report: DemoReport) -> None:
     with factory() as session:
-        rows = session.execute(
-            sa.select(
-                Submission.status,
-                Submission.score,
-                sa.extract("epoch", Submission.completed_at - Submission.created_at),
-            ).where(Submission.user_id.in_(user_ids))
-        ).all()
-    report.statuses = Counter(status.value for status, _, _ in rows)
-    report.scores = Counter(score for _, score, _ in rows if score is not None)
-    report.latencies = [float(latency) for _, _, latency in rows if latency is not None]
-    report.routing = routing_counts(factory, user_ids)
-    if report.exam_sessions:
-        with factory() as session:
-            report.exams = [
-                (status.value, overall)
-                for status, overall in session.execute(
-                    sa.select(ExamSession.status, ExamSession.overall_score)
-                    .where(ExamSession.id.in_(report.exam_sessions))
-                    .order_by(ExamSession.started_at)
-                )
-            ]
-
-
-# Where each writing or speaking submission went, from the submissions and their events.
-_ROUTING = sa.text(
-    """
-    SELECT route, count(*) FROM (
-        SELECT CASE WHEN s.audit_flag THEN 'completed automatically, audit flag'
-                    ELSE 'completed automatically' END AS route
-        FROM submissions s
-        WHERE s.user_id = ANY(:users) AND s.grading_mode = 'auto'
-          AND s.skill IN ('writing', 'speaking')
-        UNION ALL
-        SELECT 'sent to review, priority ' || coalesce(e.data ->> 'priority', '?')
-        FROM submission_events e JOIN submissions s ON s.id = e.submission_id
-        WHERE s.user_id = ANY(:users) AND e.kind = 'review_requested'
-        UNION ALL
-        SELECT 'of which spot checks (confident, sent anyway)'
-        FROM submission_events e JOIN submissions s ON s.id = e.submission_id
-        WHERE s.user_id = ANY(:users) AND e.kind = 'spot_check'
-        UNION ALL
-        SELECT 'reviews done: ' || CASE s.grading_mode::text
-            WHEN 'hybrid' THEN 'merged with the AI result (hybrid)'
-            ELSE 'the reviewer''s result stands (human)' END
-        FROM submissions s
-        WHERE s.user_id = ANY(:users) AND s.grading_mode IN ('hybrid', 'human')
-        UNION ALL
-        SELECT 'waiting for a reviewer now'
-        FROM submissions s
-        WHERE s.user_id = ANY(:users) AND s.status = 'review_pending'
-    ) routes GROUP BY route
-    """
-)
-
-
-def routing_counts(factory: sessionmaker[Session], user_ids: list[uuid.UUID]) -> Counter[str]:
-    with factory() as session:
-        return Counter(
-            {str(route): int(n) for route, n in session.execute(_ROUTING, {"users": user_ids})}
-        )
+        outcomes = submission_outcomes(session, user_ids=user_ids)
+        report.routing = routing_counts(session, user_ids=user_ids)
+        if report.exam_sessions:
+            exams = exam_outcomes(session, session_ids=report.exam_sessions)
+            report.exams = [(status.value, overall) for status, overall in exams]
+    report.statuses = Counter(outcome.status.value for outcome in outcomes)
+    report.scores = Counter(outcome.score for outcome in outcomes if outcome.score is not None)
+    report.latencies = [outcome.seconds for outcome in outcomes if outcome.seconds is not None]
 
 
 def status_table(report: DemoReport) -> Table:
