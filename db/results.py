@@ -24,19 +24,16 @@ from sqlalchemy.orm import Session
 
 from db.completion import submission_complete
 from db.dispatch import submission_redispatch
-from db.event_facts import count_of
 from db.exams import exam_part_final
 from db.models import (
-    ExamSubmission,
     ProcessedCallback,
     Submission,
     SubmissionDetail,
-    SubmissionEvent,
     User,
 )
-from db.statements import Tx
+from db.statements import Sql, Tx, execute
 from db.submissions import Step, submission_event_append, submission_transition
-from domain.enums import Skill, SubmissionStatus, VstepBand
+from domain.enums import GradingMode, Skill, SubmissionStatus, VstepBand
 from domain.errors import InvalidInput
 from domain.events import EventKind
 from domain.failures import TIMEOUT
@@ -52,6 +49,7 @@ from domain.results import (
     Verdict,
     reviewer_refusal,
 )
+from domain.retries import attempt_number
 
 _S = SubmissionStatus
 
@@ -78,57 +76,52 @@ class LockedSubmission:
     exam_session_id: uuid.UUID | None = None
 
 
-def result_lock(session: Session, *, submission_id: uuid.UUID) -> LockedSubmission | None:
+# The submission with what a decision needs, under its row lock. The retry budget spent
+# is counted as the worker's lock counts it (db/grading.py LOCK_FOR_GRADING): the error
+# events since the newest start of a budget (submitted, or an operator's retry marked
+# retryBudget).
+RESULT_LOCK = Sql("""
+    SELECT s.id, s.user_id, s.skill, s.deleted_at, s.status, s.request_id, s.deadline,
+           s.grading_mode, s.score, s.band,
+           (SELECT max(p.occurred_at) FROM submission_events p
+            WHERE p.submission_id = s.id AND p.kind = 'progress') AS last_progress_at,
+           (SELECT count(*) FROM submission_events e
+            WHERE e.submission_id = s.id AND e.kind = 'error' AND NOT EXISTS (
+                SELECT 1 FROM submission_events b
+                WHERE b.submission_id = s.id AND b.occurred_at > e.occurred_at
+                  AND (b.kind = 'submitted' OR b.data ->> 'retryBudget' IS NOT NULL)))
+               AS failures,
+           (SELECT x.session_id FROM exam_submissions x WHERE x.submission_id = s.id LIMIT 1)
+               AS exam_session_id
+    FROM submissions s
+    WHERE s.id = %(id)s
+    FOR UPDATE OF s
+""")
+
+
+def result_lock(session: Tx, *, submission_id: uuid.UUID) -> LockedSubmission | None:
     """The submission with what a decision needs, its row locked; None if there is none.
 
     Duplicate deliveries of one result wait here, then see what the first one did.
     """
-    last_progress = (
-        sa.select(sa.func.max(SubmissionEvent.occurred_at))
-        .where(
-            SubmissionEvent.submission_id == Submission.id,
-            SubmissionEvent.kind == EventKind.PROGRESS,
-        )
-        .scalar_subquery()
-    )
-    row = session.execute(
-        sa.select(
-            Submission.id,
-            Submission.user_id,
-            Submission.skill,
-            Submission.deleted_at,
-            Submission.status,
-            Submission.request_id,
-            Submission.deadline,
-            Submission.grading_mode,
-            Submission.score,
-            Submission.band,
-            last_progress.label("last_progress_at"),
-            count_of("error").label("failures"),
-            sa.select(ExamSubmission.session_id)
-            .where(ExamSubmission.submission_id == Submission.id)
-            .limit(1)
-            .scalar_subquery()
-            .label("exam_session_id"),
-        )
-        .where(Submission.id == submission_id)
-        .with_for_update(of=Submission)
-    ).one_or_none()
+    row = execute(session, RESULT_LOCK, {"id": submission_id}).fetchone()
     if row is None:
         return None
+    status = SubmissionStatus(row.status)
+    # Only a submission waiting for review holds an AI score to merge with.
+    waiting = status == _S.REVIEW_PENDING
     return LockedSubmission(
         id=row.id,
         user_id=row.user_id,
-        skill=row.skill,
+        skill=Skill(row.skill),
         deleted=row.deleted_at is not None,
         state=SubmissionState(
-            status=row.status,
+            status=status,
             request_id=row.request_id,
             deadline=row.deadline,
-            grading_mode=row.grading_mode,
-            # Only a submission waiting for review holds an AI score to merge with.
-            ai_score=row.score if row.status == _S.REVIEW_PENDING else None,
-            ai_band=row.band if row.status == _S.REVIEW_PENDING else None,
+            grading_mode=GradingMode(row.grading_mode) if row.grading_mode else None,
+            ai_score=row.score if waiting else None,
+            ai_band=VstepBand(row.band) if waiting and row.band else None,
             last_progress_at=row.last_progress_at,
             failures=row.failures,
         ),
@@ -288,7 +281,7 @@ def result_apply(
             to=_S.FAILED,
             data={
                 "failureReason": decision.failure_reason,
-                "attemptsMade": submission.state.failures + 1,
+                "attemptsMade": attempt_number(submission.state.failures),
                 "code": incoming.code,
                 "type": incoming.type,
                 "lastError": incoming.message,
@@ -307,7 +300,7 @@ def result_apply(
             to=_S.RETRYING,
             data={
                 **error,
-                "attempt": submission.state.failures + 2,
+                "attempt": attempt_number(submission.state.failures) + 1,
                 "outboxId": str(outbox_id),
                 "notBefore": retry_at.isoformat() if retry_at else None,
                 **where,

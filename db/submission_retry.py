@@ -25,6 +25,7 @@ from db.models import Submission
 from db.submissions import submission_event_append, submission_transition
 from domain.enums import Skill, SubmissionStatus
 from domain.events import EventKind
+from domain.retries import FRESH_BUDGET
 from domain.sla import DEFAULT_SLA
 from domain.states import STALL_ELIGIBLE
 
@@ -80,6 +81,7 @@ def submission_reopen(
             "note": note,
             "previousStatus": _S.FAILED.value,
             "previousFailureReason": previous,
+            **FRESH_BUDGET,
             **dict(data or {}),
         },
     )
@@ -192,6 +194,7 @@ def _retry_one(
                 "note": note,
                 "previousStatus": status.value,
                 "outboxId": str(outbox_id),
+                **FRESH_BUDGET,
             },
         )
     submission_redispatch(session, submission_id=id, outbox_id=outbox_id)

@@ -25,6 +25,7 @@ from domain.enums import (
     VstepBand,
 )
 from domain.failures import GRADER_ERROR, MAX_RETRIES
+from domain.retries import budget_spent
 from domain.scoring import band_for_score, practice_level, round_half_up
 from domain.states import TIMEOUT_ELIGIBLE
 
@@ -125,7 +126,8 @@ class SubmissionState:
     ai_score: Decimal | None = None
     ai_band: VstepBand | None = None
     last_progress_at: datetime | None = None
-    # Transient grading failures so far (its error events): the retry budget spent.
+    # Grading failures of the current retry budget (its error events since the budget
+    # started, counted under the row lock): what domain/retries.py budget_spent reads.
     failures: int = 0
 
 
@@ -275,7 +277,7 @@ def decide(
             return Decision(Verdict.LATE, Action.NOTHING, "past the deadline", timed_out=True)
         if not incoming.retryable:
             return Decision(Verdict.APPLIED, Action.FAIL, failure_reason=GRADER_ERROR)
-        if state.failures >= max_retries:
+        if budget_spent(state.failures, max_retries):
             return Decision(
                 Verdict.APPLIED, Action.FAIL, "retries spent", failure_reason=MAX_RETRIES
             )

@@ -1,9 +1,11 @@
 """The Dramatiq actors, registered on a broker the caller builds (tests use their own).
 
-Retries are decided here from the outcome's class, not by Dramatiq's counter: a failure
-of the grading counts against ``max_retries`` (kept in the message's own
-``grading_failures`` option); an outage counts nothing and the message goes back to the
-broker until the database answers. Nothing is dead-lettered for an outage.
+Retries are decided from the outcome's class, not by Dramatiq's counter: a failure of the
+grading counts against ``max_retries`` in the submission's retry budget, which the
+database counts (its error events, read under the row lock; domain/retries.py), so a
+redispatched or a lost message neither resets nor doubles it. Dramatiq's Retry is only
+how the message comes back after its backoff. An outage counts nothing and the message
+goes back to the broker until the database answers. Nothing is dead-lettered for an outage.
 """
 
 from __future__ import annotations
@@ -28,8 +30,6 @@ from workers.routes import APPLY_GRADING_CALLBACK, GRADE_SUBMISSION, ROUTES
 
 log = structlog.get_logger("vstep.worker")
 
-# The message option counting failures of the grading itself (outages are not counted).
-GRADING_FAILURES = "grading_failures"
 # How soon a message handed back during an outage comes round again, doubling to the cap.
 OUTAGE_RETRY_BASE_SECONDS = 2.0
 OUTAGE_RETRY_CAP_SECONDS = 30.0
@@ -75,7 +75,6 @@ def register_actors(
         options: dict[str, Any] = message.options if message is not None else {}
         delivery = Delivery(
             message_id=message.message_id if message else "?",
-            failures=int(options.get(GRADING_FAILURES, 0)),
             max_retries=retry.max_retries,
             worker_id=worker_id,
             retry_base_seconds=retry.min_backoff_seconds,
@@ -97,7 +96,6 @@ def register_actors(
                 submission_id=str(request.submission_id),
             ) from exc
         if graded.outcome is Outcome.RETRY:
-            options[GRADING_FAILURES] = delivery.failures + 1
             # As the retrying event's notBefore says (the grading service decided it).
             delay = graded.retry_in_seconds or 0.0
             raise dramatiq.Retry("grading failed transiently", delay=max(1, int(delay * 1000)))

@@ -24,7 +24,7 @@ from domain.callbacks import incoming_of
 from domain.errors import NotFound, StaleRequest
 from domain.messages import parse_grading_callback
 from domain.results import AiResult, HumanReview, SpotChecks, SubmissionState, Verdict, decide
-from domain.retries import retry_delay_seconds
+from domain.retries import attempt_number, retry_delay_seconds
 from workers import metrics
 
 log = structlog.get_logger("vstep.results")
@@ -138,7 +138,7 @@ class CallbackService:
     def retry_at(self, now: datetime, state: SubmissionState) -> datetime:
         """When a retried request may go out: jittered backoff, never past the deadline."""
         pause = retry_delay_seconds(
-            state.failures + 1,
+            attempt_number(state.failures),
             base=self.settings.retry_base_seconds,
             cap=self.settings.retry_cap_seconds,
             until_deadline=(

@@ -1,0 +1,163 @@
+"""One retry budget, counted by the database: the worker and the callbacks spend the same one.
+
+The budget is the submission's ``error`` events since it started (``submitted``, or an
+operator's retry, whose ``operator_retried`` event says ``retryBudget``), read under the
+row lock. A redispatched message (a new message id, nothing carried over) finds the
+count where the last attempt left it; an operator's retry starts again from zero.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.results import result_lock
+from db.submission_retry import submission_retry
+from domain.errors import TransientError
+from domain.messages import GradingRequest, parse_grading_request
+from tests.integration.outbox_seed import event_counts, seed_pending
+from tests.integration.pipeline_checks import last_event_data, scalar, statuses
+from workers import grading
+from workers.grading import Delivery, GradingService, Outcome
+from workers.results import CallbackService, ResultSettings
+
+
+@pytest.fixture
+def failing_grader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every objective grading fails transiently (a grader that never answers)."""
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise TransientError("grader timed out")
+
+    monkeypatch.setattr(grading, "grade_objective", broken)
+
+
+def request_of(engine: Engine, outbox_id: uuid.UUID) -> GradingRequest:
+    payload = scalar(engine, "SELECT payload FROM outbox WHERE id = :id", id=outbox_id)
+    return parse_grading_request(payload)
+
+
+def delivered(service: GradingService, request: GradingRequest, max_retries: int) -> Outcome:
+    """One delivery of ``request`` as a new message: nothing carried over from the last one
+    (a redispatch by the stall duty, or a retry whose message the broker lost)."""
+    delivery = Delivery(
+        str(uuid.uuid4()),
+        max_retries=max_retries,
+        worker_id="budget-test",
+        retry_base_seconds=0.01,
+        retry_cap_seconds=0.01,
+    )
+    return service.grade(request, delivery).outcome
+
+
+def error_callback(request: GradingRequest) -> dict[str, Any]:
+    return {
+        "eventId": str(uuid.uuid4()),
+        "requestId": str(request.request_id),
+        "submissionId": str(request.submission_id),
+        "kind": "error",
+        "occurredAt": datetime.now(UTC).isoformat(),
+        "data": {"error": {"type": "timeout", "code": "T", "message": "busy", "retryable": True}},
+    }
+
+
+def spent(session_factory: sessionmaker[Session], submission_id: uuid.UUID) -> int:
+    with session_factory.begin() as session:
+        locked = result_lock(session, submission_id=submission_id)
+        assert locked is not None
+        return locked.state.failures
+
+
+@pytest.mark.usefixtures("failing_grader")
+def test_a_redispatched_submission_keeps_the_budget_it_spent(
+    engine: Engine, session_factory: sessionmaker[Session], make_relay: Any
+) -> None:
+    # given a submission whose grading failed twice, each time from a new message
+    (outbox_id,) = seed_pending(engine, 1)
+    make_relay().run_once()
+    request = request_of(engine, outbox_id)
+    service = GradingService(engine)
+    assert delivered(service, request, max_retries=2) is Outcome.RETRY
+    assert delivered(service, request, max_retries=2) is Outcome.RETRY
+    assert spent(session_factory, request.submission_id) == 2
+    # when one more new message for it fails
+    outcome = delivered(service, request, max_retries=2)
+    # then the budget was not reset by the new message: it fails MAX_RETRIES, third attempt
+    assert outcome is Outcome.FAILED
+    failed = last_event_data(engine, request.submission_id, "failed")
+    assert (failed["failureReason"], failed["attemptsMade"]) == ("MAX_RETRIES", 3)
+    assert event_counts(engine, "error") == {request.submission_id: 3}
+
+
+@pytest.mark.usefixtures("failing_grader")
+def test_an_operator_retry_starts_a_fresh_budget_recorded_in_its_event(
+    engine: Engine, session_factory: sessionmaker[Session], make_relay: Any
+) -> None:
+    # given a submission that spent its budget and failed MAX_RETRIES
+    (outbox_id,) = seed_pending(engine, 1)
+    make_relay().run_once()
+    request = request_of(engine, outbox_id)
+    service = GradingService(engine)
+    outcomes = [delivered(service, request, max_retries=1) for _ in range(2)]
+    assert outcomes == [Outcome.RETRY, Outcome.FAILED]
+    # when an operator retries it
+    with session_factory.begin() as session:
+        outcome = submission_retry(session, ids=[request.submission_id], stall_seconds=60, by="op")
+    assert [r.id for r in outcome.retried] == [request.submission_id]
+    # then its event records the fresh budget, and nothing of it is spent
+    retried = last_event_data(engine, request.submission_id, "operator_retried")
+    assert retried["retryBudget"] == "fresh"
+    assert spent(session_factory, request.submission_id) == 0
+    # and the next failure is a first attempt again, retried, not failed
+    make_relay().run_once()
+    assert delivered(service, request, max_retries=1) is Outcome.RETRY
+    error = last_event_data(engine, request.submission_id, "error")
+    assert error["attempt"] == 1
+    assert delivered(service, request, max_retries=1) is Outcome.FAILED
+    failed = last_event_data(engine, request.submission_id, "failed")
+    assert (failed["failureReason"], failed["attemptsMade"]) == ("MAX_RETRIES", 2)
+
+
+@pytest.mark.usefixtures("failing_grader")
+def test_the_worker_and_the_callbacks_spend_one_budget(
+    engine: Engine, session_factory: sessionmaker[Session], make_relay: Any
+) -> None:
+    # given a budget of three retries, and two failures of the grading in the worker
+    (outbox_id,) = seed_pending(engine, 1)
+    make_relay().run_once()
+    request = request_of(engine, outbox_id)
+    service = GradingService(engine)
+    assert [delivered(service, request, max_retries=3) for _ in range(2)] == [Outcome.RETRY] * 2
+    callbacks = CallbackService(session_factory, ResultSettings(spot_check_rate=0, max_retries=3))
+    # when the grader reports a retryable error: the third failure, one retry left
+    assert callbacks.apply(error_callback(request), via="test") == "applied"
+    assert statuses(engine) == {"retrying": 1}
+    assert last_event_data(engine, request.submission_id, "retrying")["attempt"] == 4
+    # and the worker's next attempt fails too: the fourth failure spends the budget
+    assert delivered(service, request, max_retries=3) is Outcome.FAILED
+    failed = last_event_data(engine, request.submission_id, "failed")
+    assert (failed["failureReason"], failed["attemptsMade"]) == ("MAX_RETRIES", 4)
+
+
+@pytest.mark.usefixtures("failing_grader")
+def test_a_callback_error_after_the_worker_spent_the_budget_fails_max_retries(
+    engine: Engine, session_factory: sessionmaker[Session], make_relay: Any
+) -> None:
+    # given two failures in the worker with max_retries=2 (one more would spend it)
+    (outbox_id,) = seed_pending(engine, 1)
+    make_relay().run_once()
+    request = request_of(engine, outbox_id)
+    service = GradingService(engine)
+    assert [delivered(service, request, max_retries=2) for _ in range(2)] == [Outcome.RETRY] * 2
+    # when the grader's error callback comes through the other door
+    callbacks = CallbackService(session_factory, ResultSettings(spot_check_rate=0, max_retries=2))
+    assert callbacks.apply(error_callback(request), via="test") == "applied"
+    # then it fails MAX_RETRIES on the third attempt, as the worker would have
+    failed = last_event_data(engine, request.submission_id, "failed")
+    assert (failed["failureReason"], failed["attemptsMade"]) == ("MAX_RETRIES", 3)
+    assert scalar(engine, "SELECT status::text FROM submissions") == "failed"
