@@ -20,15 +20,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from functools import partial
 
 import structlog
 from sqlalchemy.engine import Engine
 
 from db.grading import GradingInput, database_ready, submission_lock_for_grading
-from db.results import PATH_TO_PROCESSING, LockedSubmission, result_apply, steps_to_processing
+from db.results import PATH_TO_PROCESSING, LockedSubmission, result_apply
 from db.statements import Tx
-from db.submissions import Step, submission_walk
 from domain.enums import OBJECTIVE_FORMATS, SubmissionStatus
 from domain.errors import InfrastructureError, InvalidInput, TransientError
 from domain.events import EventKind
@@ -39,7 +37,6 @@ from domain.objective import grade_objective
 from domain.results import (
     Action,
     AiResult,
-    Decision,
     SpotChecks,
     SubmissionState,
     Verdict,
@@ -53,9 +50,12 @@ from workers.grading_outcomes import Delivery as Delivery
 from workers.grading_outcomes import Graded as Graded
 from workers.grading_outcomes import Outcome as Outcome
 from workers.grading_steps import (
+    Logger,
     advance_to_processing,
     attempt_data,
     dispatch,
+    fail_bad_input,
+    reports,
     skip,
     source_of,
 )
@@ -69,8 +69,6 @@ _S = SubmissionStatus
 OUTAGE_WAIT_SECONDS = 60.0
 # How many threads each worker process runs: its database pool has as many connections.
 WORKER_THREADS_ENV = "VSTEP_WORKER_THREADS"
-
-Logger = structlog.typing.FilteringBoundLogger
 
 
 class _SharedOutage:
@@ -208,7 +206,7 @@ class GradingService:
         try:
             answer = self._machine_grade(tx, submission)
         except InvalidInput as exc:
-            return _fail_bad_input(tx, submission, delivery, context, exc, after_commit)
+            return fail_bad_input(tx, submission, delivery, context, exc, after_commit)
         if isinstance(answer, GraderRequest):
             outcome = dispatch(tx, submission, delivery, context, answer, self.text_grader.name)
             if outcome is Outcome.DISPATCHED:
@@ -290,66 +288,10 @@ class GradingService:
             source=source_of(delivery),
             processing=attempt_data(submission, delivery),
         )
-        after_commit.extend(_reports(context, submission, result, decision))
+        after_commit.extend(reports(context, submission, result, decision))
         if decision.verdict is Verdict.LATE:
             return Outcome.FAILED
         return Outcome.REVIEW if decision.action is Action.REVIEW else Outcome.COMPLETED
-
-
-def _reports(
-    context: Logger, submission: GradingInput, result: AiResult, decision: Decision
-) -> list[Callable[[], None]]:
-    """The log lines and metrics of a recorded result, for after the commit."""
-    if decision.verdict is Verdict.LATE:
-        return [partial(context.warning, "grading_result_late")]
-    score = float(result.overall_score) if result.overall_score is not None else None
-    if decision.action is Action.REVIEW:
-        return [
-            partial(
-                context.info,
-                "submission_review_pending",
-                score=score,
-                confidence=result.confidence,
-                priority=decision.review_priority,
-                reason=decision.reason or "confidence",
-            )
-        ]
-    latency = (submission.now - submission.created_at).total_seconds()
-    return [
-        partial(metrics.GRADING_LATENCY.observe, latency),
-        partial(
-            context.info,
-            "submission_completed",
-            score=score,
-            band=result.band.value if result.band else None,
-            latency_seconds=round(latency, 3),
-        ),
-    ]
-
-
-def _fail_bad_input(
-    tx: Tx,
-    submission: GradingInput,
-    delivery: Delivery,
-    context: Logger,
-    exc: InvalidInput,
-    after_commit: list[Callable[[], None]],
-) -> Outcome:
-    """An answer the grader cannot read: failed BAD_INPUT at once, no retry."""
-    processing = attempt_data(submission, delivery)
-    failed = {
-        "failureReason": BAD_INPUT,
-        "attemptsMade": processing["attempt"],
-        "lastError": str(exc),
-        "field": exc.field,
-        "workerId": delivery.worker_id,
-    }
-    steps = [*steps_to_processing(submission.status, processing), Step(_S.FAILED, failed)]
-    submission_walk(tx, id=submission.id, steps=steps)
-    after_commit.append(
-        partial(context.error, "submission_failed", reason=BAD_INPUT, error=str(exc))
-    )
-    return Outcome.FAILED
 
 
 def new_worker_id() -> str:

@@ -7,19 +7,29 @@ Each runs in the grading transaction, on the submission locked by
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import structlog
 
 from db.grading import GradingInput
 from db.results import advance_to_processing as advance_path
+from db.results import steps_to_processing
 from db.statements import Tx
-from db.submissions import submission_event_append
+from db.submissions import Step, submission_event_append, submission_walk
+from domain.enums import SubmissionStatus
+from domain.errors import InvalidInput
 from domain.events import EventKind
+from domain.failures import BAD_INPUT
+from domain.results import Action, AiResult, Decision, Verdict
 from domain.retries import attempt_number
 from domain.states import TIMEOUT_ELIGIBLE
+from workers import metrics
 from workers.ai_grader import GraderRequest
 from workers.grading_outcomes import Delivery, Outcome
+
+Logger = structlog.typing.FilteringBoundLogger
 
 
 def source_of(delivery: Delivery) -> dict[str, Any]:
@@ -90,3 +100,62 @@ def dispatch(
         tx, submission_id=submission.id, kind=EventKind.GRADER_REQUESTED, data=data
     )
     return Outcome.DISPATCHED
+
+
+def reports(
+    context: Logger, submission: GradingInput, result: AiResult, decision: Decision
+) -> list[Callable[[], None]]:
+    """The log lines and metrics of a recorded result, for after the commit."""
+    if decision.verdict is Verdict.LATE:
+        return [partial(context.warning, "grading_result_late")]
+    score = float(result.overall_score) if result.overall_score is not None else None
+    if decision.action is Action.REVIEW:
+        return [
+            partial(
+                context.info,
+                "submission_review_pending",
+                score=score,
+                confidence=result.confidence,
+                priority=decision.review_priority,
+                reason=decision.reason or "confidence",
+            )
+        ]
+    latency = (submission.now - submission.created_at).total_seconds()
+    return [
+        partial(metrics.GRADING_LATENCY.observe, latency),
+        partial(
+            context.info,
+            "submission_completed",
+            score=score,
+            band=result.band.value if result.band else None,
+            latency_seconds=round(latency, 3),
+        ),
+    ]
+
+
+def fail_bad_input(
+    tx: Tx,
+    submission: GradingInput,
+    delivery: Delivery,
+    context: Logger,
+    exc: InvalidInput,
+    after_commit: list[Callable[[], None]],
+) -> Outcome:
+    """An answer the grader cannot read: failed BAD_INPUT at once, no retry."""
+    processing = attempt_data(submission, delivery)
+    failed = {
+        "failureReason": BAD_INPUT,
+        "attemptsMade": processing["attempt"],
+        "lastError": str(exc),
+        "field": exc.field,
+        "workerId": delivery.worker_id,
+    }
+    steps = [
+        *steps_to_processing(submission.status, processing),
+        Step(SubmissionStatus.FAILED, failed),
+    ]
+    submission_walk(tx, id=submission.id, steps=steps)
+    after_commit.append(
+        partial(context.error, "submission_failed", reason=BAD_INPUT, error=str(exc))
+    )
+    return Outcome.FAILED
