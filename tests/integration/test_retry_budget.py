@@ -9,7 +9,6 @@ count where the last attempt left it; an operator's retry starts again from zero
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from domain.errors import TransientError
 from domain.messages import GradingRequest, parse_grading_request
 from tests.integration.outbox_seed import event_counts, seed_pending
 from tests.integration.pipeline_checks import last_event_data, scalar, statuses
+from tests.integration.test_callbacks import callback
 from workers import grading
 from workers.grading import Delivery, GradingService, Outcome
 from workers.results import CallbackService, ResultSettings
@@ -56,14 +56,22 @@ def delivered(service: GradingService, request: GradingRequest, max_retries: int
 
 
 def error_callback(request: GradingRequest) -> dict[str, Any]:
-    return {
-        "eventId": str(uuid.uuid4()),
-        "requestId": str(request.request_id),
-        "submissionId": str(request.submission_id),
-        "kind": "error",
-        "occurredAt": datetime.now(UTC).isoformat(),
-        "data": {"error": {"type": "timeout", "code": "T", "message": "busy", "retryable": True}},
-    }
+    error = {"type": "timeout", "code": "T", "message": "busy", "retryable": True}
+    return callback(request.submission_id, request.request_id, "error", {"error": error})
+
+
+def failed_in_the_worker(
+    engine: Engine, make_relay: Any, *, times: int, max_retries: int
+) -> tuple[GradingRequest, GradingService]:
+    """A relayed submission whose grading failed ``times`` times in the worker, each
+    from a new message."""
+    (outbox_id,) = seed_pending(engine, 1)
+    make_relay().run_once()
+    request = request_of(engine, outbox_id)
+    service = GradingService(engine)
+    outcomes = [delivered(service, request, max_retries) for _ in range(times)]
+    assert outcomes == [Outcome.RETRY] * times
+    return request, service
 
 
 def spent(session_factory: sessionmaker[Session], submission_id: uuid.UUID) -> int:
@@ -78,12 +86,7 @@ def test_a_redispatched_submission_keeps_the_budget_it_spent(
     engine: Engine, session_factory: sessionmaker[Session], make_relay: Any
 ) -> None:
     # given a submission whose grading failed twice, each time from a new message
-    (outbox_id,) = seed_pending(engine, 1)
-    make_relay().run_once()
-    request = request_of(engine, outbox_id)
-    service = GradingService(engine)
-    assert delivered(service, request, max_retries=2) is Outcome.RETRY
-    assert delivered(service, request, max_retries=2) is Outcome.RETRY
+    request, service = failed_in_the_worker(engine, make_relay, times=2, max_retries=2)
     assert spent(session_factory, request.submission_id) == 2
     # when one more new message for it fails
     outcome = delivered(service, request, max_retries=2)
@@ -99,12 +102,8 @@ def test_an_operator_retry_starts_a_fresh_budget_recorded_in_its_event(
     engine: Engine, session_factory: sessionmaker[Session], make_relay: Any
 ) -> None:
     # given a submission that spent its budget and failed MAX_RETRIES
-    (outbox_id,) = seed_pending(engine, 1)
-    make_relay().run_once()
-    request = request_of(engine, outbox_id)
-    service = GradingService(engine)
-    outcomes = [delivered(service, request, max_retries=1) for _ in range(2)]
-    assert outcomes == [Outcome.RETRY, Outcome.FAILED]
+    request, service = failed_in_the_worker(engine, make_relay, times=1, max_retries=1)
+    assert delivered(service, request, max_retries=1) is Outcome.FAILED
     # when an operator retries it
     with session_factory.begin() as session:
         outcome = submission_retry(session, ids=[request.submission_id], stall_seconds=60, by="op")
@@ -124,40 +123,27 @@ def test_an_operator_retry_starts_a_fresh_budget_recorded_in_its_event(
 
 
 @pytest.mark.usefixtures("failing_grader")
+@pytest.mark.parametrize("last_door", ["worker", "callback"])
 def test_the_worker_and_the_callbacks_spend_one_budget(
-    engine: Engine, session_factory: sessionmaker[Session], make_relay: Any
+    engine: Engine, session_factory: sessionmaker[Session], make_relay: Any, last_door: str
 ) -> None:
     # given a budget of three retries, and two failures of the grading in the worker
-    (outbox_id,) = seed_pending(engine, 1)
-    make_relay().run_once()
-    request = request_of(engine, outbox_id)
-    service = GradingService(engine)
-    assert [delivered(service, request, max_retries=3) for _ in range(2)] == [Outcome.RETRY] * 2
+    request, service = failed_in_the_worker(engine, make_relay, times=2, max_retries=3)
     callbacks = CallbackService(session_factory, ResultSettings(spot_check_rate=0, max_retries=3))
-    # when the grader reports a retryable error: the third failure, one retry left
+    # and a retryable error from the grader: the third failure, one retry left
     assert callbacks.apply(error_callback(request), via="test") == "applied"
     assert statuses(engine) == {"retrying": 1}
     assert last_event_data(engine, request.submission_id, "retrying")["attempt"] == 4
-    # and the worker's next attempt fails too: the fourth failure spends the budget
-    assert delivered(service, request, max_retries=3) is Outcome.FAILED
+    # when the fourth failure comes, through either door
+    if last_door == "worker":
+        assert delivered(service, request, max_retries=3) is Outcome.FAILED
+    else:
+        assert callbacks.apply(error_callback(request), via="test") == "applied"
+    # then the budget is spent: failed MAX_RETRIES on the fourth attempt
     failed = last_event_data(engine, request.submission_id, "failed")
     assert (failed["failureReason"], failed["attemptsMade"]) == ("MAX_RETRIES", 4)
-
-
-@pytest.mark.usefixtures("failing_grader")
-def test_a_callback_error_after_the_worker_spent_the_budget_fails_max_retries(
-    engine: Engine, session_factory: sessionmaker[Session], make_relay: Any
-) -> None:
-    # given two failures in the worker with max_retries=2 (one more would spend it)
-    (outbox_id,) = seed_pending(engine, 1)
-    make_relay().run_once()
-    request = request_of(engine, outbox_id)
-    service = GradingService(engine)
-    assert [delivered(service, request, max_retries=2) for _ in range(2)] == [Outcome.RETRY] * 2
-    # when the grader's error callback comes through the other door
-    callbacks = CallbackService(session_factory, ResultSettings(spot_check_rate=0, max_retries=2))
-    assert callbacks.apply(error_callback(request), via="test") == "applied"
-    # then it fails MAX_RETRIES on the third attempt, as the worker would have
-    failed = last_event_data(engine, request.submission_id, "failed")
-    assert (failed["failureReason"], failed["attemptsMade"]) == ("MAX_RETRIES", 3)
     assert scalar(engine, "SELECT status::text FROM submissions") == "failed"
+    # (the worker records the error before it fails; a grader's error that fails goes
+    # straight to failed, with its code)
+    errors = 4 if last_door == "worker" else 3
+    assert event_counts(engine, "error") == {request.submission_id: errors}
