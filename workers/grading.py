@@ -25,7 +25,8 @@ import structlog
 from sqlalchemy.engine import Engine
 
 from db.grading import GradingInput, database_ready, submission_lock_for_grading
-from db.results import PATH_TO_PROCESSING, LockedSubmission, result_apply
+from db.result_apply import result_apply
+from db.results import PATH_TO_PROCESSING, LockedSubmission
 from db.statements import Tx
 from domain.enums import OBJECTIVE_FORMATS, SubmissionStatus
 from domain.errors import InfrastructureError, InvalidInput, TransientError

@@ -19,7 +19,8 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.clock import database_now
-from db.results import callback_claim, result_apply, result_lock, review_guard
+from db.result_apply import result_apply
+from db.results import callback_claim, result_lock, review_guard
 from domain.callbacks import incoming_of
 from domain.errors import NotFound, StaleRequest
 from domain.messages import parse_grading_callback
