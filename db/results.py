@@ -19,7 +19,8 @@ from db.statements import Sql, Tx, execute
 from db.submissions import Step, submission_transition
 from domain.enums import GradingMode, Skill, SubmissionStatus, UserRole, VstepBand
 from domain.errors import InvalidInput
-from domain.results import SubmissionState, reviewer_refusal
+from domain.results import SubmissionState
+from domain.review_rules import reviewer_refusal
 
 _S = SubmissionStatus
 

@@ -10,6 +10,7 @@ goes back to the broker until the database answers. Nothing is dead-lettered for
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,15 +101,11 @@ def register_actors(
             delay = graded.retry_in_seconds or 0.0
             raise dramatiq.Retry("grading failed transiently", delay=max(1, int(delay * 1000)))
 
-    actor = dramatiq.Actor(
-        grade_submission,
-        broker=broker,
-        actor_name=GRADE_SUBMISSION,
-        queue_name=ROUTES[MESSAGE_TYPE_GRADING_REQUEST].queue_name,
-        priority=0,
-        options={"retry_when": _only_our_retries},
-    )
-    actors = {GRADE_SUBMISSION: actor}
+    actors = {
+        GRADE_SUBMISSION: _actor(
+            broker, grade_submission, GRADE_SUBMISSION, MESSAGE_TYPE_GRADING_REQUEST
+        )
+    }
     if callbacks is not None:
         actors[APPLY_GRADING_CALLBACK] = _callback_actor(broker, callbacks)
     return actors
@@ -135,11 +132,20 @@ def _callback_actor(
                 error=str(exc)[:500],
             )
 
+    return _actor(
+        broker, apply_grading_callback, APPLY_GRADING_CALLBACK, MESSAGE_TYPE_GRADING_CALLBACK
+    )
+
+
+def _actor(
+    broker: dramatiq.Broker, fn: Callable[[dict[str, Any]], None], name: str, message_type: str
+) -> dramatiq.Actor[Any, Any]:
+    """An actor on its message type's queue (workers/routes.py), retried only on request."""
     return dramatiq.Actor(
-        apply_grading_callback,
+        fn,
         broker=broker,
-        actor_name=APPLY_GRADING_CALLBACK,
-        queue_name=ROUTES[MESSAGE_TYPE_GRADING_CALLBACK].queue_name,
+        actor_name=name,
+        queue_name=ROUTES[message_type].queue_name,
         priority=0,
         options={"retry_when": _only_our_retries},
     )

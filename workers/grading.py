@@ -38,11 +38,11 @@ from domain.objective import grade_objective
 from domain.results import (
     Action,
     AiResult,
-    SpotChecks,
     SubmissionState,
     Verdict,
     decide,
 )
+from domain.review_rules import SpotChecks
 from workers import metrics
 from workers.ai_grader import GraderRefused, GraderRequest
 from workers.duty_loop import Outage

@@ -24,8 +24,9 @@ from db.results import callback_claim, result_lock, review_guard
 from domain.callbacks import incoming_of
 from domain.errors import NotFound, StaleRequest
 from domain.messages import parse_grading_callback
-from domain.results import AiResult, HumanReview, SpotChecks, SubmissionState, Verdict, decide
+from domain.results import AiResult, HumanReview, SubmissionState, Verdict, decide
 from domain.retries import attempt_number, retry_delay_seconds
+from domain.review_rules import SpotChecks
 from workers import metrics
 
 log = structlog.get_logger("vstep.results")
