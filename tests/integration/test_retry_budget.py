@@ -12,9 +12,11 @@ import uuid
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.outbox_ops import outbox_retry
 from db.results import result_lock
 from db.submission_retry import submission_retry
 from domain.errors import TransientError
@@ -97,17 +99,31 @@ def test_a_redispatched_submission_keeps_the_budget_it_spent(
     assert event_counts(engine, "error") == {request.submission_id: 3}
 
 
+@pytest.fixture(params=["submission retry", "outbox retry"])
+def command(request: pytest.FixtureRequest) -> str:
+    """The operator's command that retries a failed submission."""
+    return str(request.param)
+
+
 @pytest.mark.usefixtures("failing_grader")
 def test_an_operator_retry_starts_a_fresh_budget_recorded_in_its_event(
-    engine: Engine, session_factory: sessionmaker[Session], make_relay: Any
+    engine: Engine, session_factory: sessionmaker[Session], make_relay: Any, command: str
 ) -> None:
     # given a submission that spent its budget and failed MAX_RETRIES
     request, service = failed_in_the_worker(engine, make_relay, times=1, max_retries=1)
     assert delivered(service, request, max_retries=1) is Outcome.FAILED
-    # when an operator retries it
+    outbox_id = scalar(
+        engine, "SELECT id FROM outbox WHERE submission_id = :id", id=request.submission_id
+    )
+    # when an operator retries it: the submission, or its (failed) request row
     with session_factory.begin() as session:
-        outcome = submission_retry(session, ids=[request.submission_id], stall_seconds=60, by="op")
-    assert [r.id for r in outcome.retried] == [request.submission_id]
+        if command == "submission retry":
+            ids = [request.submission_id]
+            outcome = submission_retry(session, ids=ids, stall_seconds=60, by="op")
+            assert [r.id for r in outcome.retried] == ids
+        else:
+            session.execute(sa.text("UPDATE outbox SET status = 'failed'"))
+            assert outbox_retry(session, ids=[outbox_id], by="op").retried == [outbox_id]
     # then its event records the fresh budget, and nothing of it is spent
     retried = last_event_data(engine, request.submission_id, "operator_retried")
     assert retried["retryBudget"] == "fresh"
