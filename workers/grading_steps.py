@@ -1,6 +1,8 @@
-"""The grading worker's writes besides the result itself: into processing, a skip, a dispatch.
+"""The grading worker's steps besides the result path: into processing, a skip, a dispatch
+to a grader that answers later, a bad answer failed at once, and the reports of a result
+once committed.
 
-Each runs in the grading transaction, on the submission locked by
+Each write runs in the grading transaction, on the submission locked by
 ``db.grading.submission_lock_for_grading``; the events name the message and worker
 (``delivery``) and the attempt, counted by the database (domain/retries.py).
 """
