@@ -135,7 +135,7 @@ def requests_of(db: Database) -> dict[uuid.UUID, tuple[str, GradingRequest]]:
 
 def our_side(name: str, prepared: tuple[Database, list[uuid.UUID]], *, level: str) -> Side:
     db, ids = prepared
-    service = GradingService(db.session_factory)
+    service = GradingService(db.engine)
     payloads = requests_of(db)
     max_retries = RetryPolicy().max_retries
 
@@ -143,7 +143,7 @@ def our_side(name: str, prepared: tuple[Database, list[uuid.UUID]], *, level: st
         message_id, request = payloads[submission_id]
         # As the actor does: the payload is validated on every delivery.
         request = parse_grading_request(request.to_payload())
-        delivery = Delivery(message_id, failures=0, max_retries=max_retries, worker_id="bench")
+        delivery = Delivery(message_id, max_retries=max_retries, worker_id="bench")
         outcome = service.grade(request, delivery).outcome
         if outcome is not Outcome.COMPLETED:
             raise BenchmarkError(f"{name}: grading {submission_id} ended {outcome.value}")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from db.statements import Tx, execute
+from db.statements import Sql, Tx, execute
 from domain.enums import QuestionFormat, Skill, SubmissionStatus
 
 
@@ -33,21 +33,32 @@ class GradingInput:
     now: datetime
     # The exam session it is a part of, if any.
     exam_session_id: uuid.UUID | None = None
+    # Grading failures of the current retry budget (domain/retries.py budget_spent).
+    failures: int = 0
 
 
 # The database clock comes with the lock: completed_at is compared with the deadline,
-# which the database stamped, and reading it costs no round trip of its own.
-_LOCK_FOR_GRADING = """
+# which the database stamped, and reading it costs no round trip of its own. So does the
+# retry budget spent: the error events since the newest start of a budget (submitted, or
+# an operator's retry marked retryBudget), counted under the lock as the callbacks'
+# lock (db/results.py) counts them.
+LOCK_FOR_GRADING = Sql("""
     SELECT s.id, s.user_id, s.question_id, s.skill, s.status, s.request_id, s.attempt, s.created_at,
            s.deleted_at, s.deadline, d.answer, q.format, q.content, q.answer_key, now(),
            (SELECT x.session_id FROM exam_submissions x WHERE x.submission_id = s.id LIMIT 1)
-               AS exam_session_id
+               AS exam_session_id,
+           (SELECT count(*) FROM submission_events e
+            WHERE e.submission_id = s.id AND e.kind = 'error' AND NOT EXISTS (
+                SELECT 1 FROM submission_events b
+                WHERE b.submission_id = s.id AND b.occurred_at > e.occurred_at
+                  AND (b.kind = 'submitted' OR b.data ->> 'retryBudget' IS NOT NULL)))
+               AS failures
     FROM submissions s
     JOIN questions q ON q.id = s.question_id
     LEFT JOIN submission_details d ON d.submission_id = s.id
     WHERE s.id = %(id)s
     FOR UPDATE OF s
-"""
+""")
 
 
 def submission_lock_for_grading(session: Tx, *, id: uuid.UUID) -> GradingInput | None:
@@ -55,7 +66,7 @@ def submission_lock_for_grading(session: Tx, *, id: uuid.UUID) -> GradingInput |
 
     A soft-deleted submission is returned too, so the worker can say why it left it alone.
     """
-    row = execute(session, _LOCK_FOR_GRADING, {"id": id}).fetchone()
+    row = execute(session, LOCK_FOR_GRADING, {"id": id}).fetchone()
     if row is None:
         return None
     return GradingInput(
@@ -75,13 +86,14 @@ def submission_lock_for_grading(session: Tx, *, id: uuid.UUID) -> GradingInput |
         answer_key=row.answer_key,
         now=row.now.astimezone(UTC),
         exam_session_id=row.exam_session_id,
+        failures=row.failures,
     )
 
 
 # Other learners' latest answers to one question, handed in before this one: what the
 # built-in grader compares an answer with to find copies. Only earlier ones, so of two
 # identical answers the later is the copy; the newest first, so a recent one is found.
-_PEER_ANSWERS = """
+PEER_ANSWERS = Sql("""
     SELECT s.id, coalesce(d.answer ->> 'text', d.answer ->> 'transcript') AS text
     FROM submissions s
     JOIN submission_details d ON d.submission_id = s.id
@@ -92,7 +104,7 @@ _PEER_ANSWERS = """
       AND coalesce(d.answer ->> 'text', d.answer ->> 'transcript', '') <> ''
     ORDER BY s.created_at DESC, s.id
     LIMIT %(limit)s
-"""
+""")
 
 
 @dataclass(frozen=True)
@@ -108,7 +120,15 @@ def peer_answers(
     ``before``, the newest first."""
     rows = execute(
         session,
-        _PEER_ANSWERS,
+        PEER_ANSWERS,
         {"question_id": question_id, "user_id": user_id, "before": before, "limit": limit},
     ).fetchall()
     return [PeerAnswer(row.id, row.text) for row in rows]
+
+
+PING = Sql("SELECT 1")
+
+
+def database_ready(tx: Tx) -> None:
+    """A round trip that raises DatabaseUnavailable while the server is away."""
+    execute(tx, PING, {})

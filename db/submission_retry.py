@@ -15,16 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
-from db.clock import clock_or_now
 from db.dispatch import submission_redispatch
-from db.event_facts import last_event_at, latest_data
-from db.models import Submission
+from db.statements import Sql, Tx, execute
 from db.submissions import submission_event_append, submission_transition
 from domain.enums import Skill, SubmissionStatus
 from domain.events import EventKind
+from domain.retries import FRESH_BUDGET
 from domain.sla import DEFAULT_SLA
 from domain.states import STALL_ELIGIBLE
 
@@ -51,8 +47,19 @@ class SubmissionRetryOutcome:
     skipped: list[SubmissionRetrySkipped]
 
 
+# What a reopening needs: the failure it reopens, the skill (its SLA), the database clock.
+REOPEN_FACTS = Sql("""
+    SELECT s.skill, now() AS now,
+           (SELECT e.data ->> 'failureReason' FROM submission_events e
+            WHERE e.submission_id = s.id AND e.kind = 'failed'
+            ORDER BY e.occurred_at DESC LIMIT 1) AS failure_reason
+    FROM submissions s
+    WHERE s.id = %(id)s
+""")
+
+
 def submission_reopen(
-    session: Session,
+    session: Tx,
     *,
     id: uuid.UUID,
     by: str,
@@ -60,15 +67,12 @@ def submission_reopen(
     sla: Mapping[Skill, timedelta] = DEFAULT_SLA,
     data: Mapping[str, Any] | None = None,
 ) -> bool:
-    """failed -> pending with a fresh deadline and an operator_retried event; True if moved."""
-    found = session.execute(
-        sa.select(latest_data("failed", "failureReason"), Submission.skill, sa.func.now()).where(
-            Submission.id == id
-        )
-    ).one_or_none()
+    """failed -> pending with a fresh deadline and an operator_retried event, which starts
+    a fresh retry budget (``retryBudget``, domain/retries.py); True if moved."""
+    found = execute(session, REOPEN_FACTS, {"id": id}).fetchone()
     if found is None:
         return False
-    previous, skill, now = found
+    previous, skill, now = found.failure_reason, Skill(found.skill), found.now
     return submission_transition(
         session,
         id=id,
@@ -80,13 +84,61 @@ def submission_reopen(
             "note": note,
             "previousStatus": _S.FAILED.value,
             "previousFailureReason": previous,
+            **FRESH_BUDGET,
             **dict(data or {}),
         },
     )
 
 
+# The submissions an operator's retry names, or every one its filters match (none when
+# ids are given: the ids alone choose, deleted ones too, to say why they are skipped).
+RETRY_CANDIDATES = Sql("""
+    SELECT s.id, s.status, s.deleted_at, c.now,
+           (SELECT max(e.occurred_at) FROM submission_events e
+            WHERE e.submission_id = s.id) AS last_event_at,
+           (SELECT e.data ->> 'failureReason' FROM submission_events e
+            WHERE e.submission_id = s.id AND e.kind = 'failed'
+            ORDER BY e.occurred_at DESC LIMIT 1) AS failure_reason
+    FROM submissions s,
+         (SELECT coalesce(CAST(%(now)s AS timestamptz), now()) AS now) c
+    WHERE CASE WHEN CAST(%(ids)s AS uuid[]) IS NOT NULL
+               THEN s.id = ANY(CAST(%(ids)s AS uuid[]))
+               ELSE s.deleted_at IS NULL
+                    AND (CAST(%(status)s AS submission_status) IS NULL
+                         OR s.status = CAST(%(status)s AS submission_status))
+                    AND (CAST(%(skill)s AS skill) IS NULL OR s.skill = CAST(%(skill)s AS skill))
+                    AND (CAST(%(older_than)s AS interval) IS NULL
+                         OR s.updated_at < c.now - CAST(%(older_than)s AS interval))
+          END
+    ORDER BY s.created_at, s.id
+    LIMIT %(limit)s
+    FOR UPDATE OF s
+""")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    id: uuid.UUID
+    status: SubmissionStatus
+    deleted_at: datetime | None
+    now: datetime
+    last_event_at: datetime | None
+    failure_reason: str | None
+
+
+def _candidate(row: Any) -> _Candidate:
+    return _Candidate(
+        row.id,
+        SubmissionStatus(row.status),
+        row.deleted_at,
+        row.now,
+        row.last_event_at,
+        row.failure_reason,
+    )
+
+
 def submission_retry(
-    session: Session,
+    session: Tx,
     *,
     ids: Sequence[uuid.UUID] | None = None,
     status: SubmissionStatus | None = None,
@@ -106,32 +158,16 @@ def submission_retry(
     Failed ones are reopened; ones in queued|processing|retrying with no event for
     ``stall_seconds`` are dispatched again; any other is skipped with the reason.
     """
-    clock = clock_or_now(now)
-    last_event = last_event_at().label("last_event_at")
-    query = (
-        sa.select(
-            Submission.id,
-            Submission.status,
-            Submission.deleted_at,
-            last_event,
-            latest_data("failed", "failureReason").label("failure_reason"),
-            clock.label("now"),
-        )
-        .order_by(Submission.created_at, Submission.id)
-        .limit(limit)
-        .with_for_update(of=Submission)
-    )
-    if ids is not None:
-        query = query.where(Submission.id.in_(list(dict.fromkeys(ids))))
-    else:
-        query = query.where(Submission.deleted_at.is_(None))
-        if status is not None:
-            query = query.where(Submission.status == status)
-        if skill is not None:
-            query = query.where(Submission.skill == skill)
-        if older_than is not None:
-            query = query.where(Submission.updated_at < clock - older_than)
-    rows = {row.id: row for row in session.execute(query)}
+    params = {
+        "ids": list(dict.fromkeys(ids)) if ids is not None else None,
+        "status": status.value if status is not None else None,
+        "skill": skill.value if skill is not None else None,
+        "older_than": older_than,
+        "now": now,
+        "limit": limit,
+    }
+    found = execute(session, RETRY_CANDIDATES, params).fetchall()
+    rows = {row.id: _candidate(row) for row in found}
     retried: list[SubmissionRetried] = []
     skipped: list[SubmissionRetrySkipped] = []
     for id_ in list(dict.fromkeys(ids)) if ids is not None else list(rows):
@@ -149,7 +185,9 @@ def submission_retry(
     return SubmissionRetryOutcome(retried=retried, skipped=skipped)
 
 
-def _why_not(row: Any, *, failure_reason: str | None, stall_seconds: float) -> str | None:
+def _why_not(
+    row: _Candidate | None, *, failure_reason: str | None, stall_seconds: float
+) -> str | None:
     """Why a submission is not retried, or None when it is."""
     if row is None:
         return "no such submission"
@@ -168,7 +206,7 @@ def _why_not(row: Any, *, failure_reason: str | None, stall_seconds: float) -> s
 
 
 def _retry_one(
-    session: Session,
+    session: Tx,
     id: uuid.UUID,
     status: SubmissionStatus,
     *,
@@ -192,6 +230,7 @@ def _retry_one(
                 "note": note,
                 "previousStatus": status.value,
                 "outboxId": str(outbox_id),
+                **FRESH_BUDGET,
             },
         )
     submission_redispatch(session, submission_id=id, outbox_id=outbox_id)

@@ -17,16 +17,15 @@ from domain.enums import Skill, VstepBand
 from domain.errors import InvalidInput
 from domain.messages import CallbackKind, GradingCallback
 from domain.results import (
-    AI_WEIGHT,
     AUTO_AUDIT_MIN,
     AUTO_COMPLETE_MIN,
-    HUMAN_WEIGHT,
     AiResult,
     GraderError,
     HumanReview,
     Incoming,
     ProgressNote,
 )
+from domain.review_rules import AI_WEIGHT, HUMAN_WEIGHT
 from domain.scoring import band_for_score, round_half_up
 
 # The criteria of each skill (docs/scoring.md#numbers): the keys of criteriaScores.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
+from types import MappingProxyType
 
 
 def backoff_seconds(
@@ -36,3 +38,25 @@ def retry_delay_seconds(
     if until_deadline is not None:
         pause = min(pause, max(0.0, until_deadline))
     return pause
+
+
+def budget_spent(failures: int, max_retries: int) -> bool:
+    """Whether one more grading failure ends the submission (MAX_RETRIES) instead of a retry.
+
+    ``failures`` is what the database recorded under the submission's row lock: its
+    ``error`` events since the budget started (at ``submitted``, or at an operator's
+    retry, whose event carries ``retryBudget``). Every door a failure comes through (the
+    worker, a grader's error callback) asks here with that count, so they spend one
+    budget: a redispatched or lost message neither resets nor doubles it.
+    """
+    return failures >= max_retries
+
+
+def attempt_number(failures: int) -> int:
+    """The attempt being made after ``failures`` failures of the current budget (1 = first)."""
+    return failures + 1
+
+
+# Written in the data of an operator_retried event: the retry budget starts again there
+# (the budget counter in db/grading.py reads the key, whatever its value).
+FRESH_BUDGET: Mapping[str, str] = MappingProxyType({"retryBudget": "fresh"})

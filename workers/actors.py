@@ -1,13 +1,16 @@
 """The Dramatiq actors, registered on a broker the caller builds (tests use their own).
 
-Retries are decided here from the outcome's class, not by Dramatiq's counter: a failure
-of the grading counts against ``max_retries`` (kept in the message's own
-``grading_failures`` option); an outage counts nothing and the message goes back to the
-broker until the database answers. Nothing is dead-lettered for an outage.
+Retries are decided from the outcome's class, not by Dramatiq's counter: a failure of the
+grading counts against ``max_retries`` in the submission's retry budget, which the
+database counts (its error events, read under the row lock; domain/retries.py), so a
+redispatched or a lost message neither resets nor doubles it. Dramatiq's Retry is only
+how the message comes back after its backoff. An outage counts nothing and the message
+goes back to the broker until the database answers. Nothing is dead-lettered for an outage.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +31,6 @@ from workers.routes import APPLY_GRADING_CALLBACK, GRADE_SUBMISSION, ROUTES
 
 log = structlog.get_logger("vstep.worker")
 
-# The message option counting failures of the grading itself (outages are not counted).
-GRADING_FAILURES = "grading_failures"
 # How soon a message handed back during an outage comes round again, doubling to the cap.
 OUTAGE_RETRY_BASE_SECONDS = 2.0
 OUTAGE_RETRY_CAP_SECONDS = 30.0
@@ -75,7 +76,6 @@ def register_actors(
         options: dict[str, Any] = message.options if message is not None else {}
         delivery = Delivery(
             message_id=message.message_id if message else "?",
-            failures=int(options.get(GRADING_FAILURES, 0)),
             max_retries=retry.max_retries,
             worker_id=worker_id,
             retry_base_seconds=retry.min_backoff_seconds,
@@ -97,20 +97,15 @@ def register_actors(
                 submission_id=str(request.submission_id),
             ) from exc
         if graded.outcome is Outcome.RETRY:
-            options[GRADING_FAILURES] = delivery.failures + 1
             # As the retrying event's notBefore says (the grading service decided it).
             delay = graded.retry_in_seconds or 0.0
             raise dramatiq.Retry("grading failed transiently", delay=max(1, int(delay * 1000)))
 
-    actor = dramatiq.Actor(
-        grade_submission,
-        broker=broker,
-        actor_name=GRADE_SUBMISSION,
-        queue_name=ROUTES[MESSAGE_TYPE_GRADING_REQUEST].queue_name,
-        priority=0,
-        options={"retry_when": _only_our_retries},
-    )
-    actors = {GRADE_SUBMISSION: actor}
+    actors = {
+        GRADE_SUBMISSION: _actor(
+            broker, grade_submission, GRADE_SUBMISSION, MESSAGE_TYPE_GRADING_REQUEST
+        )
+    }
     if callbacks is not None:
         actors[APPLY_GRADING_CALLBACK] = _callback_actor(broker, callbacks)
     return actors
@@ -137,11 +132,20 @@ def _callback_actor(
                 error=str(exc)[:500],
             )
 
+    return _actor(
+        broker, apply_grading_callback, APPLY_GRADING_CALLBACK, MESSAGE_TYPE_GRADING_CALLBACK
+    )
+
+
+def _actor(
+    broker: dramatiq.Broker, fn: Callable[[dict[str, Any]], None], name: str, message_type: str
+) -> dramatiq.Actor[Any, Any]:
+    """An actor on its message type's queue (workers/routes.py), retried only on request."""
     return dramatiq.Actor(
-        apply_grading_callback,
+        fn,
         broker=broker,
-        actor_name=APPLY_GRADING_CALLBACK,
-        queue_name=ROUTES[MESSAGE_TYPE_GRADING_CALLBACK].queue_name,
+        actor_name=name,
+        queue_name=ROUTES[message_type].queue_name,
         priority=0,
         options={"retry_when": _only_our_retries},
     )

@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from db.grading import GradingInput
+from db.statements import Tx
 from domain.errors import TransientError, VstepGradingError
 
 # How long the grader may take to accept a request (it grades later, asynchronously).
@@ -70,14 +72,32 @@ def retry_after_seconds(value: str | None, *, now: float | None = None) -> float
 
 
 class AiGraderClient:
+    """A ``TextGrader`` (workers/text_graders.py) that answers later: ``grade`` says what
+    to send, ``send`` sends it once the worker has committed, the result is a callback."""
+
     def __init__(self, url: str, *, callback_url: str, client: httpx.Client | None = None) -> None:
         self.url = url
+        self.name = url
         self.callback_url = callback_url
         self.client = client or httpx.Client(
             timeout=httpx.Timeout(REQUEST_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)
         )
 
-    def submit(self, request: GraderRequest) -> None:
+    def grade(self, tx: Tx, submission: GradingInput) -> GraderRequest:
+        """The request for ``submission``; nothing is read or sent here."""
+        return GraderRequest(
+            request_id=str(submission.request_id),
+            submission_id=str(submission.id),
+            skill=submission.skill.value,
+            question={
+                "format": submission.question_format.value,
+                "content": submission.question_content,
+            },
+            answer=submission.answer or {},
+            callback_url=self.callback_url,
+        )
+
+    def send(self, request: GraderRequest) -> None:
         """Hand the request over; GraderUnavailable or GraderRefused when it was not taken."""
         try:
             response = self.client.post(self.url, json=request.to_json())

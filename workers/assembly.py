@@ -13,6 +13,7 @@ import os
 from functools import cache
 
 import dramatiq
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 
@@ -100,9 +101,7 @@ def retry_policy_from(settings: Settings) -> RetryPolicy:
     )
 
 
-def grading_service_from(
-    settings: Settings, session_factory: sessionmaker[Session]
-) -> GradingService:
+def grading_service_from(settings: Settings, engine: Engine) -> GradingService:
     """The external grader when AI_GRADER_URL is set, else the built-in one."""
     text_grader: TextGrader
     if settings.ai_grader_url:
@@ -112,7 +111,7 @@ def grading_service_from(
         # Its word lists load now, not during the first submission.
         BuiltinGrader.warm_up()
     return GradingService(
-        session_factory,
+        engine,
         outage_wait_seconds=settings.worker_outage_wait_seconds,
         text_grader=text_grader,
         spot_check_rate=settings.spot_check_rate,

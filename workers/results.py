@@ -19,12 +19,14 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.clock import database_now
-from db.results import callback_claim, result_apply, result_lock, review_guard
+from db.result_apply import result_apply
+from db.results import callback_claim, result_lock, review_guard
 from domain.callbacks import incoming_of
 from domain.errors import NotFound, StaleRequest
 from domain.messages import parse_grading_callback
-from domain.results import AiResult, HumanReview, SpotChecks, SubmissionState, Verdict, decide
-from domain.retries import retry_delay_seconds
+from domain.results import AiResult, HumanReview, SubmissionState, Verdict, decide
+from domain.retries import attempt_number, retry_delay_seconds
+from domain.review_rules import SpotChecks
 from workers import metrics
 
 log = structlog.get_logger("vstep.results")
@@ -138,7 +140,7 @@ class CallbackService:
     def retry_at(self, now: datetime, state: SubmissionState) -> datetime:
         """When a retried request may go out: jittered backoff, never past the deadline."""
         pause = retry_delay_seconds(
-            state.failures + 1,
+            attempt_number(state.failures),
             base=self.settings.retry_base_seconds,
             cap=self.settings.retry_cap_seconds,
             until_deadline=(

@@ -39,7 +39,7 @@ engine = make_engine(
 session_factory = make_session_factory(engine)
 actors = register_actors(
     broker,
-    grading_service_from(settings, session_factory),
+    grading_service_from(settings, engine),
     retry=retry_policy_from(settings),
     worker_id=new_worker_id(),
     callbacks=callback_service_from(settings, session_factory),

@@ -18,6 +18,7 @@ from devtools import demo_texts as texts
 from domain.enums import QuestionFormat, UserRole
 from domain.messages import parse_grading_request
 from tests.acceptance.cli import run_cli
+from tests.engines import engine_of
 from tests.factories import make_question, make_user, valid_answer
 from tests.integration.pipeline_checks import written
 from workers.actors import RetryPolicy
@@ -49,9 +50,9 @@ def graded_answer(
         message_id, payload = session.execute(
             sa.text("SELECT id, payload FROM outbox WHERE submission_id = :id"), {"id": sid}
         ).one()
-    GradingService(factory).grade(
+    GradingService(engine_of(factory)).grade(
         parse_grading_request(payload),
-        Delivery(str(message_id), failures=0, max_retries=RetryPolicy().max_retries, worker_id="t"),
+        Delivery(str(message_id), max_retries=RetryPolicy().max_retries, worker_id="t"),
     )
     return sid
 

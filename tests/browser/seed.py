@@ -11,6 +11,7 @@ from db.intake import submit_in_new_transaction
 from devtools import demo_texts as texts
 from domain.enums import QuestionFormat
 from domain.messages import parse_grading_request
+from tests.engines import engine_of
 from tests.factories import make_question, make_user
 from workers.actors import RetryPolicy
 from workers.grading import Delivery, GradingService
@@ -38,9 +39,9 @@ def grade_pending(factory: sessionmaker[Session], submission_id: uuid.UUID) -> N
             sa.text("UPDATE outbox SET status = 'published', published_at = now() WHERE id = :id"),
             {"id": message_id},
         )
-    GradingService(factory).grade(
+    GradingService(engine_of(factory)).grade(
         parse_grading_request(payload),
-        Delivery(str(message_id), failures=0, max_retries=RetryPolicy().max_retries, worker_id="t"),
+        Delivery(str(message_id), max_retries=RetryPolicy().max_retries, worker_id="t"),
     )
 
 

@@ -8,6 +8,7 @@ import dramatiq
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.engines import engine_of
 from workers.broker import make_broker
 from workers.relay import Relay, RelaySettings
 
@@ -57,7 +58,7 @@ def start_worker(
         broker.add_middleware(LogContext())
         register_actors(
             broker,
-            GradingService(session_factory, text_grader=ai_grader),
+            GradingService(engine_of(session_factory), text_grader=ai_grader),
             retry=retry or RetryPolicy(min_backoff_seconds=0.05, max_backoff_seconds=0.2),
             worker_id="test-worker",
             callbacks=CallbackService(session_factory, ResultSettings(spot_check_rate=0)),

@@ -170,7 +170,7 @@ def test_a_retry_after_of_an_hour_waits_the_cap_and_never_past_the_deadline(
         actors = register_actors(
             broker,
             GradingService(
-                session_factory,
+                engine,
                 text_grader=AiGraderClient(grader.url, callback_url=CALLBACK_URL),
             ),
             retry=RetryPolicy(),

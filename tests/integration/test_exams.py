@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.clock import database_now
 from db.exam_intake import ExamRefused, submit_exam
-from db.results import result_apply, result_lock
+from db.result_apply import result_apply
+from db.results import result_lock
 from db.submission_retry import submission_retry
 from devtools import demo_texts as texts
 from domain.enums import ExamStatus, QuestionFormat, Skill, UserRole

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from benchmarks.hand_grading import grade_by_hand, grade_by_hand_psycopg_async
 from benchmarks.workload import Fixtures, create_fixtures, plan_workload, seed_submissions
 from db.dispatch import grading_request_of
+from tests.engines import engine_of
 from tests.integration.pipeline_checks import scalar, statuses
 from workers.grading import Delivery, GradingService, Outcome
 from workers.relay import Relay
@@ -59,11 +60,11 @@ def seed_sides(session_factory: sessionmaker[Session], engine: Engine, count: in
 
 
 def grade_ours(session_factory: sessionmaker[Session], ids: Sequence[uuid.UUID]) -> None:
-    service = GradingService(session_factory)
+    service = GradingService(engine_of(session_factory))
     for sid in ids:
         with session_factory() as session:
             request = grading_request_of(session, submission_id=sid)
-        delivery = Delivery(message_id=str(sid), failures=0, max_retries=3, worker_id=WORKER_ID)
+        delivery = Delivery(message_id=str(sid), max_retries=3, worker_id=WORKER_ID)
         assert service.grade(request, delivery).outcome is Outcome.COMPLETED
 
 

@@ -27,17 +27,6 @@ from db.statements import Sql
 
 DB_DIR = Path(db.__file__).parent
 
-# Modules still reaching PostgreSQL through SQLAlchemy Core/ORM or unnamed strings while
-# other branches convert them. The coordinator empties this list (and the matching mypy
-# override in pyproject.toml) once they are merged; a converted module must leave it.
-NOT_YET_CONVERTED = frozenset(
-    {
-        "db.event_facts",
-        "db.grading",
-        "db.results",
-        "db.submission_retry",
-    }
-)
 # Modules that never query the application's tables: connections, migrations, URLs.
 NO_QUERIES = frozenset(
     {
@@ -129,7 +118,7 @@ def test_every_named_statement_prepares_against_the_migrated_schema(db_url: str,
 
 def _converted_sources() -> Iterator[tuple[ModuleType, ast.Module]]:
     for module in _modules():
-        if module.__name__ in NOT_YET_CONVERTED or module.__name__.startswith("db.models"):
+        if module.__name__.startswith("db.models"):
             continue
         yield module, ast.parse(Path(module.__file__ or "").read_text())
 
@@ -238,17 +227,17 @@ def test_sql_texts_are_named_statements() -> None:
     assert bare == []
 
 
-def test_the_not_yet_converted_list_names_real_modules() -> None:
+def test_the_no_queries_list_names_real_modules() -> None:
     names = {module.__name__ for module in _modules()}
-    assert names >= NOT_YET_CONVERTED
     assert names >= NO_QUERIES
 
 
-def test_mypy_waives_the_sql_type_for_exactly_the_not_yet_converted_modules() -> None:
+def test_mypy_waives_the_sql_type_for_no_module() -> None:
+    """execute() takes only Sql: mypy checks every call, in every module."""
     config = tomllib.loads((DB_DIR.parent / "pyproject.toml").read_text())
     waived = [
-        set(override["module"])
+        override["module"]
         for override in config["tool"]["mypy"]["overrides"]
-        if override.get("disable_error_code") == ["arg-type"]
+        if "arg-type" in override.get("disable_error_code", [])
     ]
-    assert set().union(*waived) == NOT_YET_CONVERTED
+    assert waived == []

@@ -21,7 +21,7 @@ def grade(service: GradingService, engine: Engine, submission_id: uuid.UUID) -> 
     payload = scalar(
         engine, "SELECT payload FROM outbox WHERE submission_id = :id", id=submission_id
     )
-    delivery = Delivery(str(uuid.uuid4()), failures=0, max_retries=3, worker_id="test")
+    delivery = Delivery(str(uuid.uuid4()), max_retries=3, worker_id="test")
     return service.grade(parse_grading_request(payload), delivery).outcome
 
 
@@ -46,7 +46,7 @@ def test_a_completion_that_waited_for_the_progress_row_counts_the_score_committe
         for outbox_id in seed_pending(engine, 3)
     )
     make_relay().run_once()
-    service = GradingService(session_factory)
+    service = GradingService(engine)
     assert grade(service, engine, first) is Outcome.COMPLETED
     # and another completion of the same learner and skill holding the progress row: it
     # has written a 9.0 and moved the streak up, and has not committed yet

@@ -123,9 +123,7 @@ def test_relay_and_worker_grade_through_rabbitmq(
         # given 10 pending submissions and BROKER_URL=amqp:// for relay and worker
         seed_pending(engine, 10)
         broker = make_broker(url)
-        register_actors(
-            broker, GradingService(session_factory), retry=RetryPolicy(), worker_id="amqp-test"
-        )
+        register_actors(broker, GradingService(engine), retry=RetryPolicy(), worker_id="amqp-test")
         worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=50)
         worker.start()
         try:

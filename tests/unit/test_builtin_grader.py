@@ -26,7 +26,8 @@ from domain.confidence import (
     length_heuristic,
 )
 from domain.enums import QuestionFormat, ReviewPriority, SubmissionStatus
-from domain.results import Action, AiResult, SubmissionState, decide, spot_checked
+from domain.results import Action, AiResult, SubmissionState, decide
+from domain.review_rules import spot_checked
 from domain.speaking_grader import PRONUNCIATION_REVIEW
 
 F = QuestionFormat

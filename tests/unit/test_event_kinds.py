@@ -122,8 +122,9 @@ def test_every_kind_in_sql_text_is_a_member() -> None:
                     found.setdefault(kind, []).append(f"{path.relative_to(ROOT)}:{node.lineno}")
     unknown = {kind: places for kind, places in found.items() if kind not in values}
     assert unknown == {}
-    # The statements this test exists for are found at all (intake, exam intake, the demo).
-    assert {"submitted", "review_requested", "spot_check"} <= set(found)
+    # The statements this test exists for are found at all: the intake functions of the
+    # migrations write their kind in SQL (Python's statements take kinds as parameters).
+    assert "submitted" in found
 
 
 def test_sql_patterns_find_what_they_are_for() -> None:

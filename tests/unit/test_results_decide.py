@@ -18,9 +18,9 @@ from domain.results import (
     SubmissionState,
     Verdict,
     decide,
-    merge_review,
     route_by_confidence,
 )
+from domain.review_rules import merge_review
 
 S = SubmissionStatus
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

@@ -15,8 +15,9 @@ from domain.callbacks import CERTIFICATE_BANDS, incoming_of
 from domain.enums import GradingMode, Skill, UserRole, VstepBand
 from domain.errors import InvalidInput
 from domain.messages import parse_grading_callback
-from domain.results import AiResult, HumanReview, SpotChecks, merge_review, reviewer_refusal
+from domain.results import AiResult, HumanReview
 from domain.retries import retry_delay_seconds
+from domain.review_rules import SpotChecks, merge_review, reviewer_refusal
 
 LEARNER = uuid.uuid4()
 STAFF = uuid.uuid4()
