@@ -35,24 +35,22 @@ class GradingInput:
     exam_session_id: uuid.UUID | None = None
     # Grading failures of the current retry budget (domain/retries.py budget_spent).
     failures: int = 0
+    # The answer says nothing (the database's grading_answer_blank): graded as unanswered.
+    unanswered: bool = False
 
 
 # The database clock comes with the lock: completed_at is compared with the deadline,
-# which the database stamped, and reading it costs no round trip of its own. So does the
-# retry budget spent: the error events since the newest start of a budget (submitted, or
-# an operator's retry marked retryBudget), counted under the lock as the callbacks'
-# lock (db/results.py) counts them.
+# which the database stamped, and reading it costs no round trip of its own. So do the
+# retry budget spent (grading_budget_failures, migration 0008, which the callbacks' lock
+# in db/results.py reads too) and whether the answer is blank (grading_answer_blank,
+# migration 0007: the one definition, which intake applies).
 LOCK_FOR_GRADING = Sql("""
     SELECT s.id, s.user_id, s.question_id, s.skill, s.status, s.request_id, s.attempt, s.created_at,
            s.deleted_at, s.deadline, d.answer, q.format, q.content, q.answer_key, now(),
            (SELECT x.session_id FROM exam_submissions x WHERE x.submission_id = s.id LIMIT 1)
                AS exam_session_id,
-           (SELECT count(*) FROM submission_events e
-            WHERE e.submission_id = s.id AND e.kind = 'error' AND NOT EXISTS (
-                SELECT 1 FROM submission_events b
-                WHERE b.submission_id = s.id AND b.occurred_at > e.occurred_at
-                  AND (b.kind = 'submitted' OR b.data ->> 'retryBudget' IS NOT NULL)))
-               AS failures
+           grading_budget_failures(s.id) AS failures,
+           grading_answer_blank(CAST(s.skill AS text), d.answer) AS unanswered
     FROM submissions s
     JOIN questions q ON q.id = s.question_id
     LEFT JOIN submission_details d ON d.submission_id = s.id
@@ -87,6 +85,7 @@ def submission_lock_for_grading(session: Tx, *, id: uuid.UUID) -> GradingInput |
         now=row.now.astimezone(UTC),
         exam_session_id=row.exam_session_id,
         failures=row.failures,
+        unanswered=row.unanswered,
     )
 
 

@@ -19,6 +19,7 @@ from db.statements import Sql, Tx, execute
 from db.submissions import Step, submission_transition
 from domain.enums import GradingMode, Skill, SubmissionStatus, UserRole, VstepBand
 from domain.errors import InvalidInput
+from domain.events import EventKind
 from domain.results import SubmissionState
 from domain.review_rules import reviewer_refusal
 
@@ -48,20 +49,13 @@ class LockedSubmission:
 
 
 # The submission with what a decision needs, under its row lock. The retry budget spent
-# is counted as the worker's lock counts it (db/grading.py LOCK_FOR_GRADING): the error
-# events since the newest start of a budget (submitted, or an operator's retry marked
-# retryBudget).
+# is the one counter the worker's lock reads too (grading_budget_failures, migration 0008).
 RESULT_LOCK = Sql("""
     SELECT s.id, s.user_id, s.skill, s.deleted_at, s.status, s.request_id, s.deadline,
            s.grading_mode, s.score, s.band,
            (SELECT max(p.occurred_at) FROM submission_events p
-            WHERE p.submission_id = s.id AND p.kind = 'progress') AS last_progress_at,
-           (SELECT count(*) FROM submission_events e
-            WHERE e.submission_id = s.id AND e.kind = 'error' AND NOT EXISTS (
-                SELECT 1 FROM submission_events b
-                WHERE b.submission_id = s.id AND b.occurred_at > e.occurred_at
-                  AND (b.kind = 'submitted' OR b.data ->> 'retryBudget' IS NOT NULL)))
-               AS failures,
+            WHERE p.submission_id = s.id AND p.kind = %(progress)s) AS last_progress_at,
+           grading_budget_failures(s.id) AS failures,
            (SELECT x.session_id FROM exam_submissions x WHERE x.submission_id = s.id LIMIT 1)
                AS exam_session_id
     FROM submissions s
@@ -75,7 +69,8 @@ def result_lock(session: Tx, *, submission_id: uuid.UUID) -> LockedSubmission | 
 
     Duplicate deliveries of one result wait here, then see what the first one did.
     """
-    row = execute(session, RESULT_LOCK, {"id": submission_id}).fetchone()
+    params = {"id": submission_id, "progress": EventKind.PROGRESS.value}
+    row = execute(session, RESULT_LOCK, params).fetchone()
     if row is None:
         return None
     status = SubmissionStatus(row.status)

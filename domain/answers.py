@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from domain.enums import FORMAT_SKILL, OBJECTIVE_FORMATS, QuestionFormat, Skill
+from domain.enums import OBJECTIVE_FORMATS, QuestionFormat
 from domain.errors import InvalidInput
 
 _ANSWERS_SHAPE = "must be an object mapping item numbers to strings"
@@ -23,9 +23,6 @@ _ANSWERS_SHAPE = "must be an object mapping item numbers to strings"
 # Default largest answer intake takes, in bytes of its compact UTF-8 JSON encoding
 # (ANSWER_MAX_BYTES): an essay is a few kilobytes, a transcript a few more.
 ANSWER_MAX_BYTES = 262_144
-# Not visible, so not an answer: zero-width space, non-joiner and joiner, word joiner,
-# and the byte order mark; str.split() does not count them as white space.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), " ")
 
 
 def normalize_text(value: str) -> str:
@@ -42,7 +39,11 @@ def validate_answer(format: QuestionFormat | str, answer: object) -> dict[str, A
     """The answer as a dict when it fits the format; InvalidInput naming the bad field if not.
 
     Unknown extra keys are kept and ignored: producers may add metadata, and the
-    graders read only the keys below.
+    graders read only the keys below. Only an objective answer's items are checked here
+    (the objective grader reads them); what a writing or speaking answer must hold, and
+    when it is blank, is the database's rule (grading_answer_refusal and
+    grading_answer_blank, migration 0007), which intake applies, and the built-in grader
+    grades whatever text a row holds.
     """
     question_format = _question_format(format)
     if not isinstance(answer, Mapping):
@@ -50,10 +51,6 @@ def validate_answer(format: QuestionFormat | str, answer: object) -> dict[str, A
     check_storable(answer)
     if question_format in OBJECTIVE_FORMATS:
         _check_objective(answer)
-    elif FORMAT_SKILL[question_format] is Skill.WRITING:
-        _check_writing(answer)
-    else:
-        _check_speaking(answer)
     return dict(answer)
 
 
@@ -120,55 +117,3 @@ def _check_objective(answer: Mapping[Any, Any]) -> None:
             raise InvalidInput("answer.answers", f"{_ANSWERS_SHAPE}; {number!r} is not one")
         if not isinstance(value, str):
             raise InvalidInput(f"answer.answers.{number}", "must be a string")
-
-
-def _check_writing(answer: Mapping[Any, Any]) -> None:
-    if not _is_non_blank_string(answer.get("text")):
-        raise InvalidInput("answer.text", "must be a non-empty string")
-
-
-def _check_speaking(answer: Mapping[Any, Any]) -> None:
-    if not _is_non_blank_string(answer.get("audioUrl")):
-        raise InvalidInput("answer.audioUrl", "must be a non-empty string")
-    duration = answer.get("durationSeconds")
-    # bool is an int subclass; True seconds is a producer bug, not 1 second.
-    if (
-        isinstance(duration, bool)
-        or not isinstance(duration, int | float)
-        or not math.isfinite(duration)
-        or duration < 0
-    ):
-        raise InvalidInput("answer.durationSeconds", "must be a number >= 0")
-    # null is accepted as "no transcript": many JSON producers emit absent optionals that way.
-    transcript = answer.get("transcript")
-    if transcript is not None and not isinstance(transcript, str):
-        raise InvalidInput("answer.transcript", "must be a string when present")
-
-
-def is_empty_answer(skill: Skill, answer: Any) -> bool:
-    """An answer that says nothing: none or JSON null, no items, a blank text, a recording
-    with neither URL nor transcript.
-
-    The definition is the database's ``grading_answer_blank`` (migration 0007): intake
-    refuses such a writing or speaking answer and grades an exam part with one as
-    unanswered. This mirrors it for the worker, which grades rows written by producers of
-    the old contract too, and scores an empty one 0 without asking anyone.
-    """
-    if answer is None:
-        return True
-    objective = skill in (Skill.LISTENING, Skill.READING)
-    if not isinstance(answer, Mapping):
-        return not objective
-    if objective:
-        return answer.get("answers") == {}
-    fields = ("text",) if skill is Skill.WRITING else ("audioUrl", "transcript")
-    return all(_is_blank(answer.get(name)) for name in fields)
-
-
-def _is_blank(value: object) -> bool:
-    """None, or a string of white space and zero-width characters alone."""
-    return value is None or (isinstance(value, str) and not value.translate(_INVISIBLE).strip())
-
-
-def _is_non_blank_string(value: object) -> bool:
-    return isinstance(value, str) and not _is_blank(value)

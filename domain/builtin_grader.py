@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from domain.answers import is_empty_answer
 from domain.builtin_assessment import BUILTIN_GRADER, Assessment
 from domain.callbacks import CRITERIA
 from domain.confidence import (
@@ -65,10 +64,16 @@ def grade_builtin(
     content: Mapping[str, Any],
     answer: Mapping[str, Any],
     others: Sequence[Reference] = (),
+    *,
+    unanswered: bool = False,
 ) -> AiResult:
-    """The result of a writing or speaking answer; ``others``: other learners' answers."""
+    """The result of a writing or speaking answer; ``others``: other learners' answers.
+
+    ``unanswered``: the database judged the answer blank (grading_answer_blank, the one
+    definition), so it is graded as nothing was said, without reading it.
+    """
     skill = FORMAT_SKILL[question_format]
-    if is_empty_answer(skill, answer):
+    if unanswered:
         return _unanswered(question_format)
     if skill is Skill.WRITING:
         task = 1 if question_format is QuestionFormat.WRITING_TASK_1 else 2

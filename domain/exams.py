@@ -20,22 +20,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from domain.enums import FORMAT_SKILL, QuestionFormat, Skill, SubmissionStatus
+from domain.enums import QuestionFormat, Skill, SubmissionStatus
 from domain.scoring import MAX_SCORE, round_half_up
-
-# What a blueprint question the learner left unanswered is graded as: nothing.
-_EMPTY: dict[Skill, dict[str, Any]] = {
-    Skill.LISTENING: {"answers": {}},
-    Skill.READING: {"answers": {}},
-    Skill.WRITING: {"text": ""},
-    Skill.SPEAKING: {"audioUrl": "", "durationSeconds": 0, "transcript": ""},
-}
-
-
-def empty_answer(question_format: QuestionFormat) -> dict[str, Any]:
-    """What exam intake stores for a part left unanswered; the database's
-    grading_empty_answer (migration 0007) writes it, this mirrors it (a test compares)."""
-    return dict(_EMPTY[FORMAT_SKILL[question_format]])
 
 
 def part_request_id(session_id: uuid.UUID, question_id: uuid.UUID) -> uuid.UUID:

@@ -28,7 +28,6 @@ from db.grading import GradingInput, database_ready, submission_lock_for_grading
 from db.result_apply import result_apply
 from db.results import PATH_TO_PROCESSING, LockedSubmission
 from db.statements import Tx
-from domain.answers import is_empty_answer
 from domain.enums import OBJECTIVE_FORMATS, SubmissionStatus
 from domain.errors import InfrastructureError, InvalidInput, TransientError
 from domain.events import EventKind
@@ -234,7 +233,7 @@ class GradingService:
                 grader="objective",
                 details=graded.to_result_json(submission.now),
             )
-        if is_empty_answer(submission.skill, submission.answer):
+        if submission.unanswered:
             # An unanswered exam part is graded here whatever the grader: there is
             # nothing to send, and nothing to doubt.
             return UNANSWERED.grade(tx, submission)

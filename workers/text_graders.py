@@ -71,6 +71,7 @@ class BuiltinGrader:
             submission.question_content,
             submission.answer if submission.answer is not None else {},
             [Reference(PEER_ANSWER, peer.text, str(peer.submission_id)) for peer in peers],
+            unanswered=submission.unanswered,
         )
 
     def send(self, request: GraderRequest) -> None:

@@ -13,7 +13,7 @@ import psycopg
 
 from tests.acceptance.cli import VSTEP
 
-HEAD = "0007_intake_functions"
+HEAD = "0008_retry_budget"
 # The shared schema's 16 tables and the console's own audit table (migration 0006);
 # migration 0007 adds functions only.
 TABLES_AT_HEAD = 17
@@ -71,7 +71,7 @@ def test_one_step_down_without_a_terminal_needs_yes_and_does_not_cry_wolf(db_url
 
 
 def intake_functions(database_url: str) -> int:
-    """The functions migration 0007 creates (grading_*), as the catalog has them."""
+    """The functions migrations 0007 and 0008 create (grading_*), as the catalog has them."""
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
             "SELECT count(*) FROM pg_proc WHERE proname LIKE 'grading\\_%'"
@@ -80,10 +80,15 @@ def intake_functions(database_url: str) -> int:
 
 
 def test_downgrade_with_yes_runs_without_asking(db_url: str) -> None:
-    assert intake_functions(db_url) == 11
-    # one step down drops the intake functions of 0007 and nothing else
+    assert intake_functions(db_url) == 12
+    # one step down drops the retry budget's counter of 0008 and nothing else
     one_step = run_without_terminal("-1", "--yes", database_url=db_url)
     assert one_step.returncode == 0, one_step.stderr
+    assert revision_and_tables(db_url) == ("0007_intake_functions", TABLES_AT_HEAD)
+    assert intake_functions(db_url) == 11
+    # the next drops the intake functions of 0007 and nothing else
+    intake_step = run_without_terminal("-1", "--yes", database_url=db_url)
+    assert intake_step.returncode == 0, intake_step.stderr
     assert revision_and_tables(db_url) == ("0006_console", TABLES_AT_HEAD)
     assert intake_functions(db_url) == 0
     two_steps = run_without_terminal("-1", "--yes", database_url=db_url)

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.errors import ExamRefused, IntakeRefused
 from db.exam_intake import submit_exam
+from db.grading import submission_lock_for_grading
 from db.intake import submit_for_grading
-from domain.answers import is_empty_answer
-from domain.enums import QuestionFormat, Skill
+from domain.enums import QuestionFormat
 from tests.contracts import DRIVER_MARKER, contract_block
 from tests.exam_fixtures import ExamFixture, make_exam
 
@@ -245,9 +245,9 @@ def test_zero_width_text_is_refused_alone_and_graded_as_unanswered_in_an_exam(
     with session_factory.begin() as session:
         assert submit_exam(session, session_id=fixture.session_id).created == 12
     with engine.connect() as conn:
-        answer, unanswered = conn.execute(
+        part_id, answer, unanswered = conn.execute(
             sa.text(
-                "SELECT d.answer, e.data -> 'unanswered' FROM submissions s "
+                "SELECT s.id, d.answer, e.data -> 'unanswered' FROM submissions s "
                 "JOIN submission_details d ON d.submission_id = s.id "
                 "JOIN submission_events e ON e.submission_id = s.id AND e.kind = 'submitted' "
                 "WHERE s.question_id = :q"
@@ -255,8 +255,23 @@ def test_zero_width_text_is_refused_alone_and_graded_as_unanswered_in_an_exam(
             {"q": essay},
         ).one()
     assert (answer, unanswered) == ({"text": ""}, True)
-    # and the worker's notion of an empty answer agrees with the database's
-    assert is_empty_answer(Skill.WRITING, blank)
+    # and the worker, which asks the database's one definition, grades it as unanswered
+    with session_factory.begin() as session:
+        locked = submission_lock_for_grading(session, id=part_id)
+    assert locked is not None and locked.unanswered
+    # while an answered part of the same exam is not
+    with engine.connect() as conn:
+        answered = conn.execute(
+            sa.text(
+                "SELECT s.id FROM submissions s JOIN exam_submissions x ON x.submission_id = s.id "
+                "WHERE s.question_id <> :q AND s.skill = 'writing' LIMIT 1"
+            ),
+            {"q": essay},
+        ).scalar_one_or_none()
+    assert answered is not None
+    with session_factory.begin() as session:
+        other = submission_lock_for_grading(session, id=answered)
+    assert other is not None and not other.unanswered
 
 
 def test_a_number_beyond_a_double_is_refused_by_the_sql_doors(

@@ -1,6 +1,6 @@
-"""The rules intake keeps in the database agree with their Python mirrors and defaults:
-grading_answer_blank with domain/answers.is_empty_answer, grading_empty_answer with
-domain/exams.empty_answer, the functions' SLA and answer limit with domain/."""
+"""The rules intake keeps in the database: what a blank answer is (grading_answer_blank,
+the one definition), what an unanswered exam part is stored as (grading_empty_answer),
+and the functions' SLA and answer limit, which are domain/'s defaults."""
 
 from __future__ import annotations
 
@@ -10,43 +10,58 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from domain.answers import ANSWER_MAX_BYTES, is_empty_answer
-from domain.enums import FORMAT_SKILL, QuestionFormat, Skill
-from domain.exams import empty_answer
+from domain.answers import ANSWER_MAX_BYTES
+from domain.enums import Skill
 from domain.sla import DEFAULT_SLA
 
-# Answers the database's grading_answer_blank and domain/answers.is_empty_answer must
-# judge alike (the worker's copy mirrors the one definition).
-BLANKS: list[tuple[Skill, Any]] = [
-    (Skill.WRITING, None),
-    (Skill.WRITING, {"text": " \u200b\u200c\u200d\n\u2060\ufeff\u00a0\u3000"}),
-    (Skill.WRITING, {"text": "Dear Lan"}),
-    (Skill.WRITING, {"text": 42}),
-    (Skill.WRITING, {}),
-    (Skill.WRITING, ["text"]),
-    (Skill.SPEAKING, {"audioUrl": "", "durationSeconds": 0, "transcript": "\u200b"}),
-    (Skill.SPEAKING, {"audioUrl": "", "durationSeconds": 3, "transcript": "hi"}),
-    (Skill.SPEAKING, {"audioUrl": "https://a/b.webm", "durationSeconds": 3}),
-    (Skill.READING, {"answers": {}}),
-    (Skill.READING, {"answers": {"1": "A"}}),
-    (Skill.LISTENING, ["A"]),
+# Answers and whether the database's grading_answer_blank finds them blank: white space
+# and zero-width characters alone are nothing.
+BLANKS: list[tuple[Skill, Any, bool]] = [
+    (Skill.WRITING, None, True),
+    (Skill.WRITING, {"text": " \u200b\u200c\u200d\n\u2060\ufeff\u00a0\u3000"}, True),
+    (Skill.WRITING, {"text": "\u200b\u200b"}, True),
+    (Skill.WRITING, {"text": ""}, True),
+    (Skill.WRITING, {"text": "Dear Lan"}, False),
+    (Skill.WRITING, {"text": 42}, False),
+    (Skill.WRITING, {}, True),
+    (Skill.WRITING, ["text"], True),
+    (Skill.SPEAKING, {"audioUrl": "", "durationSeconds": 0, "transcript": "\u200b"}, True),
+    (Skill.SPEAKING, {"audioUrl": "", "durationSeconds": 0, "transcript": ""}, True),
+    (Skill.SPEAKING, {"audioUrl": "", "durationSeconds": 3, "transcript": "hi"}, False),
+    (Skill.SPEAKING, {"audioUrl": "https://a/b.webm", "durationSeconds": 3}, False),
+    (Skill.READING, {"answers": {}}, True),
+    (Skill.READING, {"answers": {"1": "A"}}, False),
+    (Skill.LISTENING, {"answers": {}}, True),
+    (Skill.LISTENING, ["A"], False),
 ]
+# What an exam part left unanswered is stored as, by skill (grading_empty_answer).
+EMPTY: dict[Skill, dict[str, Any]] = {
+    Skill.LISTENING: {"answers": {}},
+    Skill.READING: {"answers": {}},
+    Skill.WRITING: {"text": ""},
+    Skill.SPEAKING: {"audioUrl": "", "durationSeconds": 0, "transcript": ""},
+}
 
 
-def test_the_python_mirrors_agree_with_the_database(engine: Engine) -> None:
+def test_the_one_definition_of_a_blank_answer(engine: Engine) -> None:
     with engine.connect() as conn:
-        for skill, answer in BLANKS:
+        for skill, answer, blank in BLANKS:
             in_sql = conn.execute(
                 sa.text("SELECT grading_answer_blank(:s, CAST(:a AS jsonb))"),
                 {"s": skill.value, "a": None if answer is None else json.dumps(answer)},
             ).scalar_one()
-            assert in_sql == is_empty_answer(skill, answer), (skill, answer)
-        for question_format in QuestionFormat:
-            in_sql = conn.execute(
-                sa.text("SELECT grading_empty_answer(:s)"),
-                {"s": FORMAT_SKILL[question_format].value},
+            assert in_sql is blank, (skill, answer)
+        for skill, stored in EMPTY.items():
+            empty = conn.execute(
+                sa.text("SELECT grading_empty_answer(:s)"), {"s": skill.value}
             ).scalar_one()
-            assert in_sql == empty_answer(question_format)
+            assert empty == stored
+            # and what an unanswered part is stored as is blank by the one definition
+            blank = conn.execute(
+                sa.text("SELECT grading_answer_blank(:s, grading_empty_answer(:s))"),
+                {"s": skill.value},
+            ).scalar_one()
+            assert blank is True
 
 
 def test_the_functions_defaults_are_the_documented_ones(engine: Engine) -> None:
@@ -60,3 +75,47 @@ def test_the_functions_defaults_are_the_documented_ones(engine: Engine) -> None:
         hours, minutes = divmod(int(sla.total_seconds() // 60), 60)
         default = f"sla_{skill.value} interval DEFAULT '{hours:02d}:{minutes:02d}:00'::interval"
         assert default in arguments, arguments
+
+
+# Writing and speaking answers the database's grading_answer_refusal accepts (None) or
+# refuses, naming the field (single intake: a blank answer is refused).
+ANSWER_RULES: list[tuple[Skill, Any, str | None]] = [
+    (Skill.WRITING, {"text": "Dear Sir, ..."}, None),
+    (Skill.WRITING, {"text": "Some people believe ...", "clientVersion": "3"}, None),
+    (Skill.SPEAKING, {"audioUrl": "s3://a/1.webm", "durationSeconds": 45}, None),
+    (Skill.SPEAKING, {"audioUrl": "s3://a/2.webm", "durationSeconds": 0}, None),
+    (
+        Skill.SPEAKING,
+        {"audioUrl": "s3://a/3.webm", "durationSeconds": 61.5, "transcript": ""},
+        None,
+    ),
+    (Skill.SPEAKING, {"audioUrl": "u", "durationSeconds": 1, "transcript": "I think"}, None),
+    (Skill.SPEAKING, {"audioUrl": "u", "durationSeconds": 1, "transcript": None}, None),
+    (Skill.WRITING, ["text"], "answer"),
+    (Skill.WRITING, {}, "answer.text"),
+    (Skill.WRITING, {"text": ""}, "answer.text"),
+    (Skill.WRITING, {"text": "  \n "}, "answer.text"),
+    (Skill.WRITING, {"text": "\u200b\u200b"}, "answer.text"),
+    (Skill.WRITING, {"text": "\u200b\u200c\u200d"}, "answer.text"),
+    (Skill.WRITING, {"text": "\ufeff \u2060\t"}, "answer.text"),
+    (Skill.WRITING, {"text": "\u200bHi\u200b"}, None),
+    (Skill.SPEAKING, {"audioUrl": "\u200b", "durationSeconds": 1}, "answer.audioUrl"),
+    (Skill.WRITING, {"text": 42}, "answer.text"),
+    (Skill.SPEAKING, {"durationSeconds": 3}, "answer.audioUrl"),
+    (Skill.SPEAKING, {"audioUrl": "", "durationSeconds": 3}, "answer.audioUrl"),
+    (Skill.SPEAKING, {"audioUrl": "u"}, "answer.durationSeconds"),
+    (Skill.SPEAKING, {"audioUrl": "u", "durationSeconds": -1}, "answer.durationSeconds"),
+    (Skill.SPEAKING, {"audioUrl": "u", "durationSeconds": "30"}, "answer.durationSeconds"),
+    (Skill.SPEAKING, {"audioUrl": "u", "durationSeconds": True}, "answer.durationSeconds"),
+    (Skill.SPEAKING, {"audioUrl": "u", "durationSeconds": 1, "transcript": 7}, "answer.transcript"),
+]
+
+
+def test_the_database_names_the_field_of_a_writing_or_speaking_answer(engine: Engine) -> None:
+    with engine.connect() as conn:
+        for skill, answer, field in ANSWER_RULES:
+            refusal = conn.execute(
+                sa.text("SELECT grading_answer_refusal(:s, CAST(:a AS jsonb), false, :m)"),
+                {"s": skill.value, "a": json.dumps(answer), "m": ANSWER_MAX_BYTES},
+            ).scalar_one()
+            assert (refusal[1] if refusal else None) == field, (skill, answer, refusal)

@@ -7,12 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from domain.answers import is_empty_answer
-from domain.enums import FORMAT_SKILL, QuestionFormat, Skill, SubmissionStatus
+from domain.enums import FORMAT_SKILL, QuestionFormat, SubmissionStatus
 from domain.exams import (
     Part,
     all_items_right,
-    empty_answer,
     part_request_id,
     session_scores,
 )
@@ -132,14 +130,8 @@ def test_a_session_never_completes_with_a_skill_missing() -> None:
     assert session_scores([]) is None
 
 
-def test_empty_answers_request_ids_and_is_correct() -> None:
-    for fmt in F:
-        assert is_empty_answer(FORMAT_SKILL[fmt], empty_answer(fmt))
-    assert not is_empty_answer(Skill.READING, {"answers": {"1": "A"}})
-    assert not is_empty_answer(Skill.WRITING, {"text": "Dear Lan"})
-    assert not is_empty_answer(
-        Skill.SPEAKING, {"audioUrl": "https://x/a.mp3", "durationSeconds": 3}
-    )
+def test_request_ids_and_is_correct() -> None:
+    # (blank answers are the database's rule: tests/integration/test_intake_rules.py)
     session, question = uuid.uuid4(), uuid.uuid4()
     assert part_request_id(session, question) == part_request_id(session, question)
     assert part_request_id(session, question) != part_request_id(question, session)
