@@ -3,41 +3,25 @@ a session's parts to them)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from migrations.shared_schema.ddl import (
-    Column,
-    Index,
-    create_indexes,
-    drop_tables,
-    generated_id,
-    references,
-    stamped_now,
-    timestamps,
-)
+from migrations.shared_schema.columns import fk, generated_id, soft_delete, stamped_now, timestamps
 from migrations.shared_schema.enums import enum
+from migrations.shared_schema.indexes import LIVE, LIVE_AND_ACTIVE, Index
 
 TABLES = ("exams", "exam_sessions", "exam_answers", "exam_submissions")
 
 INDEXES = (
-    Index(
-        "exams_active_idx",
-        "exams",
-        ("level",),
-        where="is_active = true AND deleted_at IS NULL",
-    ),
+    Index("exams_active_idx", "exams", ("level",), where=LIVE_AND_ACTIVE),
     Index("exams_level_idx", "exams", ("level",)),
     Index("exam_sessions_exam_id_idx", "exam_sessions", ("exam_id",)),
     Index("exam_sessions_status_idx", "exam_sessions", ("status",)),
     Index("exam_sessions_user_idx", "exam_sessions", ("user_id",)),
-    Index(
-        "exam_sessions_user_status_idx",
-        "exam_sessions",
-        ("user_id", "status"),
-        where="deleted_at IS NULL",
-    ),
+    Index("exam_sessions_user_status_idx", "exam_sessions", ("user_id", "status"), where=LIVE),
     Index(
         "exam_answers_session_question_idx",
         "exam_answers",
@@ -55,11 +39,11 @@ INDEXES = (
 )
 
 
-def _score(name: str) -> Column:
+def _score(name: str) -> sa.Column[Any]:
     return sa.Column(name, sa.Numeric(precision=3, scale=1), nullable=True)
 
 
-def create() -> None:
+def create_tables() -> None:
     op.create_table(
         "exams",
         generated_id(),
@@ -67,9 +51,8 @@ def create() -> None:
         sa.Column("blueprint", postgresql.JSONB(), nullable=False),
         sa.Column("is_active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column("created_by", sa.UUID(), nullable=True),
-        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
-        *timestamps(),
-        references("exams_created_by_fkey", "created_by", "users", "SET NULL"),
+        *soft_delete(),
+        fk("exams_created_by_fkey", "created_by", "users", "SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("exams_pkey")),
     )
     op.create_table(
@@ -90,10 +73,9 @@ def create() -> None:
         _score("overall_score"),
         stamped_now("started_at"),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
-        *timestamps(),
-        references("exam_sessions_exam_id_fkey", "exam_id", "exams", "RESTRICT"),
-        references("exam_sessions_user_id_fkey", "user_id", "users", "CASCADE"),
+        *soft_delete(),
+        fk("exam_sessions_exam_id_fkey", "exam_id", "exams", "RESTRICT"),
+        fk("exam_sessions_user_id_fkey", "user_id", "users", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("exam_sessions_pkey")),
     )
     op.create_table(
@@ -104,8 +86,8 @@ def create() -> None:
         sa.Column("answer", postgresql.JSONB(), nullable=False),
         sa.Column("is_correct", sa.Boolean(), nullable=True),
         *timestamps(),
-        references("exam_answers_question_id_fkey", "question_id", "questions", "CASCADE"),
-        references("exam_answers_session_id_fkey", "session_id", "exam_sessions", "CASCADE"),
+        fk("exam_answers_question_id_fkey", "question_id", "questions", "CASCADE"),
+        fk("exam_answers_session_id_fkey", "session_id", "exam_sessions", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("exam_answers_pkey")),
     )
     op.create_table(
@@ -115,14 +97,7 @@ def create() -> None:
         sa.Column("submission_id", sa.UUID(), nullable=False),
         sa.Column("skill", enum("skill"), nullable=False),
         stamped_now("created_at"),
-        references("exam_submissions_session_id_fkey", "session_id", "exam_sessions", "CASCADE"),
-        references(
-            "exam_submissions_submission_id_fkey", "submission_id", "submissions", "CASCADE"
-        ),
+        fk("exam_submissions_session_id_fkey", "session_id", "exam_sessions", "CASCADE"),
+        fk("exam_submissions_submission_id_fkey", "submission_id", "submissions", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("exam_submissions_pkey")),
     )
-    create_indexes(INDEXES)
-
-
-def drop() -> None:
-    drop_tables(TABLES, INDEXES)

@@ -6,15 +6,9 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from migrations.shared_schema.ddl import (
-    Index,
-    create_indexes,
-    drop_tables,
-    generated_id,
-    references,
-    stamped_now,
-)
+from migrations.shared_schema.columns import fk, generated_id, stamped_now
 from migrations.shared_schema.enums import enum
+from migrations.shared_schema.indexes import Index
 
 TABLES = ("outbox", "processed_callbacks")
 
@@ -25,7 +19,7 @@ INDEXES = (
 )
 
 
-def create() -> None:
+def create_tables() -> None:
     op.create_table(
         "outbox",
         generated_id(),
@@ -43,7 +37,7 @@ def create() -> None:
         sa.Column("locked_by", sa.String(length=64), nullable=True),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         stamped_now("created_at"),
-        references("outbox_submission_id_fkey", "submission_id", "submissions", "CASCADE"),
+        fk("outbox_submission_id_fkey", "submission_id", "submissions", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("outbox_pkey")),
     )
     op.create_table(
@@ -53,13 +47,6 @@ def create() -> None:
         sa.Column("request_id", sa.UUID(), nullable=False),
         sa.Column("submission_id", sa.UUID(), nullable=False),
         stamped_now("processed_at"),
-        references(
-            "processed_callbacks_submission_id_fkey", "submission_id", "submissions", "CASCADE"
-        ),
+        fk("processed_callbacks_submission_id_fkey", "submission_id", "submissions", "CASCADE"),
         sa.PrimaryKeyConstraint("event_id", name=op.f("processed_callbacks_pkey")),
     )
-    create_indexes(INDEXES)
-
-
-def drop() -> None:
-    drop_tables(TABLES, INDEXES)

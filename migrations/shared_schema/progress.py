@@ -6,16 +6,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.shared_schema.ddl import (
-    Index,
-    create_indexes,
-    drop_tables,
-    generated_id,
-    references,
-    stamped_now,
-    timestamps,
-)
+from migrations.shared_schema.columns import fk, generated_id, stamped_now, timestamps
 from migrations.shared_schema.enums import enum
+from migrations.shared_schema.indexes import Index
 
 TABLES = ("user_goals", "user_progress", "user_skill_scores")
 
@@ -23,14 +16,12 @@ INDEXES = (
     Index("user_goals_user_idx", "user_goals", ("user_id",)),
     Index("user_progress_user_skill_idx", "user_progress", ("user_id", "skill"), unique=True),
     Index(
-        "user_skill_scores_user_skill_idx",
-        "user_skill_scores",
-        ("user_id", "skill", "created_at"),
+        "user_skill_scores_user_skill_idx", "user_skill_scores", ("user_id", "skill", "created_at")
     ),
 )
 
 
-def create() -> None:
+def create_tables() -> None:
     op.create_table(
         "user_goals",
         generated_id(),
@@ -42,7 +33,7 @@ def create() -> None:
             "daily_study_time_minutes", sa.Integer(), server_default=sa.text("30"), nullable=False
         ),
         *timestamps(),
-        references("user_goals_user_id_fkey", "user_id", "users", "CASCADE"),
+        fk("user_goals_user_id_fkey", "user_id", "users", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("user_goals_pkey")),
     )
     op.create_table(
@@ -57,7 +48,7 @@ def create() -> None:
         sa.Column("streak_direction", enum("streak_direction"), nullable=True),
         sa.Column("attempt_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
         *timestamps(),
-        references("user_progress_user_id_fkey", "user_id", "users", "CASCADE"),
+        fk("user_progress_user_id_fkey", "user_id", "users", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("user_progress_pkey")),
     )
     op.create_table(
@@ -69,14 +60,7 @@ def create() -> None:
         sa.Column("score", sa.Numeric(precision=3, scale=1), nullable=False),
         sa.Column("scaffolding_type", sa.String(length=20), nullable=True),
         stamped_now("created_at"),
-        references(
-            "user_skill_scores_submission_id_fkey", "submission_id", "submissions", "CASCADE"
-        ),
-        references("user_skill_scores_user_id_fkey", "user_id", "users", "CASCADE"),
+        fk("user_skill_scores_submission_id_fkey", "submission_id", "submissions", "CASCADE"),
+        fk("user_skill_scores_user_id_fkey", "user_id", "users", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("user_skill_scores_pkey")),
     )
-    create_indexes(INDEXES)
-
-
-def drop() -> None:
-    drop_tables(TABLES, INDEXES)

@@ -6,16 +6,9 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from migrations.shared_schema.ddl import (
-    Index,
-    create_indexes,
-    drop_tables,
-    generated_id,
-    references,
-    stamped_now,
-    timestamps,
-)
+from migrations.shared_schema.columns import fk, generated_id, soft_delete, stamped_now, timestamps
 from migrations.shared_schema.enums import enum
+from migrations.shared_schema.indexes import LIVE, Index
 
 TABLES = ("submissions", "submission_details", "submission_events")
 
@@ -30,23 +23,16 @@ INDEXES = (
     ),
     Index("submissions_skill_idx", "submissions", ("skill",)),
     Index("submissions_status_idx", "submissions", ("status",)),
-    Index(
-        "submissions_user_history_idx",
-        "submissions",
-        ("user_id", "created_at"),
-        where="deleted_at IS NULL",
-    ),
+    Index("submissions_user_history_idx", "submissions", ("user_id", "created_at"), where=LIVE),
     Index("submissions_user_id_idx", "submissions", ("user_id",)),
     Index("submissions_user_status_idx", "submissions", ("user_id", "status")),
     Index(
-        "submission_events_submission_idx",
-        "submission_events",
-        ("submission_id", "occurred_at"),
+        "submission_events_submission_idx", "submission_events", ("submission_id", "occurred_at")
     ),
 )
 
 
-def create() -> None:
+def create_tables() -> None:
     op.create_table(
         "submissions",
         generated_id(),
@@ -73,12 +59,11 @@ def create() -> None:
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("deadline", sa.DateTime(timezone=True), nullable=True),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
-        *timestamps(),
-        references("submissions_claimed_by_fkey", "claimed_by", "users", "SET NULL"),
-        references("submissions_question_id_fkey", "question_id", "questions", "RESTRICT"),
-        references("submissions_reviewer_id_fkey", "reviewer_id", "users", "SET NULL"),
-        references("submissions_user_id_fkey", "user_id", "users", "CASCADE"),
+        *soft_delete(),
+        fk("submissions_claimed_by_fkey", "claimed_by", "users", "SET NULL"),
+        fk("submissions_question_id_fkey", "question_id", "questions", "RESTRICT"),
+        fk("submissions_reviewer_id_fkey", "reviewer_id", "users", "SET NULL"),
+        fk("submissions_user_id_fkey", "user_id", "users", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("submissions_pkey")),
     )
     op.create_table(
@@ -88,9 +73,7 @@ def create() -> None:
         sa.Column("result", postgresql.JSONB(), nullable=True),
         sa.Column("feedback", sa.String(length=10000), nullable=True),
         *timestamps(),
-        references(
-            "submission_details_submission_id_fkey", "submission_id", "submissions", "CASCADE"
-        ),
+        fk("submission_details_submission_id_fkey", "submission_id", "submissions", "CASCADE"),
         sa.PrimaryKeyConstraint("submission_id", name=op.f("submission_details_pkey")),
     )
     op.create_table(
@@ -100,13 +83,6 @@ def create() -> None:
         sa.Column("kind", sa.String(length=50), nullable=False),
         stamped_now("occurred_at"),
         sa.Column("data", postgresql.JSONB(), nullable=True),
-        references(
-            "submission_events_submission_id_fkey", "submission_id", "submissions", "CASCADE"
-        ),
+        fk("submission_events_submission_id_fkey", "submission_id", "submissions", "CASCADE"),
         sa.PrimaryKeyConstraint("event_id", name=op.f("submission_events_pkey")),
     )
-    create_indexes(INDEXES)
-
-
-def drop() -> None:
-    drop_tables(TABLES, INDEXES)

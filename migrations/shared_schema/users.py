@@ -5,22 +5,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from migrations.shared_schema.ddl import (
-    Index,
-    create_indexes,
-    drop_tables,
-    generated_id,
-    references,
-    stamped_now,
-    timestamps,
-)
+from migrations.shared_schema.columns import fk, generated_id, soft_delete, stamped_now
 from migrations.shared_schema.enums import enum
+from migrations.shared_schema.indexes import LIVE, Index
 
 TABLES = ("users", "refresh_tokens")
 
 INDEXES = (
-    Index("users_active_idx", "users", ("id",), where="deleted_at IS NULL"),
-    Index("users_email_unique", "users", ("email",), unique=True, where="deleted_at IS NULL"),
+    Index("users_active_idx", "users", ("id",), where=LIVE),
+    Index("users_email_unique", "users", ("email",), unique=True, where=LIVE),
     Index("users_role_idx", "users", ("role",)),
     Index("refresh_tokens_active_idx", "refresh_tokens", ("user_id",), where="revoked_at IS NULL"),
     Index("refresh_tokens_expires_at_idx", "refresh_tokens", ("expires_at",)),
@@ -30,7 +23,7 @@ INDEXES = (
 )
 
 
-def create() -> None:
+def create_tables() -> None:
     op.create_table(
         "users",
         generated_id(),
@@ -38,8 +31,7 @@ def create() -> None:
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("full_name", sa.String(length=255), nullable=True),
         sa.Column("role", enum("user_role"), server_default=sa.text("'learner'"), nullable=False),
-        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
-        *timestamps(),
+        *soft_delete(),
         sa.PrimaryKeyConstraint("id", name=op.f("users_pkey")),
     )
     op.create_table(
@@ -53,11 +45,6 @@ def create() -> None:
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         stamped_now("created_at"),
-        references("refresh_tokens_user_id_fkey", "user_id", "users", "CASCADE"),
+        fk("refresh_tokens_user_id_fkey", "user_id", "users", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("refresh_tokens_pkey")),
     )
-    create_indexes(INDEXES)
-
-
-def drop() -> None:
-    drop_tables(TABLES, INDEXES)

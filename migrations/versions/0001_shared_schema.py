@@ -9,24 +9,39 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from migrations.shared_schema import enums, exams, outbox, progress, questions, submissions, users
+from alembic import op
+
+from migrations.shared_schema import (
+    Family,
+    enums,
+    exams,
+    outbox,
+    progress,
+    questions,
+    submissions,
+    users,
+)
+from migrations.shared_schema.indexes import create_indexes, drop_indexes
 
 revision: str = "0001_shared_schema"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# In the order of their foreign keys: a family refers only to the ones before it.
-FAMILIES = (users, questions, submissions, exams, progress, outbox)
+# In the order of their foreign keys: a family refers only to itself and the ones before it.
+FAMILIES: tuple[Family, ...] = (users, questions, submissions, exams, progress, outbox)
 
 
 def upgrade() -> None:
     enums.create()
     for family in FAMILIES:
-        family.create()
+        family.create_tables()
+        create_indexes(family.INDEXES)
 
 
 def downgrade() -> None:
     for family in reversed(FAMILIES):
-        family.drop()
+        drop_indexes(family.INDEXES)
+        for table in reversed(family.TABLES):
+            op.drop_table(table)
     enums.drop()
