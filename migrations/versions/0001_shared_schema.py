@@ -7,8 +7,6 @@ Create Date: 2026-11-26 05:06:01.930163
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from alembic import op
 
 from migrations.shared_schema import (
@@ -25,8 +23,6 @@ from migrations.shared_schema.indexes import create_indexes, drop_indexes
 
 revision: str = "0001_shared_schema"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # In the order of their foreign keys: a family refers only to itself and the ones before it.
 FAMILIES: tuple[Family, ...] = (users, questions, submissions, exams, progress, outbox)

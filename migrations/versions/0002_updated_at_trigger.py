@@ -9,15 +9,11 @@ Revises: 0001_shared_schema
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002_updated_at_trigger"
 down_revision: str | None = "0001_shared_schema"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 TABLES_WITH_UPDATED_AT = (
     "users",

@@ -11,15 +11,11 @@ Revises: 0002_updated_at_trigger
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_outbox_notify"
 down_revision: str | None = "0002_updated_at_trigger"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 CHANNEL = "vstep_outbox"
 

@@ -9,14 +9,10 @@ Revises: 0003_outbox_notify
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from alembic import op
 
 revision: str = "0004_user_skill_scores_once"
 down_revision: str | None = "0003_outbox_notify"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

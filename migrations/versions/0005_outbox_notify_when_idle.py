@@ -28,15 +28,11 @@ Revises: 0004_user_skill_scores_once
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_outbox_notify_when_idle"
 down_revision: str | None = "0004_user_skill_scores_once"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 CHANNEL = "vstep_outbox"
 # The advisory lock of idle relays: ('vstg' as a 32-bit integer, 1 for the outbox).

@@ -12,16 +12,12 @@ Revises: 0005_outbox_notify_when_idle
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0006_console"
 down_revision: str | None = "0005_outbox_notify_when_idle"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # (name, table, columns, partial-index predicate or None)
 INDEXES: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (

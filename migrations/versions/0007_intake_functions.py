@@ -21,7 +21,6 @@ Revises: 0006_console
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from alembic import op
@@ -31,8 +30,6 @@ from migrations.intake_functions_v1 import INTAKE_FUNCTIONS
 
 revision: str = "0007_intake_functions"
 down_revision: str | None = "0006_console"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # White space as Python's str.isspace() sees it, and the zero-width characters
 # (domain/answers.py _INVISIBLE): a text of these alone is blank.

@@ -14,14 +14,10 @@ Revises: 0007_intake_functions
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from alembic import op
 
 revision: str = "0008_retry_budget"
 down_revision: str | None = "0007_intake_functions"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 CREATE = """
 CREATE FUNCTION grading_budget_failures(submission uuid) RETURNS integer
