@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-# Name and labels, in label order (the order is part of a PostgreSQL enum). The labels are
-# written as PostgreSQL lists them, space-separated: none has a space in it.
+# Each type's labels in their declared order (PostgreSQL sorts an enum by it), one string
+# split on spaces (no label has one), as the table of docs/data-model.md lists them.
 ENUM_TYPES: dict[str, str] = {
     "skill": "listening reading writing speaking",
     "vstep_band": "A1 A2 B1 B2 C1",
@@ -27,7 +27,7 @@ ENUM_TYPES: dict[str, str] = {
 
 
 def enum(name: str) -> postgresql.ENUM:
-    """The type of a column: the tables refer to it, create() has made it."""
+    """The type of a column; create() makes it, once, before any table refers to it."""
     return postgresql.ENUM(*ENUM_TYPES[name].split(), name=name, create_type=False)
 
 
@@ -37,6 +37,7 @@ def create() -> None:
 
 
 def drop() -> None:
-    # checkfirst: a type already gone is no error (DROP TYPE IF EXISTS).
+    # checkfirst: a type already gone is skipped, as the DROP TYPE IF EXISTS of old did,
+    # with no statement text assembled here.
     for name in ENUM_TYPES:
         enum(name).drop(op.get_bind(), checkfirst=True)
