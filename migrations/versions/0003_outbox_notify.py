@@ -21,23 +21,20 @@ down_revision: str | None = "0002_updated_at_trigger"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-CHANNEL = "vstep_outbox"
-
-
-def upgrade() -> None:
-    op.execute(
-        sa.text(
-            f"""
+# The channel is db/outbox_wakeup.OUTBOX_CHANNEL, written out (a unit test compares).
+NOTIFY_FUNCTION = """
             CREATE FUNCTION vstep_outbox_notify() RETURNS trigger
             LANGUAGE plpgsql AS $$
             BEGIN
-                PERFORM pg_notify('{CHANNEL}', '');
+                PERFORM pg_notify('vstep_outbox', '');
                 RETURN NULL;
             END;
             $$
             """
-        )
-    )
+
+
+def upgrade() -> None:
+    op.execute(sa.text(NOTIFY_FUNCTION))
     op.execute(
         sa.text(
             "CREATE TRIGGER outbox_notify_insert AFTER INSERT ON outbox "
