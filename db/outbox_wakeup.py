@@ -17,6 +17,9 @@ import psycopg.errors
 
 # The channel the outbox triggers notify (migrations 0003 and 0005).
 OUTBOX_CHANNEL = "vstep_outbox"
+# LISTEN on that channel, written whole (a unit test compares the name). Not a named Sql
+# statement: LISTEN cannot be prepared, and it runs on the relay's own psycopg connection.
+LISTEN_OUTBOX = "LISTEN vstep_outbox"
 # The idle relays' advisory lock, as migration 0005's trigger tries it.
 IDLE_LOCK_KEYS = (0x76737467, 1)
 # Under a millisecond a lock_timeout would round to 0, which means: wait forever.
@@ -72,7 +75,7 @@ def outbox_idle_register(conn: Connection, *, wait_seconds: float) -> Registrati
             return Registration.PRODUCERS_IN_FLIGHT
     # LISTEN again, last: a no-op on a connection that already listens, and it leaves
     # the LISTEN as what pg_stat_activity shows this idle connection doing.
-    conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
+    conn.execute(LISTEN_OUTBOX)
     return Registration.REGISTERED
 
 

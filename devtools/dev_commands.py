@@ -39,6 +39,8 @@ from workers.settings import Settings
 from workers.start_check import wait_for_services
 
 DEV_DATABASE = "vstep_grading"
+# Written whole, not assembled from DEV_DATABASE (tests/unit/test_sql_literals.py compares).
+CREATE_DEV_DATABASE = 'CREATE DATABASE "vstep_grading"'
 PROCFILE = Path("Procfile")
 # How long the relay and workers get to finish their batches after Ctrl-C.
 SHUTDOWN_GRACE_SECONDS = 30
@@ -54,7 +56,7 @@ def prepare(services: Services) -> str:
                 "SELECT 1 FROM pg_database WHERE datname = %s", (DEV_DATABASE,)
             ).fetchone()
             if not exists:
-                conn.execute(f'CREATE DATABASE "{DEV_DATABASE}"')
+                conn.execute(CREATE_DEV_DATABASE)
     migrate.upgrade(url)
     return libpq_url(url)
 

@@ -3,11 +3,14 @@ through grading_intake_part (migrations/intake_functions_v1.py), as a single req
 
 from __future__ import annotations
 
-from migrations.intake_sla import SLA_ARGUMENTS
-
-EXAM = f"""
-    CREATE FUNCTION grading_exam_intake_v1(session_id uuid, trace_id text DEFAULT NULL,
-                                           {SLA_ARGUMENTS})
+EXAM = """
+    CREATE FUNCTION grading_exam_intake_v1(
+        session_id uuid, trace_id text DEFAULT NULL,
+        sla_listening interval DEFAULT interval '5 minutes',
+        sla_reading interval DEFAULT interval '5 minutes',
+        sla_writing interval DEFAULT interval '20 minutes',
+        sla_speaking interval DEFAULT interval '60 minutes',
+        answer_max_bytes integer DEFAULT 262144)
     RETURNS TABLE(submission_id uuid, question_id uuid, skill text, created boolean)
     LANGUAGE plpgsql AS $$
     #variable_conflict use_column
@@ -17,8 +20,8 @@ EXAM = f"""
         ids jsonb;
         item record;
         qid uuid;
-        seen uuid[] := '{{}}';
-        made uuid[] := '{{}}';
+        seen uuid[] := '{}';
+        made uuid[] := '{}';
         filed text;
         stored jsonb;
         blank boolean;
@@ -49,12 +52,12 @@ EXAM = f"""
                 END IF;
                 FOR item IN SELECT x.value, x.n - 1 AS i
                             FROM jsonb_array_elements(ids) WITH ORDINALITY AS x(value, n) LOOP
-                    IF jsonb_typeof(item.value) <> 'string' OR item.value #>> '{{}}'
-                       !~* '^[{{]?[0-9a-f]{{8}}(-?[0-9a-f]{{4}}){{3}}-?[0-9a-f]{{12}}[}}]?$' THEN
+                    IF jsonb_typeof(item.value) <> 'string' OR item.value #>> '{}'
+                       !~* '^[{]?[0-9a-f]{8}(-?[0-9a-f]{4}){3}-?[0-9a-f]{12}[}]?$' THEN
                         PERFORM grading_refuse('blueprint_question_id',
                             format('blueprint.%s.questionIds[%s]', part_skill, item.i),
                             CASE WHEN jsonb_typeof(item.value) = 'string'
-                                 THEN quote_literal(item.value #>> '{{}}')
+                                 THEN quote_literal(item.value #>> '{}')
                                  ELSE CAST(item.value AS text) END || ' is not a question id',
                             'VG004');
                     END IF;

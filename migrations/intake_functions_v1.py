@@ -10,7 +10,6 @@ exam names the part), ``state`` is its SQLSTATE (VG001 single, VG004 exam).
 from __future__ import annotations
 
 from migrations.exam_intake_function_v1 import EXAM
-from migrations.intake_sla import SLA_ARGUMENTS
 
 REPLAY = """
     -- The submission already under request_id when it is this request; request_conflict
@@ -188,11 +187,15 @@ PART = """
     $$
 """
 
-SINGLE = f"""
+SINGLE = """
     CREATE FUNCTION grading_intake_v1(
         request_id uuid, user_id uuid, question_id uuid, answer jsonb,
         attempt integer DEFAULT 1, trace_id text DEFAULT NULL, skill text DEFAULT NULL,
-        {SLA_ARGUMENTS})
+        sla_listening interval DEFAULT interval '5 minutes',
+        sla_reading interval DEFAULT interval '5 minutes',
+        sla_writing interval DEFAULT interval '20 minutes',
+        sla_speaking interval DEFAULT interval '60 minutes',
+        answer_max_bytes integer DEFAULT 262144)
     RETURNS TABLE(submission_id uuid, created boolean, deadline timestamptz, outbox_id uuid)
     LANGUAGE plpgsql AS $$
     BEGIN

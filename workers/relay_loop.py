@@ -13,6 +13,7 @@ import psycopg
 
 from db.errors import translate
 from db.outbox_wakeup import (
+    LISTEN_OUTBOX,
     OUTBOX_CHANNEL,
     Registration,
     outbox_idle_register,
@@ -98,7 +99,7 @@ class OutboxListener:
             conn = psycopg.connect(
                 self.database_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
             )
-            conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
+            conn.execute(LISTEN_OUTBOX)
             self.conn = conn
             self.idle = False  # the lock went with the old connection
         return self.conn

@@ -15,23 +15,7 @@ from alembic import op
 revision: str = "0002_updated_at_trigger"
 down_revision: str | None = "0001_shared_schema"
 
-TABLES_WITH_UPDATED_AT = (
-    "users",
-    "questions",
-    "submissions",
-    "submission_details",
-    "exams",
-    "exam_sessions",
-    "exam_answers",
-    "user_progress",
-    "user_goals",
-)
-
-
-def upgrade() -> None:
-    op.execute(
-        sa.text(
-            """
+CREATE_FUNCTION = """
             CREATE FUNCTION vstep_set_updated_at() RETURNS trigger
             LANGUAGE plpgsql AS $$
             BEGIN
@@ -40,18 +24,46 @@ def upgrade() -> None:
             END;
             $$
             """
-        )
-    )
-    for table in TABLES_WITH_UPDATED_AT:
-        op.execute(
-            sa.text(
-                f"CREATE TRIGGER {table}_set_updated_at BEFORE UPDATE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION vstep_set_updated_at()"
-            )
-        )
+# One trigger per table that has updated_at. The names are written in SQL, and format('%I')
+# quotes each as DDL needs it, so no statement is assembled in Python.
+CREATE_TRIGGERS = """
+    DO $$
+    DECLARE
+        target text;
+    BEGIN
+        FOREACH target IN ARRAY ARRAY['users', 'questions', 'submissions', 'submission_details',
+                                     'exams', 'exam_sessions', 'exam_answers', 'user_progress',
+                                     'user_goals'] LOOP
+            EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE ON %I '
+                           || 'FOR EACH ROW EXECUTE FUNCTION vstep_set_updated_at()',
+                           target || '_set_updated_at', target);
+        END LOOP;
+    END;
+    $$
+"""
+DROP_TRIGGERS = """
+    DO $$
+    DECLARE
+        made record;
+    BEGIN
+        -- The triggers CREATE_TRIGGERS made: each named after its table, calling the function.
+        FOR made IN SELECT t.tgname, CAST(t.tgrelid AS regclass) AS on_table
+                    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                    WHERE t.tgfoid = to_regproc('vstep_set_updated_at')
+                      AND t.tgname = c.relname || '_set_updated_at' LOOP
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', made.tgname, made.on_table);
+        END LOOP;
+    END;
+    $$
+"""
+DROP_FUNCTION = "DROP FUNCTION IF EXISTS vstep_set_updated_at()"
+
+
+def upgrade() -> None:
+    op.execute(sa.text(CREATE_FUNCTION))
+    op.execute(sa.text(CREATE_TRIGGERS))
 
 
 def downgrade() -> None:
-    for table in TABLES_WITH_UPDATED_AT:
-        op.execute(sa.text(f"DROP TRIGGER IF EXISTS {table}_set_updated_at ON {table}"))
-    op.execute(sa.text("DROP FUNCTION IF EXISTS vstep_set_updated_at()"))
+    op.execute(sa.text(DROP_TRIGGERS))
+    op.execute(sa.text(DROP_FUNCTION))

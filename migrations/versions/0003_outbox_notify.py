@@ -17,23 +17,20 @@ from alembic import op
 revision: str = "0003_outbox_notify"
 down_revision: str | None = "0002_updated_at_trigger"
 
-CHANNEL = "vstep_outbox"
-
-
-def upgrade() -> None:
-    op.execute(
-        sa.text(
-            f"""
+# The channel is db/outbox_wakeup.OUTBOX_CHANNEL, written out (a unit test compares).
+NOTIFY_FUNCTION = """
             CREATE FUNCTION vstep_outbox_notify() RETURNS trigger
             LANGUAGE plpgsql AS $$
             BEGIN
-                PERFORM pg_notify('{CHANNEL}', '');
+                PERFORM pg_notify('vstep_outbox', '');
                 RETURN NULL;
             END;
             $$
             """
-        )
-    )
+
+
+def upgrade() -> None:
+    op.execute(sa.text(NOTIFY_FUNCTION))
     op.execute(
         sa.text(
             "CREATE TRIGGER outbox_notify_insert AFTER INSERT ON outbox "

@@ -34,41 +34,34 @@ from alembic import op
 revision: str = "0005_outbox_notify_when_idle"
 down_revision: str | None = "0004_user_skill_scores_once"
 
-CHANNEL = "vstep_outbox"
-# The advisory lock of idle relays: ('vstg' as a 32-bit integer, 1 for the outbox).
-IDLE_LOCK_KEYS = (0x76737467, 1)
-
-
-def upgrade() -> None:
-    classid, objid = IDLE_LOCK_KEYS
-    op.execute(
-        sa.text(
-            f"""
+# The channel and the idle lock's keys are db/outbox_wakeup.OUTBOX_CHANNEL and IDLE_LOCK_KEYS
+# ('vstg' as a 32-bit integer, 1 for the outbox), written out (a unit test compares).
+NOTIFY_WHEN_IDLE_FUNCTION = """
             CREATE OR REPLACE FUNCTION vstep_outbox_notify() RETURNS trigger
             LANGUAGE plpgsql AS $$
             BEGIN
-                IF NOT pg_try_advisory_xact_lock_shared({classid}, {objid}) THEN
-                    PERFORM pg_notify('{CHANNEL}', '');
+                IF NOT pg_try_advisory_xact_lock_shared(1987277927, 1) THEN
+                    PERFORM pg_notify('vstep_outbox', '');
                 END IF;
                 RETURN NULL;
             END;
             $$
             """
-        )
-    )
-
-
-def downgrade() -> None:
-    op.execute(
-        sa.text(
-            f"""
+# The function as migration 0003 made it.
+NOTIFY_ALWAYS_FUNCTION = """
             CREATE OR REPLACE FUNCTION vstep_outbox_notify() RETURNS trigger
             LANGUAGE plpgsql AS $$
             BEGIN
-                PERFORM pg_notify('{CHANNEL}', '');
+                PERFORM pg_notify('vstep_outbox', '');
                 RETURN NULL;
             END;
             $$
             """
-        )
-    )
+
+
+def upgrade() -> None:
+    op.execute(sa.text(NOTIFY_WHEN_IDLE_FUNCTION))
+
+
+def downgrade() -> None:
+    op.execute(sa.text(NOTIFY_ALWAYS_FUNCTION))

@@ -31,14 +31,6 @@ from migrations.intake_functions_v1 import INTAKE_FUNCTIONS
 revision: str = "0007_intake_functions"
 down_revision: str | None = "0006_console"
 
-# White space as Python's str.isspace() sees it, and the zero-width characters
-# (domain/answers.py _INVISIBLE): a text of these alone is blank.
-_BLANK_CHARACTERS = (
-    r"E' \t\n\r\f\u000b\u001c\u001d\u001e\u001f\u0085\u00a0\u1680\u2000\u2001\u2002"
-    r"\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-    r"\u200b\u200c\u200d\u2060\ufeff'"
-)
-
 FUNCTIONS = (
     """
     CREATE FUNCTION grading_refuse(refusal text, field text, reason text,
@@ -50,14 +42,16 @@ FUNCTIONS = (
     END;
     $$
     """,
-    f"""
+    # The characters of the E'' literal: white space as Python's str.isspace() sees it, and
+    # the zero-width ones of domain/answers.py _INVISIBLE (a unit test compares).
+    r"""
     CREATE FUNCTION grading_text_blank(value jsonb) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         SELECT value IS NULL OR jsonb_typeof(value) = 'null'
             OR (jsonb_typeof(value) = 'string'
-                AND translate(value #>> '{{}}', {_BLANK_CHARACTERS}, '') = '')
+                AND translate(value #>> '{}', E' \t\n\r\f\u000b\u001c\u001d\u001e\u001f\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\u200b\u200c\u200d\u2060\ufeff', '') = '')
     $$
-    """,
+    """,  # noqa: E501
     """
     -- THE definition of an answer that says nothing (domain/answers.is_empty_answer
     -- mirrors it for the worker): refused by single intake where the format needs a
@@ -209,12 +203,13 @@ FUNCTIONS = (
     """,
 )
 
-_SLA = "interval, interval, interval, interval, integer"
 DROPS = (
-    f"DROP FUNCTION grading_exam_intake_v1(uuid, text, {_SLA})",
-    f"DROP FUNCTION grading_intake_v1(uuid, uuid, uuid, jsonb, integer, text, text, {_SLA})",
-    "DROP FUNCTION grading_intake_part(uuid, uuid, uuid, jsonb, integer, text, text, "
-    f"{_SLA}, boolean, jsonb, text, text)",
+    "DROP FUNCTION grading_exam_intake_v1(uuid, text, interval, interval, interval, interval, "
+    "integer)",
+    "DROP FUNCTION grading_intake_v1(uuid, uuid, uuid, jsonb, integer, text, text, interval, "
+    "interval, interval, interval, integer)",
+    "DROP FUNCTION grading_intake_part(uuid, uuid, uuid, jsonb, integer, text, text, interval, "
+    "interval, interval, interval, integer, boolean, jsonb, text, text)",
     "DROP FUNCTION grading_intake_replay(uuid, uuid, uuid, jsonb, integer)",
     "DROP FUNCTION grading_request_payload(uuid, text, timestamptz)",
     "DROP FUNCTION grading_request_payload_of(uuid, uuid, uuid, text, integer, timestamptz, "

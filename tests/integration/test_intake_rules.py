@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -64,11 +65,12 @@ def test_the_one_definition_of_a_blank_answer(engine: Engine) -> None:
             assert blank is True
 
 
-def test_the_functions_defaults_are_the_documented_ones(engine: Engine) -> None:
+@pytest.mark.parametrize("function", ["grading_intake_v1", "grading_exam_intake_v1"])
+def test_the_functions_defaults_are_the_documented_ones(engine: Engine, function: str) -> None:
     # the SLA and the answer limit a producer in SQL gets are those of domain/ and docs/
     with engine.connect() as conn:
         arguments = conn.execute(
-            sa.text("SELECT pg_get_function_arguments(CAST('grading_intake_v1' AS regproc))")
+            sa.text("SELECT pg_get_function_arguments(CAST(:f AS regproc))"), {"f": function}
         ).scalar_one()
     assert f"answer_max_bytes integer DEFAULT {ANSWER_MAX_BYTES}" in arguments
     for skill, sla in DEFAULT_SLA.items():
