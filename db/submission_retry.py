@@ -51,7 +51,7 @@ class SubmissionRetryOutcome:
 REOPEN_FACTS = Sql("""
     SELECT s.skill, now() AS now,
            (SELECT e.data ->> 'failureReason' FROM submission_events e
-            WHERE e.submission_id = s.id AND e.kind = 'failed'
+            WHERE e.submission_id = s.id AND e.kind = %(failed)s
             ORDER BY e.occurred_at DESC LIMIT 1) AS failure_reason
     FROM submissions s
     WHERE s.id = %(id)s
@@ -69,7 +69,7 @@ def submission_reopen(
 ) -> bool:
     """failed -> pending with a fresh deadline and an operator_retried event, which starts
     a fresh retry budget (``retryBudget``, domain/retries.py); True if moved."""
-    found = execute(session, REOPEN_FACTS, {"id": id}).fetchone()
+    found = execute(session, REOPEN_FACTS, {"id": id, "failed": EventKind.FAILED.value}).fetchone()
     if found is None:
         return False
     previous, skill, now = found.failure_reason, Skill(found.skill), found.now
@@ -97,7 +97,7 @@ RETRY_CANDIDATES = Sql("""
            (SELECT max(e.occurred_at) FROM submission_events e
             WHERE e.submission_id = s.id) AS last_event_at,
            (SELECT e.data ->> 'failureReason' FROM submission_events e
-            WHERE e.submission_id = s.id AND e.kind = 'failed'
+            WHERE e.submission_id = s.id AND e.kind = %(failed)s
             ORDER BY e.occurred_at DESC LIMIT 1) AS failure_reason
     FROM submissions s,
          (SELECT coalesce(CAST(%(now)s AS timestamptz), now()) AS now) c
@@ -165,6 +165,7 @@ def submission_retry(
         "older_than": older_than,
         "now": now,
         "limit": limit,
+        "failed": EventKind.FAILED.value,
     }
     found = execute(session, RETRY_CANDIDATES, params).fetchall()
     rows = {row.id: _candidate(row) for row in found}
