@@ -12,7 +12,6 @@ Run: ``python -m benchmarks.console [submissions]``.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from db.console_ops import failed_groups, overview_counts
 from db.console_review import review_counts
 from db.outbox_ops import outbox_stats
 from db.supervision import submissions_stalled
+from devtools.devenv import free_port
 from workers.console.passwords import hash_password
 
 SUBMISSIONS = 1_000_000
@@ -62,12 +62,6 @@ def _seed(url: str, submissions: int) -> None:
             )
         with conn.transaction():
             conn.execute(SEED_SQL.read_text().replace("{n}", str(submissions)).encode())
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _timed(call: Callable[[], object], rounds: int) -> tuple[float, float]:
@@ -142,7 +136,7 @@ def main() -> None:
                     read(session)
 
             cold.append((name, *_timed(once, 5)))
-        port = _free_port()
+        port = free_port()
         log = (env.state_dir / "console.log").open("wb")
         process = subprocess.Popen(
             [VSTEP, "console", "--port", str(port)],

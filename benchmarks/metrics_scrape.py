@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -44,6 +43,7 @@ from db.metrics_queries import (
 )
 from db.session import make_engine, make_session_factory
 from db.urls import libpq_url
+from devtools.devenv import free_port
 from workers.web.collector import CACHE_SECONDS
 
 VSTEP = str(Path(sys.executable).with_name("vstep-grading"))
@@ -287,12 +287,6 @@ def answers(base: str) -> bool:
         return httpx.get(f"{base}/healthz", timeout=5).status_code == 200
     except httpx.TransportError:
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 if __name__ == "__main__":
