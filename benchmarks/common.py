@@ -136,8 +136,9 @@ class BenchEnv:
 
 
 @contextmanager
-def bench_environment() -> Iterator[BenchEnv]:
-    """Servers found (or embedded ones started), and everything this run made removed after."""
+def bench_environment(title: str) -> Iterator[BenchEnv]:
+    """Servers found (or embedded ones started), the run's header printed under ``title``,
+    and everything this run made removed after."""
     # Warnings only: the relay logs a line per batch and workers one per submission at info,
     # which would flood the figures; both sides of every ratio run with the same setting.
     configure_logging("json", "warning")
@@ -145,6 +146,7 @@ def bench_environment() -> Iterator[BenchEnv]:
     state_dir = Path(tempfile.mkdtemp(prefix=f"vstep-bench-{run_id}-"))
     env = BenchEnv(resolve_services(state_dir), run_id, state_dir)
     try:
+        print_header(title, env)
         yield env
     finally:
         with sigint_ignored():

@@ -12,7 +12,6 @@ Run: ``python -m benchmarks.console [submissions]``.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,21 +23,12 @@ import httpx
 import psycopg
 from sqlalchemy.orm import Session
 
-from benchmarks.common import (
-    BenchmarkError,
-    bench_environment,
-    fmt_ms,
-    percentile,
-    print_header,
-    print_table,
-    progress,
-    run_main,
-    wait_for,
-)
+from benchmarks import common as bench
 from db.console_ops import failed_groups, overview_counts
 from db.console_review import review_counts
 from db.outbox_ops import outbox_stats
 from db.supervision import submissions_stalled
+from devtools.devenv import free_port
 from workers.console.passwords import hash_password
 
 SUBMISSIONS = 1_000_000
@@ -74,12 +64,6 @@ def _seed(url: str, submissions: int) -> None:
             conn.execute(SEED_SQL.read_text().replace("{n}", str(submissions)).encode())
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _timed(call: Callable[[], object], rounds: int) -> tuple[float, float]:
     call()  # warm: the first read of a page loads its templates and plans
     times = []
@@ -87,7 +71,7 @@ def _timed(call: Callable[[], object], rounds: int) -> tuple[float, float]:
         started = time.perf_counter()
         call()
         times.append(time.perf_counter() - started)
-    return percentile(times, 0.5), percentile(times, 0.95)
+    return bench.percentile(times, 0.5), bench.percentile(times, 0.95)
 
 
 def _pages(client: httpx.Client, url: str) -> dict[str, str]:
@@ -126,13 +110,12 @@ def _pages(client: httpx.Client, url: str) -> dict[str, str]:
 
 def main() -> None:
     submissions = int(sys.argv[1]) if len(sys.argv) > 1 else SUBMISSIONS
-    with bench_environment() as env:
-        print_header(f"console pages at {submissions:,} submissions", env)
+    with bench.bench_environment(f"console pages at {submissions:,} submissions") as env:
         database = env.create_database("console", pool_size=2)
-        progress(f"seeding {submissions:,} submissions with their events (minutes)")
+        bench.progress(f"seeding {submissions:,} submissions with their events (minutes)")
         started = time.monotonic()
         _seed(database.libpq_url, submissions)
-        progress(f"seeded in {time.monotonic() - started:.0f} s")
+        bench.progress(f"seeded in {time.monotonic() - started:.0f} s")
         factory = database.session_factory
         cold: list[tuple[str, float, float]] = []
 
@@ -153,7 +136,7 @@ def main() -> None:
                     read(session)
 
             cold.append((name, *_timed(once, 5)))
-        port = _free_port()
+        port = free_port()
         log = (env.state_dir / "console.log").open("wb")
         process = subprocess.Popen(
             [VSTEP, "console", "--port", str(port)],
@@ -171,35 +154,35 @@ def main() -> None:
                 except httpx.TransportError:
                     return False
 
-            wait_for(answers, timeout=30, what="the console answering")
+            bench.wait_for(answers, timeout=30, what="the console answering")
             signed = client.post(
                 "/sign-in",
                 data={"email": "admin@bench.example", "password": "bench-admin-password"},
             )
             if signed.status_code != 303:
-                raise BenchmarkError(f"sign-in answered {signed.status_code}")
+                raise bench.BenchmarkError(f"sign-in answered {signed.status_code}")
             rows = []
             for name, path in _pages(client, url).items():
                 answer = client.get(path)
                 if answer.status_code != 200:
-                    raise BenchmarkError(f"{name} ({path}) answered {answer.status_code}")
+                    raise bench.BenchmarkError(f"{name} ({path}) answered {answer.status_code}")
                 p50, p95 = _timed(partial(client.get, path), ROUNDS)
-                rows.append((name, fmt_ms(p50), fmt_ms(p95)))
+                rows.append((name, bench.fmt_ms(p50), bench.fmt_ms(p95)))
         finally:
             process.terminate()
             process.wait(timeout=30)
             log.close()
-        print_table(
+        bench.print_table(
             f"pages over HTTP, {ROUNDS} loads each after one warm-up",
             ("page", "p50", "p95"),
             rows,
         )
-        print_table(
+        bench.print_table(
             "the overview's reads on a cache miss (once per 10 s), 5 reads each",
             ("read", "p50", "p95"),
-            [(name, fmt_ms(p50), fmt_ms(p95)) for name, p50, p95 in cold],
+            [(name, bench.fmt_ms(p50), bench.fmt_ms(p95)) for name, p50, p95 in cold],
         )
 
 
 if __name__ == "__main__":
-    run_main(main)
+    bench.run_main(main)

@@ -28,21 +28,9 @@ import psycopg
 import sqlalchemy as sa
 import structlog
 
-from benchmarks.common import (
-    BenchEnv,
-    BenchmarkError,
-    Database,
-    bench_environment,
-    fmt_rate,
-    fmt_ratio,
-    per_second,
-    print_header,
-    print_table,
-    progress,
-    run_main,
-)
+from benchmarks import common as bench
+from benchmarks import workload
 from benchmarks.hand_grading import grade_by_hand
-from benchmarks.workload import Fixtures, analyze, create_fixtures, plan_workload, seed_submissions
 from domain.messages import GradingRequest, parse_grading_request
 from workers.actors import RetryPolicy
 from workers.grading import Delivery, GradingService, Outcome
@@ -57,7 +45,7 @@ WORKLOAD_SEED = 20261130
 @dataclass
 class Side:
     name: str
-    db: Database
+    db: bench.Database
     ids: list[uuid.UUID]
     grade: Callable[[uuid.UUID], None]
     # Our side's log level; the floor logs nothing.
@@ -68,13 +56,12 @@ class Side:
 
     @property
     def rate(self) -> float:
-        return per_second(self.graded, self.seconds)
+        return bench.per_second(self.graded, self.seconds)
 
 
 def main() -> None:
     args = parse_args()
-    with bench_environment() as env:
-        print_header("grading effect benchmark", env)
+    with bench.bench_environment("grading effect benchmark") as env:
         ours = prepare(env, "ours", args)
         floor = prepare(env, "floor", args)
         ours_info = prepare(env, "ours_info", args)
@@ -95,35 +82,35 @@ def main() -> None:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.grading_effect", description=__doc__
+    parser = workload.workload_parser(
+        "grading_effect", __doc__, DEFAULT_SUBMISSIONS, DEFAULT_LEARNERS
     )
-    parser.add_argument("--submissions", type=int, default=DEFAULT_SUBMISSIONS)
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
-    parser.add_argument("--learners", type=int, default=DEFAULT_LEARNERS)
     args = parser.parse_args()
     if min(args.submissions, args.rounds, args.learners) < 1:
         parser.error("every count must be positive")
     return args
 
 
-def prepare(env: BenchEnv, tag: str, args: argparse.Namespace) -> tuple[Database, list[uuid.UUID]]:
-    progress(f"{tag}: a fresh database, {args.submissions:,} queued submissions")
+def prepare(
+    env: bench.BenchEnv, tag: str, args: argparse.Namespace
+) -> tuple[bench.Database, list[uuid.UUID]]:
+    bench.progress(f"{tag}: a fresh database, {args.submissions:,} queued submissions")
     db = env.create_database(tag, pool_size=1)
     with db.session_factory.begin() as session:
-        fixtures: Fixtures = create_fixtures(session, learners=args.learners)
-    plan = plan_workload(
+        fixtures: workload.Fixtures = workload.create_fixtures(session, learners=args.learners)
+    plan = workload.plan_workload(
         WORKLOAD_SEED,
         learners=args.learners,
         questions=fixtures.questions,
         count=args.submissions,
     )
-    ids = seed_submissions(db.engine, fixtures, plan, queued=True)
-    analyze(db.engine)
+    ids = workload.seed_submissions(db.engine, fixtures, plan, queued=True)
+    workload.analyze(db.engine)
     return db, ids
 
 
-def requests_of(db: Database) -> dict[uuid.UUID, tuple[str, GradingRequest]]:
+def requests_of(db: bench.Database) -> dict[uuid.UUID, tuple[str, GradingRequest]]:
     """The grading request of each submission, from its outbox payload, as a worker gets it."""
     with db.engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT id, submission_id, payload FROM outbox")).all()
@@ -133,7 +120,7 @@ def requests_of(db: Database) -> dict[uuid.UUID, tuple[str, GradingRequest]]:
     }
 
 
-def our_side(name: str, prepared: tuple[Database, list[uuid.UUID]], *, level: str) -> Side:
+def our_side(name: str, prepared: tuple[bench.Database, list[uuid.UUID]], *, level: str) -> Side:
     db, ids = prepared
     service = GradingService(db.engine)
     payloads = requests_of(db)
@@ -146,12 +133,12 @@ def our_side(name: str, prepared: tuple[Database, list[uuid.UUID]], *, level: st
         delivery = Delivery(message_id, max_retries=max_retries, worker_id="bench")
         outcome = service.grade(request, delivery).outcome
         if outcome is not Outcome.COMPLETED:
-            raise BenchmarkError(f"{name}: grading {submission_id} ended {outcome.value}")
+            raise bench.BenchmarkError(f"{name}: grading {submission_id} ended {outcome.value}")
 
     return Side(name, db, ids, grade, level=level)
 
 
-def hand_side(name: str, prepared: tuple[Database, list[uuid.UUID]]) -> Side:
+def hand_side(name: str, prepared: tuple[bench.Database, list[uuid.UUID]]) -> Side:
     db, ids = prepared
     conn = psycopg.connect(db.libpq_url)
 
@@ -172,7 +159,7 @@ def run_round(side: Side, round_number: int, rounds: int) -> None:
             structlog.configure(logger_factory=structlog.WriteLoggerFactory(file=sink))
         else:
             configure_logging("json", "warning")
-        progress(f"round {round_number + 1}/{rounds}: {side.name}, {len(batch):,} gradings")
+        bench.progress(f"round {round_number + 1}/{rounds}: {side.name}, {len(batch):,} gradings")
         started, cpu = time.perf_counter(), time.process_time()
         for submission_id in batch:
             side.grade(submission_id)
@@ -189,7 +176,7 @@ def check_completed(sides: Sequence[Side]) -> None:
                 sa.text("SELECT count(*) FROM submissions WHERE status = 'completed'")
             ).scalar_one()
         if done != len(side.ids):
-            raise BenchmarkError(f"{side.name}: {done} of {len(side.ids)} completed")
+            raise bench.BenchmarkError(f"{side.name}: {done} of {len(side.ids)} completed")
 
 
 def line_cost(lines: int = 5000) -> float:
@@ -211,7 +198,7 @@ def line_cost(lines: int = 5000) -> float:
     return spent / lines
 
 
-def validation_cost(db: Database) -> float:
+def validation_cost(db: bench.Database) -> float:
     """Seconds per ``parse_grading_request`` of a real payload."""
     with db.engine.connect() as conn:
         payloads = [row[0] for row in conn.execute(sa.text("SELECT payload FROM outbox"))]
@@ -231,14 +218,14 @@ def print_results(sides: Sequence[Side], validation: float, args: argparse.Names
         [
             side.name,
             f"{side.graded:,}",
-            fmt_rate(side.rate),
+            bench.fmt_rate(side.rate),
             f"{side.seconds / side.graded * 1000:.2f} ms",
             f"{side.cpu_seconds / side.graded * 1000:.2f} ms",
-            fmt_ratio(side.rate / floor.rate),
+            bench.fmt_ratio(side.rate / floor.rate),
         ]
         for side in sides
     ]
-    print_table(
+    bench.print_table(
         "Gradings per second in a plain loop, one transaction each (higher is better)",
         ["run", "graded", "graded/s", "wall/grading", "python cpu/grading", "vs floor"],
         rows,
@@ -250,8 +237,8 @@ def print_results(sides: Sequence[Side], validation: float, args: argparse.Names
         "warning side (their wall times differ by the machine's noise as much)"
     )
     print(f"validating a grading.request payload: {validation * 1e6:.0f} us per message")
-    print(f"ratio ours/floor (graded/s): {fmt_ratio(ours.rate / floor.rate)}", flush=True)
+    print(f"ratio ours/floor (graded/s): {bench.fmt_ratio(ours.rate / floor.rate)}", flush=True)
 
 
 if __name__ == "__main__":
-    run_main(main)
+    bench.run_main(main)

@@ -40,23 +40,7 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from psycopg.types.json import Json
 
-from benchmarks.common import (
-    RELAY_JOIN_SECONDS,
-    BenchEnv,
-    BenchmarkError,
-    Database,
-    bench_environment,
-    fmt_ms,
-    fmt_rate,
-    fmt_ratio,
-    percentile,
-    print_header,
-    print_table,
-    progress,
-    relay_thread,
-    run_main,
-    wait_for,
-)
+from benchmarks import common as bench
 from db.intake import submit_in_new_transaction
 from db.session import make_engine, make_session_factory
 from devtools.demo_data import DemoQuestion, create_demo_content, demo_answer
@@ -112,8 +96,7 @@ class Run:
 
 def main() -> None:
     args = parse_args()
-    with bench_environment() as env:
-        print_header("intake NOTIFY benchmark", env)
+    with bench.bench_environment("intake NOTIFY benchmark") as env:
         db = env.create_database("notify")
         with db.session_factory.begin() as session:
             learners, questions = create_demo_content(session, learners=LEARNERS)
@@ -134,8 +117,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def measure(
-    env: BenchEnv,
-    db: Database,
+    env: bench.BenchEnv,
+    db: bench.Database,
     args: argparse.Namespace,
     learners: list[tuple[uuid.UUID, float]],
     questions: list[DemoQuestion],
@@ -159,30 +142,30 @@ def measure(
         process.start()
     runs: list[Run] = []
     try:
-        with relay_thread(env, db) as relay:
-            progress(f"starting {args.producers} producer processes")
+        with bench.relay_thread(env, db) as relay:
+            bench.progress(f"starting {args.producers} producer processes")
             for event in ready:
                 if not event.wait(PRODUCERS_READY_SECONDS):
-                    raise BenchmarkError("a producer process did not start")
+                    raise bench.BenchmarkError("a producer process did not start")
             relay.start()
             for round_number in range(args.rounds):
                 for kind in args.kinds:
                     for mode in MODES:
-                        progress(f"round {round_number + 1}: {kind} producers, {mode.label}")
+                        bench.progress(f"round {round_number + 1}: {kind} producers, {mode.label}")
                         runs.append(one_run(env, db, args, kind, mode, orders, counts))
     finally:
         for _ in producers:
             orders.put(None)
         for process in producers:
-            process.join(RELAY_JOIN_SECONDS)
+            process.join(bench.RELAY_JOIN_SECONDS)
             if process.is_alive():
                 process.kill()
     return runs
 
 
 def one_run(
-    env: BenchEnv,
-    db: Database,
+    env: bench.BenchEnv,
+    db: bench.Database,
     args: argparse.Namespace,
     kind: str,
     mode: Mode,
@@ -204,7 +187,7 @@ def one_run(
                 for _ in range(args.producers)
             )
         except queue.Empty:
-            raise BenchmarkError("a producer process did not report its commits") from None
+            raise bench.BenchmarkError("a producer process did not report its commits") from None
     wait_all_published(db)
     return Run(kind, mode.name, commits, args.seconds, counter.count, published_latencies(db))
 
@@ -232,11 +215,11 @@ class NotifyCounter:
     def __exit__(self, *exc: object) -> None:
         # The last notifications of the run arrive with its last commits.
         self.stop.set()
-        self.thread.join(RELAY_JOIN_SECONDS)
+        self.thread.join(bench.RELAY_JOIN_SECONDS)
         self.conn.close()
 
 
-def set_mode(db: Database, mode: Mode) -> None:
+def set_mode(db: bench.Database, mode: Mode) -> None:
     """The trigger function of ``mode``: migration 0005's own steps change it, both ways.
 
     Only that migration's: a downgrade below it would also drop what later migrations made
@@ -250,7 +233,7 @@ def set_mode(db: Database, mode: Mode) -> None:
         conn.execute(sa.text(f"ALTER TABLE outbox {state} TRIGGER outbox_notify_insert"))
 
 
-def wait_all_published(db: Database) -> None:
+def wait_all_published(db: bench.Database) -> None:
     def published() -> bool:
         with db.engine.connect() as conn:
             left = conn.execute(
@@ -258,10 +241,12 @@ def wait_all_published(db: Database) -> None:
             ).scalar_one()
         return bool(left == 0)
 
-    wait_for(published, timeout=PUBLISH_TIMEOUT_SECONDS, what="every row of the run published")
+    bench.wait_for(
+        published, timeout=PUBLISH_TIMEOUT_SECONDS, what="every row of the run published"
+    )
 
 
-def published_latencies(db: Database) -> list[float]:
+def published_latencies(db: bench.Database) -> list[float]:
     with db.engine.connect() as conn:
         rows = conn.execute(
             sa.text("SELECT extract(epoch FROM published_at - created_at)::float8 FROM outbox")
@@ -279,10 +264,10 @@ def contract_statements() -> list[str]:
     _, marker, after = text.partition("<!-- intake-sql")
     block = re.search(r"^```sql\n(.*?)^```", after, flags=re.S | re.M)
     if not marker or block is None:
-        raise BenchmarkError(f"{CONTRACT} lost its intake-sql block")
+        raise bench.BenchmarkError(f"{CONTRACT} lost its intake-sql block")
     body = block.group(1)
     if "%" in body:
-        raise BenchmarkError("the contract's SQL has a '%', which psycopg would read")
+        raise bench.BenchmarkError("the contract's SQL has a '%', which psycopg would read")
     body = re.sub(r":'(\w+)'", r"%(\1)s", body)
     statements = [part.strip() for part in body.split(";\n") if part.strip()]
     # Without BEGIN and COMMIT: the connection's transaction does that.
@@ -368,21 +353,21 @@ def print_results(runs: Sequence[Run], args: argparse.Namespace) -> None:
         return f"{sum(r.notified for r in chosen) / max(1, sum(r.commits for r in chosen)):.0%}"
 
     names = {"python": "Python intake", "sql": "SQL contract"}
-    print_table(
+    bench.print_table(
         f"Intake commits per second: {args.producers} producer processes, one submission per "
         f"transaction, {args.seconds:g} s per run, median of {args.rounds} (higher is better)",
         ["producers", *(m.label for m in MODES), "0005/0003", "0003/none"],
         [
             [
                 names[kind],
-                *(fmt_rate(rate(kind, m.name)) for m in MODES),
-                fmt_ratio(rate(kind, "idle") / rate(kind, "every")),
-                fmt_ratio(rate(kind, "every") / rate(kind, "none")),
+                *(bench.fmt_rate(rate(kind, m.name)) for m in MODES),
+                bench.fmt_ratio(rate(kind, "idle") / rate(kind, "every")),
+                bench.fmt_ratio(rate(kind, "every") / rate(kind, "none")),
             ]
             for kind in kinds
         ],
     )
-    print_table(
+    bench.print_table(
         "Notifying commits, and latency while they commit: outbox created_at -> "
         "published_at, all runs' rows (lower is better)",
         ["producers", "trigger", "commits that sent NOTIFY", "rows", "p50", "p99"],
@@ -392,8 +377,8 @@ def print_results(runs: Sequence[Run], args: argparse.Namespace) -> None:
                 mode.label,
                 notified(kind, mode.name),
                 f"{len(latencies):,}",
-                fmt_ms(percentile(latencies, 0.5)),
-                fmt_ms(percentile(latencies, 0.99)),
+                bench.fmt_ms(bench.percentile(latencies, 0.5)),
+                bench.fmt_ms(bench.percentile(latencies, 0.99)),
             ]
             for kind in kinds
             for mode in MODES
@@ -405,4 +390,4 @@ def print_results(runs: Sequence[Run], args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    run_main(main)
+    bench.run_main(main)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -32,19 +31,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from benchmarks.common import (
-    BenchEnv,
-    BenchmarkError,
-    bench_environment,
-    fmt_ms,
-    fmt_ratio,
-    percentile,
-    print_header,
-    print_table,
-    progress,
-    run_main,
-    wait_for,
-)
+from benchmarks import common as bench
 from benchmarks.metrics_seed import SeedShape, seed
 from db.metrics_queries import (
     ESTIMATE_OUTBOX,
@@ -56,6 +43,7 @@ from db.metrics_queries import (
 )
 from db.session import make_engine, make_session_factory
 from db.urls import libpq_url
+from devtools.devenv import free_port
 from workers.web.collector import CACHE_SECONDS
 
 VSTEP = str(Path(sys.executable).with_name("vstep-grading"))
@@ -98,34 +86,34 @@ def main() -> None:
     args = parser.parse_args()
     if args.submissions < 1 or args.events_per_submission < 0 or args.scrapes < 1:
         parser.error("--submissions and --scrapes must be at least 1, --events-per-submission 0")
-    with bench_environment() as env:
-        print_header("GET /metrics against a large database", env)
+    with bench.bench_environment("GET /metrics against a large database") as env:
         url = database(env, args)
         print_shape(url)
         timings = scrape_timings(env, url, args.scrapes)
-        p50, p95 = percentile(timings, 0.5), percentile(timings, 0.95)
-        print_table(
+        p50, p95 = bench.percentile(timings, 0.5), bench.percentile(timings, 0.95)
+        bench.print_table(
             f"GET /metrics on a real serve, {len(timings)} scrapes, each reading the database",
             ["what", "p50", "p95", "max"],
-            [["scrape", fmt_ms(p50), fmt_ms(p95), fmt_ms(max(timings))]],
+            [["scrape", bench.fmt_ms(p50), bench.fmt_ms(p95), bench.fmt_ms(max(timings))]],
         )
         explain_scrape(url)
         if not args.skip_former:
             former = time_former(url)
-            print_table(
+            bench.print_table(
                 "the statements the collector ran before, once each (no statement timeout)",
                 ["statement", "time"],
-                [[name, fmt_ms(seconds)] for name, seconds in former.items()]
-                + [["a scrape's worth", fmt_ms(sum(former.values()))]],
+                [[name, bench.fmt_ms(seconds)] for name, seconds in former.items()]
+                + [["a scrape's worth", bench.fmt_ms(sum(former.values()))]],
             )
+            before = sum(former.values())
             print(
-                f"a scrape now, p50: {fmt_ms(p50)}; before: {fmt_ms(sum(former.values()))}; "
-                f"{fmt_ratio(sum(former.values()) / p50)} faster",
+                f"a scrape now, p50: {bench.fmt_ms(p50)}; before: {bench.fmt_ms(before)}; "
+                f"{bench.fmt_ratio(before / p50)} faster",
                 flush=True,
             )
 
 
-def database(env: BenchEnv, args: argparse.Namespace) -> str:
+def database(env: bench.BenchEnv, args: argparse.Namespace) -> str:
     """The libpq URL of the database to measure: seeded now, or the one named to reuse."""
     if args.reuse_database:
         return libpq_url(env.services.database_url(args.reuse_database))
@@ -135,12 +123,12 @@ def database(env: BenchEnv, args: argparse.Namespace) -> str:
         print(f"database kept: {db.name}", flush=True)
     db.engine.dispose()
     shape = SeedShape(args.submissions, args.events_per_submission)
-    progress(
+    bench.progress(
         f"seeding {shape.submissions:,} submissions, "
         f"{shape.submissions * shape.events_per_submission:,} events"
     )
     started = time.monotonic()
-    seed(db.libpq_url, shape, progress)
+    seed(db.libpq_url, shape, bench.progress)
     print(f"seeded in {time.monotonic() - started:,.0f} s", flush=True)
     return db.libpq_url
 
@@ -155,7 +143,7 @@ def print_shape(url: str) -> None:
             ORDER BY relname
             """
         ).fetchall()
-    print_table(
+    bench.print_table(
         "the database (rows as pg_class estimates them)",
         ["table", "rows", "size with indexes"],
         [[str(name), f"{n:,}", str(size)] for name, n, size in rows],
@@ -163,7 +151,7 @@ def print_shape(url: str) -> None:
 
 
 @contextmanager
-def running_serve(env: BenchEnv, url: str) -> Iterator[str]:
+def running_serve(env: bench.BenchEnv, url: str) -> Iterator[str]:
     """`vstep-grading serve` on a free port against ``url``; its base URL."""
     port = free_port()
     child_env = {
@@ -186,20 +174,22 @@ def running_serve(env: BenchEnv, url: str) -> Iterator[str]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(
+        bench.wait_for(
             lambda: answers(base) or process.poll() is not None,
             timeout=SERVE_START_SECONDS,
             what="serve answering /healthz",
         )
         if process.poll() is not None:
-            raise BenchmarkError(f"serve exited: {log_path.read_text(errors='replace')[-500:]}")
+            raise bench.BenchmarkError(
+                f"serve exited: {log_path.read_text(errors='replace')[-500:]}"
+            )
         yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
-def scrape_timings(env: BenchEnv, url: str, scrapes: int) -> list[float]:
+def scrape_timings(env: bench.BenchEnv, url: str, scrapes: int) -> list[float]:
     timings = []
     with running_serve(env, url) as base, httpx.Client(base_url=base, timeout=60) as client:
         last = -CACHE_SECONDS
@@ -210,7 +200,9 @@ def scrape_timings(env: BenchEnv, url: str, scrapes: int) -> list[float]:
             answer = client.get("/metrics")
             elapsed = time.monotonic() - last
             if answer.status_code != 200 or "vstep_database_up 1.0" not in answer.text:
-                raise BenchmarkError(f"a scrape did not read the database: {answer.text[-300:]}")
+                raise bench.BenchmarkError(
+                    f"a scrape did not read the database: {answer.text[-300:]}"
+                )
             if n >= WARMUP_SCRAPES:
                 timings.append(elapsed)
     return timings
@@ -251,7 +243,7 @@ def explain_scrape(url: str) -> None:
     finally:
         engine.dispose()
     if found:
-        raise BenchmarkError("a scrape scans a table: " + "; ".join(found))
+        raise bench.BenchmarkError("a scrape scans a table: " + "; ".join(found))
     print(
         f"no statement of this scrape reads more than {EXACT_COUNT_LIMIT + 1:,} rows of a "
         "table in a sequential scan\n"
@@ -283,7 +275,7 @@ def time_former(url: str) -> dict[str, float]:
     timings = {}
     with psycopg.connect(url) as conn:
         for name, sql in FORMER_STATEMENTS.items():
-            progress(f"former statement: {name}")
+            bench.progress(f"former statement: {name}")
             started = time.monotonic()
             conn.execute(sql.encode()).fetchall()
             timings[name] = time.monotonic() - started
@@ -297,11 +289,5 @@ def answers(base: str) -> bool:
         return False
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 if __name__ == "__main__":
-    run_main(main)
+    bench.run_main(main)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import sys
 import time
 import uuid
@@ -34,27 +33,24 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
-from benchmarks.common import (
-    BenchEnv,
-    BenchmarkError,
-    Database,
-    bench_environment,
-    fmt_ms,
-    fmt_rate,
-    fmt_ratio,
-    machine_busy_seconds,
-    per_second,
-    print_header,
-    print_table,
-    progress,
-    relay_thread,
-    run_main,
-    wait_for,
-)
+from benchmarks import common as bench
 from benchmarks.hand_grading import grade_by_hand
 from benchmarks.peer_queues import Drained, missing_libraries
-from benchmarks.pipeline import check_alive, start_workers, stop_workers, wait_workers_ready
-from benchmarks.workload import Planned, analyze, create_fixtures, plan_workload, seed_submissions
+from benchmarks.pipeline import (
+    add_worker_settings,
+    check_alive,
+    start_workers,
+    stop_workers,
+    wait_workers_ready,
+)
+from benchmarks.workload import (
+    Planned,
+    analyze,
+    create_fixtures,
+    plan_workload,
+    seed_submissions,
+    workload_parser,
+)
 from devtools.demo_data import QUESTIONS, DemoQuestion
 
 DEFAULT_SUBMISSIONS = 5_000
@@ -88,7 +84,7 @@ class Run:
 
     @property
     def rate(self) -> float:
-        return per_second(self.count, self.seconds)
+        return bench.per_second(self.count, self.seconds)
 
 
 def main() -> None:
@@ -102,8 +98,7 @@ def main() -> None:
         return
     from benchmarks.peer_queues import run_pgqueuer, run_procrastinate
 
-    with bench_environment() as env:
-        print_header("peers benchmark", env)
+    with bench.bench_environment("peers benchmark") as env:
         plan = plan_workload(
             WORKLOAD_SEED,
             learners=args.learners,
@@ -122,9 +117,7 @@ def main() -> None:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.peers", description=__doc__)
-    parser.add_argument("--submissions", type=int, default=DEFAULT_SUBMISSIONS)
-    parser.add_argument("--learners", type=int, default=DEFAULT_LEARNERS)
+    parser = workload_parser("peers", __doc__, DEFAULT_SUBMISSIONS, DEFAULT_LEARNERS)
     parser.add_argument(
         "--concurrency",
         type=int,
@@ -132,22 +125,10 @@ def parse_args() -> argparse.Namespace:
         default=list(DEFAULT_CONCURRENCY),
         help="jobs in flight for each peer queue",
     )
-    parser.add_argument(
-        "--ours",
-        nargs="+",
-        default=list(DEFAULT_OURS),
-        help="our worker settings, PROCESSESxTHREADS",
-    )
+    add_worker_settings(parser, "--ours", DEFAULT_OURS)
     args = parser.parse_args()
     if min(args.submissions, args.learners, *args.concurrency) < 1:
         parser.error("every count must be positive")
-    settings = []
-    for setting in args.ours:
-        match = re.fullmatch(r"([1-9]\d*)x([1-9]\d*)", setting)
-        if match is None:
-            parser.error(f"--ours {setting}: expected PROCESSESxTHREADS, e.g. 2x8")
-        settings.append((int(match.group(1)), int(match.group(2))))
-    args.ours = settings
     return args
 
 
@@ -158,10 +139,15 @@ def demo_questions() -> list[DemoQuestion]:
 
 
 def prepare(
-    env: BenchEnv, tag: str, plan: Sequence[Planned], args: argparse.Namespace, *, queued: bool
-) -> tuple[Database, list[uuid.UUID]]:
+    env: bench.BenchEnv,
+    tag: str,
+    plan: Sequence[Planned],
+    args: argparse.Namespace,
+    *,
+    queued: bool,
+) -> tuple[bench.Database, list[uuid.UUID]]:
     """A fresh database holding the plan's submissions (queued, or pending with outbox rows)."""
-    progress(f"{tag}: creating and migrating a database, seeding {len(plan):,} submissions")
+    bench.progress(f"{tag}: creating and migrating a database, seeding {len(plan):,} submissions")
     db = env.create_database(tag)
     with db.session_factory.begin() as session:
         fixtures = create_fixtures(session, learners=args.learners)
@@ -174,17 +160,17 @@ def timeout_for(count: int) -> float:
     return ALLOWANCE_SECONDS + count / MIN_RATE_PER_SECOND
 
 
-def hand_loop(env: BenchEnv, plan: Sequence[Planned], args: argparse.Namespace) -> Run:
+def hand_loop(env: bench.BenchEnv, plan: Sequence[Planned], args: argparse.Namespace) -> Run:
     db, ids = prepare(env, "hand", plan, args, queued=True)
     try:
-        progress(f"hand loop: {len(ids):,} submissions, one connection")
+        bench.progress(f"hand loop: {len(ids):,} submissions, one connection")
         with psycopg.connect(db.libpq_url) as conn:
-            busy = machine_busy_seconds()
+            busy = bench.machine_busy_seconds()
             started = time.time()
             for sid in ids:
                 grade_by_hand(conn, sid)
             drained = time.time()
-            busy = machine_busy_seconds() - busy
+            busy = bench.machine_busy_seconds() - busy
         name = "hand loop (psycopg, 1 connection, no queue)"
         return finished(db, name, 1, started, drained, busy)
     finally:
@@ -192,7 +178,7 @@ def hand_loop(env: BenchEnv, plan: Sequence[Planned], args: argparse.Namespace) 
 
 
 def peer_run(
-    env: BenchEnv,
+    env: bench.BenchEnv,
     plan: Sequence[Planned],
     args: argparse.Namespace,
     name: str,
@@ -202,22 +188,26 @@ def peer_run(
     tag = f"{name.split()[0].lower()}{concurrency}"
     db, ids = prepare(env, tag, plan, args, queued=True)
     try:
-        progress(f"{name}: {len(ids):,} jobs, {concurrency} in flight")
-        busy = machine_busy_seconds()
+        bench.progress(f"{name}: {len(ids):,} jobs, {concurrency} in flight")
+        busy = bench.machine_busy_seconds()
         try:
             times = asyncio.run(
                 runner(db.libpq_url, ids, concurrency=concurrency, timeout=timeout_for(len(ids)))
             )
         except TimeoutError as exc:
-            raise BenchmarkError(f"{name} at {concurrency}: not drained in time") from exc
-        busy = machine_busy_seconds() - busy
+            raise bench.BenchmarkError(f"{name} at {concurrency}: not drained in time") from exc
+        busy = bench.machine_busy_seconds() - busy
         return finished(db, name, concurrency, times.started, times.drained, busy)
     finally:
         env.drop_database(db)
 
 
 def our_pipeline(
-    env: BenchEnv, plan: Sequence[Planned], args: argparse.Namespace, processes: int, threads: int
+    env: bench.BenchEnv,
+    plan: Sequence[Planned],
+    args: argparse.Namespace,
+    processes: int,
+    threads: int,
 ) -> Run:
     name = f"ours: relay + worker {processes}x{threads}"
     db, ids = prepare(env, f"ours{processes}x{threads}", plan, args, queued=False)
@@ -231,20 +221,20 @@ def our_pipeline(
         return settled(db) >= len(ids)
 
     try:
-        with relay_thread(env, db) as relay:
+        with bench.relay_thread(env, db) as relay:
             wait_workers_ready(env, workers, processes, log_path)
-            progress(f"{name}: {len(ids):,} submissions")
-            busy = machine_busy_seconds()
+            bench.progress(f"{name}: {len(ids):,} submissions")
+            busy = bench.machine_busy_seconds()
             started = time.time()
             relay.start()
-            wait_for(
+            bench.wait_for(
                 all_settled,
                 timeout=timeout_for(len(ids)),
                 what=f"{name}: {len(ids)} submissions settled",
                 poll_seconds=POLL_SECONDS,
             )
             drained = time.time()
-            busy = machine_busy_seconds() - busy
+            busy = bench.machine_busy_seconds() - busy
     finally:
         stop_workers(workers)
     try:
@@ -253,7 +243,7 @@ def our_pipeline(
         env.drop_database(db)
 
 
-def settled(db: Database) -> int:
+def settled(db: bench.Database) -> int:
     """Submissions in a final state (or waiting for a person): ``finished`` checks which."""
     with db.engine.connect() as conn:
         return int(
@@ -267,7 +257,7 @@ def settled(db: Database) -> int:
 
 
 def finished(
-    db: Database, name: str, in_flight: int, started: float, drained: float, busy: float
+    db: bench.Database, name: str, in_flight: int, started: float, drained: float, busy: float
 ) -> Run:
     """The run's figures, once every submission is checked completed with a score."""
     with db.engine.connect() as conn:
@@ -279,7 +269,9 @@ def finished(
             )
         ).one()
     if graded != total:
-        raise BenchmarkError(f"{name} at {in_flight}: {graded} of {total} completed with a score")
+        raise bench.BenchmarkError(
+            f"{name} at {in_flight}: {graded} of {total} completed with a score"
+        )
     return Run(name, in_flight, started, float(last), drained, int(total), busy)
 
 
@@ -292,7 +284,7 @@ def print_results(runs: Sequence[Run], args: argparse.Namespace) -> None:
         "(peers and the hand loop: benchmarks/hand_grading.py; ours: GradingService)",
         end="\n\n",
     )
-    print_table(
+    bench.print_table(
         "Submissions graded per second, start -> last completed_at (higher is better); "
         "CPU/job: busy CPU time of the whole machine (every process) per submission",
         ["run", "in flight", "jobs/s", "time", "drained after", "CPU/job", "/ our best"],
@@ -300,11 +292,11 @@ def print_results(runs: Sequence[Run], args: argparse.Namespace) -> None:
             [
                 run.name,
                 str(run.in_flight),
-                fmt_rate(run.rate),
+                bench.fmt_rate(run.rate),
                 f"{run.seconds:.1f} s",
                 f"{run.drained - run.started:.1f} s",
-                fmt_ms(run.busy_seconds / run.count),
-                fmt_ratio(run.rate / best) if best else "-",
+                bench.fmt_ms(run.busy_seconds / run.count),
+                bench.fmt_ratio(run.rate / best) if best else "-",
             ]
             for run in runs
         ],
@@ -313,4 +305,4 @@ def print_results(runs: Sequence[Run], args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    run_main(main)
+    bench.run_main(main)

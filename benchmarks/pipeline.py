@@ -27,33 +27,10 @@ import psycopg
 import redis
 import sqlalchemy as sa
 
-from benchmarks.common import (
-    RELAY_JOIN_SECONDS,
-    BenchEnv,
-    BenchmarkError,
-    Database,
-    bench_environment,
-    fmt_ms,
-    fmt_rate,
-    fmt_ratio,
-    machine_busy_seconds,
-    per_second,
-    percentile,
-    print_header,
-    print_table,
-    progress,
-    relay_thread,
-    run_main,
-    wait_for,
-)
+from benchmarks import common as bench
 from benchmarks.hand_grading import grade_by_hand
 from benchmarks.hand_intake import intake_by_hand
-from benchmarks.workload import (
-    Fixtures,
-    Planned,
-    create_fixtures,
-    plan_workload,
-)
+from benchmarks.workload import Fixtures, Planned, create_fixtures, plan_workload, workload_parser
 from db.intake import submit_for_grading
 from domain.answers import validate_answer
 from workers.relay import RelaySettings
@@ -77,35 +54,9 @@ PROGRESS_EVERY_SECONDS = 10.0
 LOG_TAIL_CHARS = 2000
 
 
-@dataclass(frozen=True)
-class Outcomes:
-    """What the database says happened, the same query for both sides."""
-
-    statuses: dict[str, int]
-    # First submissions.created_at -> last completed_at.
-    span_seconds: float
-    # created_at -> completed_at of each completed submission.
-    latencies: list[float]
-    # created_at -> outbox.published_at.
-    to_published: list[float]
-    # Wall time of the producers' intake.
-    intake_seconds: float
-    # Busy CPU seconds of the whole machine from the first intake to the last grade.
-    busy_seconds: float
-
-    @property
-    def completed(self) -> int:
-        return self.statuses.get("completed", 0)
-
-    @property
-    def rate(self) -> float:
-        return per_second(self.completed, self.span_seconds)
-
-
 def main() -> None:
     args = parse_args()
-    with bench_environment() as env:
-        print_header("pipeline benchmark", env)
+    with bench.bench_environment("pipeline benchmark") as env:
         floor = run_floor(env, args)
         results = []
         for processes, threads in args.settings:
@@ -132,10 +83,19 @@ def parse_setting(text: str) -> tuple[int, int]:
     return setting
 
 
+def add_worker_settings(parser: argparse.ArgumentParser, flag: str, default: Sequence[str]) -> None:
+    """``flag``: the worker settings to run, each PROCESSESxTHREADS."""
+    parser.add_argument(
+        flag,
+        nargs="+",
+        type=parse_setting,
+        default=[parse_setting(text) for text in default],
+        help="worker processes x threads to run, e.g. 1x4 1x16 2x8",
+    )
+
+
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.pipeline", description=__doc__)
-    parser.add_argument("--submissions", type=int, default=DEFAULT_SUBMISSIONS)
-    parser.add_argument("--learners", type=int, default=DEFAULT_LEARNERS)
+    parser = workload_parser("pipeline", __doc__, DEFAULT_SUBMISSIONS, DEFAULT_LEARNERS)
     parser.add_argument(
         "--producer-threads",
         type=int,
@@ -148,13 +108,7 @@ def parse_args() -> argparse.Namespace:
         default=DEFAULT_INTAKE_BATCH,
         help="submissions per intake transaction",
     )
-    parser.add_argument(
-        "--settings",
-        nargs="+",
-        type=parse_setting,
-        default=[parse_setting(text) for text in DEFAULT_SETTINGS],
-        help="worker processes x threads to run, e.g. 1x4 1x16 2x8",
-    )
+    add_worker_settings(parser, "--settings", DEFAULT_SETTINGS)
     args = parser.parse_args()
     counts = (args.submissions, args.learners, args.producer_threads, args.intake_batch)
     if min(counts) < 1:
@@ -162,8 +116,10 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def prepare(env: BenchEnv, tag: str, args: argparse.Namespace) -> tuple[Database, Fixtures]:
-    progress(f"{tag}: creating and migrating a database, {args.learners} learners")
+def prepare(
+    env: bench.BenchEnv, tag: str, args: argparse.Namespace
+) -> tuple[bench.Database, Fixtures]:
+    bench.progress(f"{tag}: creating and migrating a database, {args.learners} learners")
     db = env.create_database(tag, pool_size=args.producer_threads + 1)
     with db.session_factory.begin() as session:
         fixtures = create_fixtures(session, learners=args.learners)
@@ -177,7 +133,9 @@ def workload(fixtures: Fixtures, args: argparse.Namespace) -> list[Planned]:
     )
 
 
-def submit_batch(db: Database, fixtures: Fixtures, items: Sequence[Planned]) -> list[uuid.UUID]:
+def submit_batch(
+    db: bench.Database, fixtures: Fixtures, items: Sequence[Planned]
+) -> list[uuid.UUID]:
     """Intake of ``items`` in one transaction (submit_for_grading each); their outbox ids."""
     outbox_ids = []
     with db.engine.begin() as session:
@@ -190,7 +148,7 @@ def submit_batch(db: Database, fixtures: Fixtures, items: Sequence[Planned]) -> 
                 answer=item.answer,
             )
             if result.outbox_id is None:
-                raise BenchmarkError(f"intake wrote no outbox row for {result.request_id}")
+                raise bench.BenchmarkError(f"intake wrote no outbox row for {result.request_id}")
             outbox_ids.append(result.outbox_id)
     return outbox_ids
 
@@ -204,23 +162,26 @@ def chunks(items: Sequence[Planned], size: int) -> list[Sequence[Planned]]:
 
 @dataclass(frozen=True)
 class Floor:
+    """The hand loop: intake then grading, one submission after the other."""
+
     graded: int
     seconds: float
+    # Busy CPU seconds of the whole machine over the loop.
     busy_seconds: float
 
     @property
     def rate(self) -> float:
-        return per_second(self.graded, self.seconds)
+        return bench.per_second(self.graded, self.seconds)
 
 
-def run_floor(env: BenchEnv, args: argparse.Namespace) -> Floor:
+def run_floor(env: bench.BenchEnv, args: argparse.Namespace) -> Floor:
     """Intake then grading by hand, one submission after the other, on one connection."""
     db, fixtures = prepare(env, "floor", args)
     try:
         plan = workload(fixtures, args)
-        progress(f"floor: {len(plan):,} submissions, intake then grading by hand, one by one")
+        bench.progress(f"floor: {len(plan):,} submissions, intake then grading by hand, one by one")
         with psycopg.connect(db.libpq_url) as conn:
-            busy = machine_busy_seconds()
+            busy = bench.machine_busy_seconds()
             started = time.perf_counter()
             for item in plan:
                 question = fixtures.questions[item.question]
@@ -233,7 +194,7 @@ def run_floor(env: BenchEnv, args: argparse.Namespace) -> Floor:
                 )
                 grade_by_hand(conn, submission_id)
             seconds = time.perf_counter() - started
-            busy = machine_busy_seconds() - busy
+            busy = bench.machine_busy_seconds() - busy
         return Floor(len(plan), seconds, busy)
     finally:
         env.drop_database(db)
@@ -243,8 +204,8 @@ def run_floor(env: BenchEnv, args: argparse.Namespace) -> Floor:
 
 
 def run_pipeline(
-    env: BenchEnv,
-    db: Database,
+    env: bench.BenchEnv,
+    db: bench.Database,
     fixtures: Fixtures,
     plan: Sequence[Planned],
     args: argparse.Namespace,
@@ -256,25 +217,27 @@ def run_pipeline(
     setting = argparse.Namespace(worker_processes=processes, worker_threads=threads)
     workers = start_workers(env, db, setting, log_path)
     try:
-        with relay_thread(env, db) as relay:
+        with bench.relay_thread(env, db) as relay:
             wait_workers_ready(env, workers, processes, log_path)
             relay.start()
-            busy = machine_busy_seconds()
-            progress(
+            busy = bench.machine_busy_seconds()
+            bench.progress(
                 f"pipeline {processes}x{threads}: {len(plan):,} submissions from "
                 f"{args.producer_threads} intake threads"
             )
             intake_seconds = produce(db, fixtures, plan, args.producer_threads, args.intake_batch)
-            progress(f"pipeline: intake done in {intake_seconds:.1f} s, waiting for the grades")
+            bench.progress(
+                f"pipeline: intake done in {intake_seconds:.1f} s, waiting for the grades"
+            )
             wait_settled(db, len(plan), workers, log_path)
-            busy = machine_busy_seconds() - busy
+            busy = bench.machine_busy_seconds() - busy
     finally:
         stop_workers(workers)
     return outcomes(db, intake_seconds, busy)
 
 
 def start_workers(
-    env: BenchEnv, db: Database, args: argparse.Namespace, log_path: Path
+    env: bench.BenchEnv, db: bench.Database, args: argparse.Namespace, log_path: Path
 ) -> subprocess.Popen[bytes]:
     """`vstep-grading worker` as deployed: separate processes use both cores, unlike threads
     sharing this process's GIL with the producers and the relay."""
@@ -307,7 +270,7 @@ def start_workers(
 
 
 def wait_workers_ready(
-    env: BenchEnv, workers: subprocess.Popen[bytes], processes: int, log_path: Path
+    env: bench.BenchEnv, workers: subprocess.Popen[bytes], processes: int, log_path: Path
 ) -> None:
     """Every worker process has fetched from Redis (each leaves a heartbeat there)."""
     client = redis.Redis.from_url(env.redis_url)
@@ -317,7 +280,9 @@ def wait_workers_ready(
         return int(client.zcard(f"{env.namespace}:__heartbeats__")) >= processes
 
     try:
-        wait_for(ready, timeout=WORKERS_READY_SECONDS, what=f"{processes} worker processes up")
+        bench.wait_for(
+            ready, timeout=WORKERS_READY_SECONDS, what=f"{processes} worker processes up"
+        )
     finally:
         client.close()
 
@@ -325,7 +290,7 @@ def wait_workers_ready(
 def check_alive(workers: subprocess.Popen[bytes], log_path: Path) -> None:
     if workers.poll() is not None:
         tail = log_path.read_text(errors="replace")[-LOG_TAIL_CHARS:]
-        raise BenchmarkError(f"the workers exited with {workers.returncode}: {tail}")
+        raise bench.BenchmarkError(f"the workers exited with {workers.returncode}: {tail}")
 
 
 def stop_workers(workers: subprocess.Popen[bytes]) -> None:
@@ -342,7 +307,7 @@ def stop_workers(workers: subprocess.Popen[bytes]) -> None:
 
 
 def produce(
-    db: Database, fixtures: Fixtures, plan: Sequence[Planned], threads: int, intake_batch: int
+    db: bench.Database, fixtures: Fixtures, plan: Sequence[Planned], threads: int, intake_batch: int
 ) -> float:
     """Intake of the whole plan from ``threads`` threads; the wall time it took."""
     stop = threading.Event()
@@ -371,14 +336,14 @@ def produce(
     finally:
         stop.set()
         for thread in producers:
-            thread.join(RELAY_JOIN_SECONDS)
+            thread.join(bench.RELAY_JOIN_SECONDS)
     if errors:
-        raise BenchmarkError(f"intake failed: {errors[0]!r}") from errors[0]
+        raise bench.BenchmarkError(f"intake failed: {errors[0]!r}") from errors[0]
     return time.perf_counter() - started
 
 
 def wait_settled(
-    db: Database, count: int, workers: subprocess.Popen[bytes], log_path: Path
+    db: bench.Database, count: int, workers: subprocess.Popen[bytes], log_path: Path
 ) -> None:
     last_report = time.monotonic()
 
@@ -395,11 +360,11 @@ def wait_settled(
                 ).scalar_one()
             )
         if time.monotonic() - last_report >= PROGRESS_EVERY_SECONDS:
-            progress(f"pipeline: {done:,} of {count:,} settled")
+            bench.progress(f"pipeline: {done:,} of {count:,} settled")
             last_report = time.monotonic()
         return done >= count
 
-    wait_for(
+    bench.wait_for(
         settled,
         timeout=SETTLE_ALLOWANCE_SECONDS + count / SETTLE_MIN_RATE_PER_SECOND,
         what=f"{count} submissions graded",
@@ -418,13 +383,38 @@ def print_ceiling(floor: Floor, results: Sequence[Outcomes]) -> None:
     ceiling = cores / cheapest
     print(
         f"cores: the floor kept {floor_cpu * floor.rate:.2f} of {cores} cores busy "
-        f"({fmt_ms(floor_cpu)} of CPU per submission); at the pipeline's cheapest "
-        f"{fmt_ms(cheapest)} per submission, {cores} cores grade at most "
-        f"{fmt_rate(ceiling)}: {fmt_ratio(ceiling / floor.rate)} the floor"
+        f"({bench.fmt_ms(floor_cpu)} of CPU per submission); at the pipeline's cheapest "
+        f"{bench.fmt_ms(cheapest)} per submission, {cores} cores grade at most "
+        f"{bench.fmt_rate(ceiling)}: {bench.fmt_ratio(ceiling / floor.rate)} the floor"
     )
 
 
-def outcomes(db: Database, intake_seconds: float, busy_seconds: float) -> Outcomes:
+@dataclass(frozen=True)
+class Outcomes:
+    """What the database says happened, the same query for both sides."""
+
+    statuses: dict[str, int]
+    # First submissions.created_at -> last completed_at.
+    span_seconds: float
+    # created_at -> completed_at of each completed submission.
+    latencies: list[float]
+    # created_at -> outbox.published_at.
+    to_published: list[float]
+    # Wall time of the producers' intake.
+    intake_seconds: float
+    # Busy CPU seconds of the whole machine from the first intake to the last grade.
+    busy_seconds: float
+
+    @property
+    def completed(self) -> int:
+        return self.statuses.get("completed", 0)
+
+    @property
+    def rate(self) -> float:
+        return bench.per_second(self.completed, self.span_seconds)
+
+
+def outcomes(db: bench.Database, intake_seconds: float, busy_seconds: float) -> Outcomes:
     with db.engine.connect() as conn:
         statuses = {
             str(status): int(n)
@@ -480,12 +470,12 @@ def print_results(
             "floor (by hand, 1 connection)",
             f"{floor.graded:,}",
             f"{floor.seconds:.1f} s",
-            fmt_rate(floor.rate),
+            bench.fmt_rate(floor.rate),
             "-",
             "-",
             "-",
-            fmt_ms(floor.busy_seconds / floor.graded),
-            fmt_ratio(1.0),
+            bench.fmt_ms(floor.busy_seconds / floor.graded),
+            bench.fmt_ratio(1.0),
         ]
     ]
     for (processes, threads), result in results:
@@ -494,15 +484,15 @@ def print_results(
                 f"pipeline {processes}x{threads}",
                 f"{result.completed:,}",
                 f"{result.span_seconds:.1f} s",
-                fmt_rate(result.rate),
-                fmt_ms(percentile(result.latencies, 0.50)),
-                fmt_ms(percentile(result.latencies, 0.99)),
-                fmt_rate(per_second(n, result.intake_seconds)),
-                fmt_ms(result.busy_seconds / max(result.completed, 1)),
-                fmt_ratio(result.rate / floor.rate),
+                bench.fmt_rate(result.rate),
+                bench.fmt_ms(bench.percentile(result.latencies, 0.50)),
+                bench.fmt_ms(bench.percentile(result.latencies, 0.99)),
+                bench.fmt_rate(bench.per_second(n, result.intake_seconds)),
+                bench.fmt_ms(result.busy_seconds / max(result.completed, 1)),
+                bench.fmt_ratio(result.rate / floor.rate),
             ]
         )
-    print_table(
+    bench.print_table(
         "Graded submissions per second, first intake -> last completed_at (higher is better); "
         "latency created_at -> completed_at; CPU/sub: busy CPU time of the whole machine "
         "(every process, PostgreSQL's included) per submission",
@@ -513,8 +503,8 @@ def print_results(
         if result.to_published:
             print(
                 f"pipeline {processes}x{threads} created_at -> outbox.published_at: "
-                f"p50 {fmt_ms(percentile(result.to_published, 0.50))}, "
-                f"p99 {fmt_ms(percentile(result.to_published, 0.99))}"
+                f"p50 {bench.fmt_ms(bench.percentile(result.to_published, 0.50))}, "
+                f"p99 {bench.fmt_ms(bench.percentile(result.to_published, 0.99))}"
             )
         if result.completed != n:
             print(
@@ -522,8 +512,8 @@ def print_results(
             )
     print_ceiling(floor, [result for _, result in results])
     best = max(result.rate for _, result in results)
-    print(f"ratio best pipeline/floor (graded/s): {fmt_ratio(best / floor.rate)}", flush=True)
+    print(f"ratio best pipeline/floor (graded/s): {bench.fmt_ratio(best / floor.rate)}", flush=True)
 
 
 if __name__ == "__main__":
-    run_main(main)
+    bench.run_main(main)

@@ -25,22 +25,7 @@ import dramatiq
 import redis
 import sqlalchemy as sa
 
-from benchmarks.common import (
-    BenchEnv,
-    BenchmarkError,
-    Database,
-    bench_environment,
-    fmt_ms,
-    fmt_rate,
-    fmt_ratio,
-    per_second,
-    percentile,
-    print_header,
-    print_table,
-    progress,
-    run_main,
-    wait_for,
-)
+from benchmarks import common as bench
 from db.intake import submit_in_new_transaction
 from db.models import OutboxRow, Question, Submission
 from db.outbox import ClaimedRow
@@ -122,11 +107,11 @@ class Throughput:
 
     @property
     def relay_rate(self) -> float:
-        return per_second(self.rows, self.relay_seconds)
+        return bench.per_second(self.rows, self.relay_seconds)
 
     @property
     def bare_rate(self) -> float:
-        return per_second(self.rows, self.bare_seconds)
+        return bench.per_second(self.rows, self.bare_seconds)
 
 
 @dataclass(frozen=True)
@@ -152,8 +137,7 @@ class PollingOnlyListener(OutboxListener):
 
 def main() -> None:
     args = parse_args()
-    with bench_environment() as env:
-        print_header("relay benchmark", env)
+    with bench.bench_environment("relay benchmark") as env:
         broker = make_broker(env.redis_url, namespace=env.namespace)
         try:
             db = env.create_database("relay")
@@ -193,8 +177,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def measure_throughput(
-    env: BenchEnv,
-    db: Database,
+    env: bench.BenchEnv,
+    db: bench.Database,
     broker: dramatiq.Broker,
     fixtures: Fixtures,
     rows: int,
@@ -208,12 +192,12 @@ def measure_throughput(
         reset(env, db)
         seed(db, fixtures, rows)
         claimed = load_pending(db)
-        progress(f"bare broker: enqueueing {rows:,} messages")
+        bench.progress(f"bare broker: enqueueing {rows:,} messages")
         bare_seconds = time_bare_broker(broker, claimed)
         check_queue_length(env, rows)
         del claimed
         env.flush_namespace()  # the bare run touched no row: they are still pending
-        progress(f"relay: publishing {rows:,} rows, batch size {batch_size}")
+        bench.progress(f"relay: publishing {rows:,} rows, batch size {batch_size}")
         relay_seconds, passes = time_relay(db, broker, batch_size)
         check_all_published(db, rows)
         check_queue_length(env, rows)
@@ -222,18 +206,18 @@ def measure_throughput(
     return results
 
 
-def reset(env: BenchEnv, db: Database) -> None:
+def reset(env: bench.BenchEnv, db: bench.Database) -> None:
     """No submissions and an empty broker; learners and questions stay."""
     with db.engine.begin() as conn:
         conn.execute(sa.text("TRUNCATE submissions CASCADE"))
     env.flush_namespace()
 
 
-def seed(db: Database, fixtures: Fixtures, count: int) -> None:
+def seed(db: bench.Database, fixtures: Fixtures, count: int) -> None:
     question = fixtures.reading_mcq
     learner_id, ability = fixtures.learners[0]
     answer = demo_answer(random.Random(0), question, ability)
-    progress(f"seeding {count:,} pending outbox rows")
+    bench.progress(f"seeding {count:,} pending outbox rows")
     started = time.perf_counter()
     with db.engine.begin() as conn:
         conn.execute(
@@ -249,10 +233,10 @@ def seed(db: Database, fixtures: Fixtures, count: int) -> None:
     # Fresh statistics, so every run claims with the same plan.
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM ANALYZE submissions, submission_events, outbox"))
-    progress(f"seeded in {time.perf_counter() - started:.1f} s")
+    bench.progress(f"seeded in {time.perf_counter() - started:.1f} s")
 
 
-def load_pending(db: Database) -> list[ClaimedRow]:
+def load_pending(db: bench.Database) -> list[ClaimedRow]:
     """The seeded rows as the relay's claim returns them, for the bare broker to send."""
     with db.session_factory() as session:
         rows = session.execute(
@@ -284,7 +268,7 @@ def time_bare_broker(broker: dramatiq.Broker, claimed: Sequence[ClaimedRow]) -> 
     return time.perf_counter() - started
 
 
-def time_relay(db: Database, broker: dramatiq.Broker, batch_size: int) -> tuple[float, int]:
+def time_relay(db: bench.Database, broker: dramatiq.Broker, batch_size: int) -> tuple[float, int]:
     """Seconds (and passes) for run_once, called until a pass claims nothing."""
     relay = Relay(
         session_factory=db.session_factory,
@@ -302,36 +286,36 @@ def time_relay(db: Database, broker: dramatiq.Broker, batch_size: int) -> tuple[
     return time.perf_counter() - started, passes
 
 
-def check_all_published(db: Database, rows: int) -> None:
+def check_all_published(db: bench.Database, rows: int) -> None:
     with db.engine.connect() as conn:
         published = conn.execute(
             sa.text("SELECT count(*) FROM outbox WHERE status = 'published'")
         ).scalar_one()
     if published != rows:
-        raise BenchmarkError(f"the relay published {published} of {rows} rows")
+        raise bench.BenchmarkError(f"the relay published {published} of {rows} rows")
 
 
-def check_queue_length(env: BenchEnv, rows: int) -> None:
+def check_queue_length(env: bench.BenchEnv, rows: int) -> None:
     client = redis.Redis.from_url(env.redis_url)
     try:
         queued = int(client.llen(f"{env.namespace}:{MESSAGE_TYPE_GRADING_REQUEST}"))
     finally:
         client.close()
     if queued != rows:
-        raise BenchmarkError(f"Redis holds {queued} messages, expected {rows}")
+        raise bench.BenchmarkError(f"Redis holds {queued} messages, expected {rows}")
 
 
 def print_throughput(results: Sequence[Throughput]) -> None:
-    print_table(
+    bench.print_table(
         "Throughput: pending outbox rows -> Redis (rows per second, higher is better)",
         ["rows", "batch", "relay", "bare broker", "relay/bare", "relay passes", "relay time"],
         [
             [
                 f"{r.rows:,}",
                 str(r.batch_size),
-                fmt_rate(r.relay_rate),
-                fmt_rate(r.bare_rate),
-                fmt_ratio(r.relay_rate / r.bare_rate),
+                bench.fmt_rate(r.relay_rate),
+                bench.fmt_rate(r.bare_rate),
+                bench.fmt_ratio(r.relay_rate / r.bare_rate),
                 f"{r.passes:,}",
                 f"{r.relay_seconds:.1f} s",
             ]
@@ -344,8 +328,8 @@ def print_throughput(results: Sequence[Throughput]) -> None:
 
 
 def measure_latency(
-    env: BenchEnv,
-    db: Database,
+    env: bench.BenchEnv,
+    db: bench.Database,
     broker: dramatiq.Broker,
     fixtures: Fixtures,
     args: argparse.Namespace,
@@ -370,20 +354,22 @@ def measure_latency(
         )
         thread.start()
         try:
-            progress(f"latency ({mode}): warming up")
+            bench.progress(f"latency ({mode}): warming up")
             warmup = [submit_one(db, fixtures, rng)[0] for _ in range(LATENCY_WARMUP_ROWS)]
             wait_published(db, warmup)
-            progress(f"latency ({mode}): {args.latency_rows} rows at {args.latency_rate:g}/s")
+            bench.progress(f"latency ({mode}): {args.latency_rows} rows at {args.latency_rate:g}/s")
             committed, seconds = submit_paced(db, fixtures, rng, args)
             wait_published(db, list(committed))
         finally:
             stop.set()
             thread.join(RELAY_JOIN_SECONDS)
     after_commit, in_sql = published_latencies(db, committed)
-    return Latency(mode, per_second(len(committed), seconds), after_commit, in_sql)
+    return Latency(mode, bench.per_second(len(committed), seconds), after_commit, in_sql)
 
 
-def submit_one(db: Database, fixtures: Fixtures, rng: random.Random) -> tuple[uuid.UUID, float]:
+def submit_one(
+    db: bench.Database, fixtures: Fixtures, rng: random.Random
+) -> tuple[uuid.UUID, float]:
     """One intake in its own transaction; (outbox id, wall clock right after COMMIT)."""
     learner_id, ability = rng.choice(fixtures.learners)
     question = rng.choice(fixtures.questions)
@@ -396,12 +382,12 @@ def submit_one(db: Database, fixtures: Fixtures, rng: random.Random) -> tuple[uu
     )
     committed_at = time.time()
     if result.outbox_id is None:
-        raise BenchmarkError(f"intake wrote no outbox row for {result.request_id}")
+        raise bench.BenchmarkError(f"intake wrote no outbox row for {result.request_id}")
     return result.outbox_id, committed_at
 
 
 def submit_paced(
-    db: Database, fixtures: Fixtures, rng: random.Random, args: argparse.Namespace
+    db: bench.Database, fixtures: Fixtures, rng: random.Random, args: argparse.Namespace
 ) -> tuple[dict[uuid.UUID, float], float]:
     """Commit ``latency_rows`` intakes on a fixed schedule (no drift); ids -> commit times."""
     interval = 1.0 / args.latency_rate
@@ -416,7 +402,7 @@ def submit_paced(
     return committed, time.monotonic() - started
 
 
-def wait_published(db: Database, ids: list[uuid.UUID]) -> None:
+def wait_published(db: bench.Database, ids: list[uuid.UUID]) -> None:
     def all_published() -> bool:
         with db.engine.connect() as conn:
             published = conn.execute(
@@ -427,11 +413,13 @@ def wait_published(db: Database, ids: list[uuid.UUID]) -> None:
             ).scalar_one()
         return bool(published == len(ids))
 
-    wait_for(all_published, timeout=PUBLISH_TIMEOUT_SECONDS, what=f"{len(ids)} rows published")
+    bench.wait_for(
+        all_published, timeout=PUBLISH_TIMEOUT_SECONDS, what=f"{len(ids)} rows published"
+    )
 
 
 def published_latencies(
-    db: Database, committed: dict[uuid.UUID, float]
+    db: bench.Database, committed: dict[uuid.UUID, float]
 ) -> tuple[list[float], list[float]]:
     with db.engine.connect() as conn:
         rows = conn.execute(
@@ -449,7 +437,7 @@ def published_latencies(
 
 def print_latency(latencies: Sequence[Latency], rows: int) -> None:
     notify, polling = latencies
-    print_table(
+    bench.print_table(
         f"Latency: intake COMMIT -> outbox.published_at ({rows} rows, each its own transaction; "
         "lower is better)",
         ["relay woken by", "commits/s", "p50", "p99", "max", "created_at->published p50", "p99"],
@@ -457,18 +445,20 @@ def print_latency(latencies: Sequence[Latency], rows: int) -> None:
             [
                 lat.mode,
                 f"{lat.rate:.0f}",
-                fmt_ms(percentile(lat.after_commit, 0.50)),
-                fmt_ms(percentile(lat.after_commit, 0.99)),
-                fmt_ms(max(lat.after_commit)),
-                fmt_ms(percentile(lat.in_sql, 0.50)),
-                fmt_ms(percentile(lat.in_sql, 0.99)),
+                bench.fmt_ms(bench.percentile(lat.after_commit, 0.50)),
+                bench.fmt_ms(bench.percentile(lat.after_commit, 0.99)),
+                bench.fmt_ms(max(lat.after_commit)),
+                bench.fmt_ms(bench.percentile(lat.in_sql, 0.50)),
+                bench.fmt_ms(bench.percentile(lat.in_sql, 0.99)),
             ]
             for lat in latencies
         ],
     )
-    ratio = percentile(polling.after_commit, 0.50) / percentile(notify.after_commit, 0.50)
-    print(f"p50 polling only / p50 LISTEN/NOTIFY: {fmt_ratio(ratio)}", flush=True)
+    ratio = bench.percentile(polling.after_commit, 0.50) / bench.percentile(
+        notify.after_commit, 0.50
+    )
+    print(f"p50 polling only / p50 LISTEN/NOTIFY: {bench.fmt_ratio(ratio)}", flush=True)
 
 
 if __name__ == "__main__":
-    run_main(main)
+    bench.run_main(main)

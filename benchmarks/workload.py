@@ -10,6 +10,7 @@ index, so the same plan gives the same work in every database.
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import uuid
@@ -107,6 +108,16 @@ class Fixtures:
 
     learners: list[uuid.UUID]
     questions: list[DemoQuestion]
+
+
+def workload_parser(
+    module: str, description: str | None, submissions: int, learners: int
+) -> argparse.ArgumentParser:
+    """The command line of ``python -m benchmarks.<module>``, with this workload's size."""
+    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{module}", description=description)
+    parser.add_argument("--submissions", type=int, default=submissions)
+    parser.add_argument("--learners", type=int, default=learners)
+    return parser
 
 
 def create_fixtures(session: Session, *, learners: int) -> Fixtures:

@@ -29,10 +29,6 @@ from domain.enums import GradingMode, ReviewPriority, Skill, SubmissionStatus, V
 class Submission(SoftDelete, Base):
     __tablename__ = "submissions"
     __table_args__ = (
-        sa.Index("submissions_user_id_idx", "user_id"),
-        sa.Index("submissions_skill_idx", "skill"),
-        sa.Index("submissions_question_id_idx", "question_id"),
-        sa.Index("submissions_status_idx", "status"),
         sa.Index("submissions_user_status_idx", "user_id", "status"),
         sa.Index(
             "submissions_review_queue_idx",
@@ -50,11 +46,12 @@ class Submission(SoftDelete, Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    user_id: Mapped[uuid.UUID] = mapped_column(fk("users.id", "CASCADE"))
-    question_id: Mapped[uuid.UUID] = mapped_column(fk("questions.id", "RESTRICT"))
-    skill: Mapped[Skill] = mapped_column(SKILL)
+    # index=True: the naming convention names each submissions_<column>_idx, as the schema does.
+    user_id: Mapped[uuid.UUID] = mapped_column(fk("users.id", "CASCADE"), index=True)
+    question_id: Mapped[uuid.UUID] = mapped_column(fk("questions.id", "RESTRICT"), index=True)
+    skill: Mapped[Skill] = mapped_column(SKILL, index=True)
     status: Mapped[SubmissionStatus] = mapped_column(
-        SUBMISSION_STATUS, server_default=sa.text("'pending'")
+        SUBMISSION_STATUS, server_default=sa.text("'pending'"), index=True
     )
     score: Mapped[Decimal | None] = mapped_column(sa.Numeric(3, 1))
     band: Mapped[VstepBand | None] = mapped_column(VSTEP_BAND)

@@ -13,18 +13,14 @@ from typing import Any
 
 import httpx
 
+# Re-exported: the serve tests take their port from here.
+from devtools.devenv import free_port as free_port
 from tests.integration.system_processes import SystemProcesses
 from tests.waiting import wait_until
 from workers.web.signature import SIGNATURE_HEADER, sign
 
 SECRET = "serve-test-secret"
 START_TIMEOUT_SECONDS = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

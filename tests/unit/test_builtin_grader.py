@@ -13,18 +13,8 @@ from itertools import pairwise
 import pytest
 
 from devtools import demo_texts as texts
+from domain import confidence
 from domain.builtin_grader import NO_TRANSCRIPT_REVIEW, grade_builtin
-from domain.confidence import (
-    CONTENT_SIMILARITY,
-    LENGTH_HEURISTIC,
-    MODEL_CONSISTENCY,
-    RULE_VALIDATION,
-    Factor,
-    Reference,
-    combine,
-    factors_document,
-    length_heuristic,
-)
 from domain.enums import QuestionFormat, ReviewPriority, SubmissionStatus
 from domain.results import Action, AiResult, SubmissionState, decide
 from domain.review_rules import spot_checked
@@ -134,7 +124,10 @@ def test_an_off_topic_essay_is_caught_and_reviewed() -> None:
     result = essay(texts.ESSAY_OFF_TOPIC)
     assert routed(result)[0] is Action.REVIEW
     assert result.confidence_factors is not None
-    assert result.confidence_factors[RULE_VALIDATION]["basis"]["coversPrompt"]["ok"] is False
+    assert (
+        result.confidence_factors[confidence.RULE_VALIDATION]["basis"]["coversPrompt"]["ok"]
+        is False
+    )
     # language alone does not carry an essay that does not answer the question
     assert (result.overall_score or 0) < (essay(texts.ESSAY_LADDER[1][1]).overall_score or 0)
 
@@ -152,16 +145,16 @@ def test_copies_go_to_review_as_critical_with_the_audit_flag(grade, text, source
     result = grade(text)
     assert result.cheating_signal is not None and source in result.cheating_signal
     assert routed(result) == (Action.REVIEW, ReviewPriority.CRITICAL, True)
-    assert result.confidence_factors[CONTENT_SIMILARITY]["basis"]["closest"] == source
+    assert result.confidence_factors[confidence.CONTENT_SIMILARITY]["basis"]["closest"] == source
 
 
 def test_a_copy_of_another_learners_answer_is_found() -> None:
     original = texts.ESSAY_LADDER[2][1]
     copied = original.split("\n\n")[0] + "\n\n" + original.split("\n\n")[1]
-    others = [Reference("answer of another learner", original, "0000-peer")]
+    others = [confidence.Reference("answer of another learner", original, "0000-peer")]
     result = grade_builtin(F.WRITING_TASK_2, texts.WRITING_TASK_2, {"text": copied}, others)
     assert result.confidence_factors is not None
-    basis = result.confidence_factors[CONTENT_SIMILARITY]["basis"]
+    basis = result.confidence_factors[confidence.CONTENT_SIMILARITY]["basis"]
     assert basis["closestSubmissionId"] == "0000-peer" and basis["highestCosine"] > 0.6
     assert routed(result) == (Action.REVIEW, ReviewPriority.CRITICAL, True)
 
@@ -186,10 +179,10 @@ def test_a_speaking_answer_without_a_transcript_goes_to_review_with_the_reason()
 def test_the_built_in_graders_model_consistency_is_dropped_and_its_weight_shared() -> None:
     result = essay(texts.ESSAY_LADDER[0][1])
     factors = result.confidence_factors
-    assert factors is not None and factors[MODEL_CONSISTENCY]["computable"] is False
+    assert factors is not None and factors[confidence.MODEL_CONSISTENCY]["computable"] is False
     weights = [f["weight"] for f in factors.values()]
     assert sum(weights) == pytest.approx(1, abs=1e-3)
-    assert factors[RULE_VALIDATION]["weight"] == pytest.approx(25 / 70, abs=1e-4)
+    assert factors[confidence.RULE_VALIDATION]["weight"] == pytest.approx(25 / 70, abs=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -197,48 +190,48 @@ def test_the_built_in_graders_model_consistency_is_dropped_and_its_weight_shared
     [
         (
             {
-                MODEL_CONSISTENCY: 80,
-                RULE_VALIDATION: 100,
-                CONTENT_SIMILARITY: 60,
-                LENGTH_HEURISTIC: 50,
+                confidence.MODEL_CONSISTENCY: 80,
+                confidence.RULE_VALIDATION: 100,
+                confidence.CONTENT_SIMILARITY: 60,
+                confidence.LENGTH_HEURISTIC: 50,
             },
             74,
         ),
         # dropped: 25 * 100 + 25 * 60 + 20 * 50 over 70 = 71.43
         (
             {
-                MODEL_CONSISTENCY: None,
-                RULE_VALIDATION: 100,
-                CONTENT_SIMILARITY: 60,
-                LENGTH_HEURISTIC: 50,
+                confidence.MODEL_CONSISTENCY: None,
+                confidence.RULE_VALIDATION: 100,
+                confidence.CONTENT_SIMILARITY: 60,
+                confidence.LENGTH_HEURISTIC: 50,
             },
             71,
         ),
         # exactly .5 rounds up: (30 * 89 + 25 * 90) / 55 = 89.4545; 20 * 89.5 / 20 = 89.5
         (
             {
-                MODEL_CONSISTENCY: None,
-                RULE_VALIDATION: None,
-                CONTENT_SIMILARITY: None,
-                LENGTH_HEURISTIC: 89.5,
+                confidence.MODEL_CONSISTENCY: None,
+                confidence.RULE_VALIDATION: None,
+                confidence.CONTENT_SIMILARITY: None,
+                confidence.LENGTH_HEURISTIC: 89.5,
             },
             90,
         ),
         (
             {
-                MODEL_CONSISTENCY: None,
-                RULE_VALIDATION: None,
-                CONTENT_SIMILARITY: None,
-                LENGTH_HEURISTIC: None,
+                confidence.MODEL_CONSISTENCY: None,
+                confidence.RULE_VALIDATION: None,
+                confidence.CONTENT_SIMILARITY: None,
+                confidence.LENGTH_HEURISTIC: None,
             },
             0,
         ),
         (
             {
-                MODEL_CONSISTENCY: 150,
-                RULE_VALIDATION: 100,
-                CONTENT_SIMILARITY: 100,
-                LENGTH_HEURISTIC: 100,
+                confidence.MODEL_CONSISTENCY: 150,
+                confidence.RULE_VALIDATION: 100,
+                confidence.CONTENT_SIMILARITY: 100,
+                confidence.LENGTH_HEURISTIC: 100,
             },
             100,
         ),
@@ -247,7 +240,10 @@ def test_the_built_in_graders_model_consistency_is_dropped_and_its_weight_shared
 def test_confidence_weights_the_factors_it_can_compute(
     values: dict[str, float | None], expected: int
 ) -> None:
-    assert combine({name: Factor(value) for name, value in values.items()}) == expected
+    assert (
+        confidence.combine({name: confidence.Factor(value) for name, value in values.items()})
+        == expected
+    )
 
 
 def test_spot_checks_hit_their_rate_within_binomial_bounds() -> None:
@@ -284,7 +280,8 @@ def test_an_essay_in_its_own_words_is_not_taken_for_an_off_topic_one() -> None:
     # then the instruction words (reasons, examples, experience ...) are not asked for,
     # word families match (work / workers), and no criterion is capped as off-topic
     assert result.confidence_factors is not None
-    covered = result.confidence_factors[RULE_VALIDATION]["basis"]["coversPrompt"]["coverage"]
+    checks = result.confidence_factors[confidence.RULE_VALIDATION]["basis"]
+    covered = checks["coversPrompt"]["coverage"]
     assert covered >= 0.2
     # (a text of 49 words may still be capped by its language, never as off the task)
     assert not any(
@@ -298,22 +295,24 @@ def test_a_verbatim_copy_of_another_learners_full_essay_is_cheating_even_keeping
 ):
     # given another learner's essay that keeps every rule, handed in again word for word
     original = texts.ESSAY_LADDER[0][1]
-    others = [Reference("answer of another learner", original, "0000-peer")]
+    others = [confidence.Reference("answer of another learner", original, "0000-peer")]
     result = grade_builtin(F.WRITING_TASK_2, texts.WRITING_TASK_2, {"text": original}, others)
     assert result.confidence_factors is not None
-    assert all(c["ok"] for c in result.confidence_factors[RULE_VALIDATION]["basis"].values())
+    assert all(
+        c["ok"] for c in result.confidence_factors[confidence.RULE_VALIDATION]["basis"].values()
+    )
     # then it is a cheating signal all the same: critical, with the audit flag
     assert routed(result) == (Action.REVIEW, ReviewPriority.CRITICAL, True)
 
 
 def test_factors_keep_their_exact_values_and_only_the_confidence_is_rounded() -> None:
     # rounding each factor first would move a mean of 89.50002 (-> 90) below the half
-    length = length_heuristic({"sentences": (0.632501, "seen")})
+    length = confidence.length_heuristic({"sentences": (0.632501, "seen")})
     assert length.value == pytest.approx(63.2501)
     factors = {
-        RULE_VALIDATION: Factor(100.0),
-        CONTENT_SIMILARITY: Factor(100.0),
-        LENGTH_HEURISTIC: length,
+        confidence.RULE_VALIDATION: confidence.Factor(100.0),
+        confidence.CONTENT_SIMILARITY: confidence.Factor(100.0),
+        confidence.LENGTH_HEURISTIC: length,
     }
-    assert combine(factors) == 90  # (2500 + 2500 + 20 * 63.2501) / 70 = 89.50003
-    assert factors_document(factors)[LENGTH_HEURISTIC]["score"] == 63.3
+    assert confidence.combine(factors) == 90  # (2500 + 2500 + 20 * 63.2501) / 70 = 89.50003
+    assert confidence.factors_document(factors)[confidence.LENGTH_HEURISTIC]["score"] == 63.3

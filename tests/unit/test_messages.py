@@ -10,17 +10,9 @@ from uuid import UUID
 import pytest
 from pydantic import ValidationError
 
+from domain import messages
 from domain.enums import Skill
 from domain.errors import InvalidInput
-from domain.messages import (
-    MESSAGE_TYPE_GRADING_CALLBACK,
-    MESSAGE_TYPE_GRADING_REQUEST,
-    CallbackKind,
-    GradingCallback,
-    GradingRequest,
-    parse_grading_callback,
-    parse_grading_request,
-)
 
 REQUEST_ID = UUID("0b6b1f1e-6a43-4c1f-9f39-2f7f9b1a0001")
 SUBMISSION_ID = UUID("0b6b1f1e-6a43-4c1f-9f39-2f7f9b1a0002")
@@ -43,13 +35,13 @@ def request_payload(**changes: Any) -> dict[str, Any]:
 
 
 def test_message_type_names() -> None:
-    assert MESSAGE_TYPE_GRADING_REQUEST == "grading.request"
-    assert MESSAGE_TYPE_GRADING_CALLBACK == "grading.callback"
+    assert messages.MESSAGE_TYPE_GRADING_REQUEST == "grading.request"
+    assert messages.MESSAGE_TYPE_GRADING_CALLBACK == "grading.callback"
 
 
 def test_request_parses_camel_case_payload_into_snake_case_attributes() -> None:
     # given an outbox payload / when parsed
-    request = parse_grading_request(request_payload())
+    request = messages.parse_grading_request(request_payload())
     # then attributes are typed and snake_case
     assert request.request_id == REQUEST_ID
     assert request.submission_id == SUBMISSION_ID
@@ -70,16 +62,16 @@ def test_request_parses_camel_case_payload_into_snake_case_attributes() -> None:
 )
 def test_request_payload_round_trips_through_json(payload: dict[str, Any]) -> None:
     # given a parsed request / when turned back into a payload and JSON
-    request = parse_grading_request(payload)
+    request = messages.parse_grading_request(payload)
     out = request.to_payload()
     # then it is JSON-ready camelCase and parses back to the same request
     assert set(out) == set(payload)
-    assert parse_grading_request(json.loads(json.dumps(out))) == request
+    assert messages.parse_grading_request(json.loads(json.dumps(out))) == request
 
 
 def test_request_payload_leaves_out_absent_trace_id() -> None:
     # given a request built in Python without a trace id / when serialized
-    request = GradingRequest(
+    request = messages.GradingRequest(
         request_id=REQUEST_ID,
         submission_id=SUBMISSION_ID,
         user_id=USER_ID,
@@ -100,7 +92,7 @@ def test_request_payload_leaves_out_absent_trace_id() -> None:
 
 def test_unknown_payload_keys_are_ignored() -> None:
     # given a newer producer adding a key / when parsed / then older consumers still accept it
-    request = parse_grading_request(request_payload(priority="high"))
+    request = messages.parse_grading_request(request_payload(priority="high"))
     assert "priority" not in request.to_payload()
 
 
@@ -125,14 +117,14 @@ def test_unknown_payload_keys_are_ignored() -> None:
 def test_bad_request_payload_names_the_field(payload: object, field: str) -> None:
     # given a malformed payload / when parsed
     with pytest.raises(InvalidInput) as caught:
-        parse_grading_request(payload)
+        messages.parse_grading_request(payload)
     # then the field is named in camelCase and the pydantic error is kept as the cause
     assert caught.value.field == field
     assert isinstance(caught.value.__cause__, ValidationError)
 
 
 def test_requests_are_frozen() -> None:
-    request = parse_grading_request(request_payload())
+    request = messages.parse_grading_request(request_payload())
     with pytest.raises(ValidationError):
         request.attempt = 2  # type: ignore[misc]
 
@@ -150,10 +142,10 @@ def callback_payload(**changes: Any) -> dict[str, Any]:
     return payload
 
 
-@pytest.mark.parametrize("kind", list(CallbackKind))
-def test_callback_parses_every_kind(kind: CallbackKind) -> None:
+@pytest.mark.parametrize("kind", list(messages.CallbackKind))
+def test_callback_parses_every_kind(kind: messages.CallbackKind) -> None:
     # given a callback of each kind / when parsed / then kind and data come through
-    callback = parse_grading_callback(callback_payload(kind=kind.value))
+    callback = messages.parse_grading_callback(callback_payload(kind=kind.value))
     assert callback.kind is kind
     assert callback.event_id == EVENT_ID
     assert callback.occurred_at == datetime(2025, 3, 1, 8, 40, tzinfo=UTC)
@@ -164,22 +156,22 @@ def test_callback_data_defaults_to_empty() -> None:
     # given a progress callback without data / when parsed / then data is an empty dict
     payload = callback_payload(kind="progress")
     del payload["data"]
-    assert parse_grading_callback(payload).data == {}
+    assert messages.parse_grading_callback(payload).data == {}
 
 
 def test_callback_round_trips_through_json() -> None:
-    callback = GradingCallback(
+    callback = messages.GradingCallback(
         event_id=EVENT_ID,
         request_id=REQUEST_ID,
         submission_id=SUBMISSION_ID,
-        kind=CallbackKind.ERROR,
+        kind=messages.CallbackKind.ERROR,
         occurred_at=datetime(2025, 3, 1, 15, 40, tzinfo=timezone(timedelta(hours=7))),
         data={"error": {"type": "timeout", "code": "E_TIMEOUT", "retryable": True}},
     )
     out = callback.to_payload()
     assert out["eventId"] == str(EVENT_ID)
     assert out["occurredAt"] == "2025-03-01T15:40:00+07:00"
-    assert parse_grading_callback(json.loads(json.dumps(out))) == callback
+    assert messages.parse_grading_callback(json.loads(json.dumps(out))) == callback
 
 
 @pytest.mark.parametrize(
@@ -193,5 +185,5 @@ def test_callback_round_trips_through_json() -> None:
 )
 def test_bad_callback_names_the_field(payload: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        parse_grading_callback(payload)
+        messages.parse_grading_callback(payload)
     assert caught.value.field == field
