@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Engine
@@ -58,8 +58,46 @@ class IntakeResult:
     outbox_id: uuid.UUID | None
 
 
-def submit_for_grading(
-    session: Tx,
+class IntakeRequest(TypedDict, total=False):
+    """What a producer hands intake; the first four are required."""
+
+    request_id: Required[uuid.UUID]
+    user_id: Required[uuid.UUID]
+    question_id: Required[uuid.UUID]
+    answer: Required[Mapping[str, Any]]
+    skill: Skill | None
+    attempt: int
+    trace_id: str | None
+    sla: Mapping[Skill, timedelta]
+    answer_max_bytes: int
+
+
+def submit_for_grading(session: Tx, **request: Unpack[IntakeRequest]) -> IntakeResult:
+    """Write the four intake rows in the caller's transaction (no commit) or find the replay.
+
+    A refusal is an InvalidInput naming the field (``IntakeRefused`` with the refusal's
+    name when the database refused it); the caller's transaction stays usable.
+    """
+    params = intake_params(**request)
+    with savepoint(session):
+        return _intake(session, params)
+
+
+def submit_in_new_transaction(
+    factory: Engine | sessionmaker[Session], **request: Unpack[IntakeRequest]
+) -> IntakeResult:
+    """``submit_for_grading`` in a transaction of its own: committed on return, else rolled back.
+
+    Hand it the Engine where speed counts: a Core connection costs less Python per
+    transaction than a Session, and intake needs no ORM.
+    """
+    params = intake_params(**request)
+    # A transaction of its own needs no savepoint: a refusal rolls it all back.
+    with factory.begin() as session:
+        return _intake(session, params)
+
+
+def intake_params(
     *,
     request_id: uuid.UUID,
     user_id: uuid.UUID,
@@ -70,32 +108,6 @@ def submit_for_grading(
     trace_id: str | None = None,
     sla: Mapping[Skill, timedelta] = DEFAULT_SLA,
     answer_max_bytes: int = ANSWER_MAX_BYTES,
-) -> IntakeResult:
-    """Write the four intake rows in the caller's transaction (no commit) or find the replay.
-
-    A refusal is an InvalidInput naming the field (``IntakeRefused`` with the refusal's
-    name when the database refused it); the caller's transaction stays usable.
-    """
-    params = intake_params(
-        request_id=request_id, user_id=user_id, question_id=question_id, answer=answer,
-        skill=skill, attempt=attempt, trace_id=trace_id, sla=sla,
-        answer_max_bytes=answer_max_bytes,
-    )  # fmt: skip
-    with savepoint(session):
-        return _intake(session, params)
-
-
-def intake_params(
-    *,
-    request_id: uuid.UUID,
-    user_id: uuid.UUID,
-    question_id: uuid.UUID,
-    answer: Mapping[str, Any],
-    skill: Skill | None,
-    attempt: int,
-    trace_id: str | None,
-    sla: Mapping[Skill, timedelta],
-    answer_max_bytes: int,
 ) -> dict[str, Any]:
     """The function's parameters; InvalidInput for what psycopg or jsonb cannot carry."""
     params: dict[str, Any] = {
@@ -153,34 +165,6 @@ def _intake(session: Tx, params: Mapping[str, Any]) -> IntakeResult:
         row.deadline.astimezone(UTC),
         row.outbox_id,
     )
-
-
-def submit_in_new_transaction(
-    factory: Engine | sessionmaker[Session],
-    *,
-    request_id: uuid.UUID,
-    user_id: uuid.UUID,
-    question_id: uuid.UUID,
-    answer: Mapping[str, Any],
-    skill: Skill | None = None,
-    attempt: int = 1,
-    trace_id: str | None = None,
-    sla: Mapping[Skill, timedelta] = DEFAULT_SLA,
-    answer_max_bytes: int = ANSWER_MAX_BYTES,
-) -> IntakeResult:
-    """``submit_for_grading`` in a transaction of its own: committed on return, else rolled back.
-
-    Hand it the Engine where speed counts: a Core connection costs less Python per
-    transaction than a Session, and intake needs no ORM.
-    """
-    params = intake_params(
-        request_id=request_id, user_id=user_id, question_id=question_id, answer=answer,
-        skill=skill, attempt=attempt, trace_id=trace_id, sla=sla,
-        answer_max_bytes=answer_max_bytes,
-    )  # fmt: skip
-    # A transaction of its own needs no savepoint: a refusal rolls it all back.
-    with factory.begin() as session:
-        return _intake(session, params)
 
 
 def _uuid(field: str, value: object) -> uuid.UUID:

@@ -38,6 +38,8 @@ DatabaseUrl = typer.Option(
     callback=_checked_url,
 )
 Json = typer.Option(False, "--json", help="Print JSON for scripts instead of tables.")
+# The ID argument of the commands that act on one submission.
+SubmissionId = typer.Argument(..., metavar="ID", help="The submission id.")
 
 
 def database_url_of(database_url: str | None) -> URL:

@@ -25,7 +25,13 @@ from domain.errors import ConstraintViolation, InvalidInput
 from domain.results import Verdict
 from workers.assembly import callback_service_from, process_settings
 from workers.cli.arguments import PRIORITIES, parse_priority, parse_uuid
-from workers.cli.database import DatabaseUrl, Json, cli_session_factory, cli_transaction
+from workers.cli.database import (
+    DatabaseUrl,
+    Json,
+    SubmissionId,
+    cli_session_factory,
+    cli_transaction,
+)
 from workers.cli.output import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -124,7 +130,7 @@ def list_reviews(
 
 @app.command()
 def show(
-    id: str = typer.Argument(..., metavar="ID", help="The submission id."),
+    id: str = SubmissionId,
     as_json: bool = Json,
     database_url: str | None = DatabaseUrl,
 ) -> None:
@@ -171,7 +177,7 @@ def show(
 
 @app.command()
 def claim(
-    id: str = typer.Argument(..., metavar="ID", help="The submission id."),
+    id: str = SubmissionId,
     reviewer: str = typer.Option(..., "--reviewer", help="The reviewer's user id."),
     database_url: str | None = DatabaseUrl,
 ) -> None:
@@ -195,7 +201,7 @@ def claim(
 
 @app.command()
 def submit(
-    id: str = typer.Argument(..., metavar="ID", help="The submission id."),
+    id: str = SubmissionId,
     reviewer: str = typer.Option(
         ..., "--reviewer", help="The reviewer's user id: an instructor or admin."
     ),

@@ -20,7 +20,7 @@ from db.submissions import EventRecord
 from workers.cli import supervision_commands
 from workers.cli.arguments import SKILLS, STATUSES, parse_skill, parse_status, parse_uuid
 from workers.cli.callback_commands import callback_rows, print_callbacks
-from workers.cli.database import DatabaseUrl, Json, cli_transaction
+from workers.cli.database import DatabaseUrl, Json, SubmissionId, cli_transaction
 from workers.cli.output import EXIT_USAGE, console, fail, print_json, print_table
 
 app = typer.Typer(help="Inspect submissions and their event timelines.", no_args_is_help=True)
@@ -163,7 +163,7 @@ app.command("retry")(supervision_commands.retry)
 
 @app.command()
 def show(
-    id: str = typer.Argument(..., metavar="ID", help="The submission id."),
+    id: str = SubmissionId,
     as_json: bool = Json,
     database_url: str | None = DatabaseUrl,
 ) -> None:
