@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.intake import submit_in_new_transaction
-from db.models import Question, User
+from db.platform_rows import question_create, user_create
 from devtools.demo_texts import demo_text_answer, demo_texts_questions
-from domain.enums import FORMAT_SKILL, QuestionFormat, QuestionLevel, Skill
+from domain.enums import QuestionFormat, QuestionLevel, Skill
 
 _F = QuestionFormat
 TRUE_FALSE_NOT_GIVEN = {"A": "True", "B": "False", "C": "Not given"}
@@ -147,36 +146,26 @@ def create_demo_content(
     rng = random.Random(run)
     users = []
     for n in range(learners):
-        user_id = session.execute(
-            sa.insert(User)
-            .values(
-                email=f"learner{n:03d}.{run}@demo.vstep.example",
-                password_hash="demo-account-no-login",
-                full_name=f"Demo Learner {n:03d}",
-            )
-            .returning(User.id)
-        ).scalar_one()
+        user_id = user_create(
+            session,
+            email=f"learner{n:03d}.{run}@demo.vstep.example",
+            full_name=f"Demo Learner {n:03d}",
+        )
         users.append((user_id, rng.uniform(0.35, 0.95)))
     questions = []
     for fmt, (content, key) in QUESTIONS.items():
-        question_id = session.execute(
-            sa.insert(Question)
-            .values(
-                skill=FORMAT_SKILL[fmt],
-                level=QuestionLevel.B1,
-                format=fmt,
-                content=content,
-                answer_key={"correctAnswers": key},
-            )
-            .returning(Question.id)
-        ).scalar_one()
+        question_id = question_create(
+            session,
+            question_format=fmt,
+            level=QuestionLevel.B1,
+            content=content,
+            answer_key={"correctAnswers": key},
+        )
         questions.append(DemoQuestion(question_id, fmt, key))
     for name, (fmt, content) in (demo_texts_questions() if with_texts else {}).items():
-        question_id = session.execute(
-            sa.insert(Question)
-            .values(skill=FORMAT_SKILL[fmt], level=QuestionLevel.B2, format=fmt, content=content)
-            .returning(Question.id)
-        ).scalar_one()
+        question_id = question_create(
+            session, question_format=fmt, level=QuestionLevel.B2, content=content
+        )
         questions.append(DemoQuestion(question_id, fmt, {}, text_name=name))
     return users, questions
 

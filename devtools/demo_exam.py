@@ -14,11 +14,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.exam_intake import submit_exam
-from db.models import Exam, ExamAnswer, ExamSession
+from db.platform_rows import exam_answer_save, exam_create, exam_session_start
 from devtools.demo_data import DemoQuestion, demo_answer
 from domain.enums import FORMAT_SKILL, QuestionLevel, Skill
 
@@ -31,9 +30,7 @@ def create_demo_exam(session: Session, questions: Sequence[DemoQuestion]) -> uui
     for skill in Skill:
         ids = [str(q.id) for q in questions if FORMAT_SKILL[q.format] is skill]
         blueprint[skill.value] = {"questionIds": ids}
-    return session.execute(
-        sa.insert(Exam).values(level=QuestionLevel.B2, blueprint=blueprint).returning(Exam.id)
-    ).scalar_one()
+    return exam_create(session, level=QuestionLevel.B2, blueprint=blueprint)
 
 
 def sit_exams(
@@ -50,20 +47,15 @@ def sit_exams(
     sessions, parts = [], 0
     for user_id, ability in learners:
         with factory.begin() as session:
-            session_id = session.execute(
-                sa.insert(ExamSession)
-                .values(user_id=user_id, exam_id=exam_id)
-                .returning(ExamSession.id)
-            ).scalar_one()
+            session_id = exam_session_start(session, user_id=user_id, exam_id=exam_id)
             for question in questions:
                 if rng.random() < SKIP_SHARE:
                     continue
-                session.execute(
-                    sa.insert(ExamAnswer).values(
-                        session_id=session_id,
-                        question_id=question.id,
-                        answer=demo_answer(rng, question, ability),
-                    )
+                exam_answer_save(
+                    session,
+                    session_id=session_id,
+                    question_id=question.id,
+                    answer=demo_answer(rng, question, ability),
                 )
         with factory.begin() as session:
             parts += submit_exam(session, session_id=session_id, sla=sla).created

@@ -19,11 +19,10 @@ from pathlib import Path
 from types import FrameType
 
 import psycopg
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import migrate
-from db.models import User
+from db.platform_rows import user_create
 from db.session import make_engine, make_session_factory
 from db.urls import libpq_url, parse_database_url, safe_url
 from devtools.demo import run_demo
@@ -226,16 +225,12 @@ def demo_reviewer(
 ) -> DemoReviewer:
     """A reviewer account of the demo's, posting to this system's own serve."""
     with factory.begin() as session:
-        reviewer_id = session.execute(
-            sa.insert(User)
-            .values(
-                email=f"reviewer.{uuid.uuid4().hex[:8]}@demo.vstep.example",
-                password_hash="demo-account-no-login",
-                full_name="Demo Reviewer",
-                role=UserRole.INSTRUCTOR,
-            )
-            .returning(User.id)
-        ).scalar_one()
+        reviewer_id = user_create(
+            session,
+            email=f"reviewer.{uuid.uuid4().hex[:8]}@demo.vstep.example",
+            full_name="Demo Reviewer",
+            role=UserRole.INSTRUCTOR,
+        )
     return DemoReviewer(
         factory,
         callbacks_url=settings.callback_url(),
