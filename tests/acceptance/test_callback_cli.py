@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.acceptance.cli import run_cli
-from tests.integration.test_callbacks import callback, completed, writing_submission
+from tests.integration.callback_bodies import callback, completed, writing_submission
 from workers.results import CallbackService, ResultSettings
 
 

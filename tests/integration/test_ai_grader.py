@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.grader_standin import grader_standin
+from tests.integration.callback_bodies import writing_submission
 from tests.integration.outbox_seed import event_counts
 from tests.integration.pipeline_checks import last_event_data, scalar, statuses, timeline
-from tests.integration.test_callbacks import writing_submission
 from tests.waiting import wait_until
 from workers.actors import RetryPolicy, register_actors
 from workers.ai_grader import AiGraderClient

@@ -1,102 +1,32 @@
 """Callbacks from external graders and reviewers: one effect each, whatever the order or
-the number of copies, through the actor on the broker and the service both doors share."""
+the number of copies, through the service both doors share (through the actor on the
+broker: test_callbacks_queue.py)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-import dramatiq
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.intake import submit_in_new_transaction
-from domain.enums import QuestionFormat, UserRole
+from domain.enums import UserRole
 from domain.errors import InvalidInput, NotFound, StaleRequest
-from tests.factories import make_question, make_user, valid_answer
-from tests.integration.outbox_seed import broker_message_ids, event_counts
+from tests.factories import make_user
+from tests.integration.callback_bodies import (
+    CRITERIA,
+    callback,
+    completed,
+    reviewed,
+    writing_submission,
+)
+from tests.integration.outbox_seed import event_counts
 from tests.integration.pipeline_checks import last_event_data, scalar, statuses
-from tests.waiting import wait_until
 from workers.assembly import callback_service_from
-from workers.relay import Relay
 from workers.results import CallbackService, ResultSettings
 from workers.settings import Settings
-
-CRITERIA = ("taskFulfillment", "organization", "vocabulary", "grammar")
-
-
-def writing_submission(
-    session_factory: sessionmaker[Session],
-    engine: Engine | None,
-    *,
-    status: str | None = "processing",
-) -> tuple[uuid.UUID, uuid.UUID]:
-    """A writing submission through intake, then moved to ``status`` (None: left pending);
-    (submission id, request id)."""
-    with session_factory.begin() as session:
-        user_id = make_user(session)
-        question_id = make_question(session, format=QuestionFormat.WRITING_TASK_1)
-    intake = submit_in_new_transaction(
-        session_factory,
-        request_id=uuid.uuid4(),
-        user_id=user_id,
-        question_id=question_id,
-        answer=valid_answer(QuestionFormat.WRITING_TASK_1),
-    )
-    if status is not None:
-        assert engine is not None
-        with engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "UPDATE submissions SET status = CAST(:s AS submission_status) WHERE id = :id"
-                ),
-                {"s": status, "id": intake.submission_id},
-            )
-    return intake.submission_id, intake.request_id
-
-
-def callback(
-    sid: uuid.UUID, request_id: uuid.UUID, kind: str, data: dict[str, Any]
-) -> dict[str, Any]:
-    return {
-        "eventId": str(uuid.uuid4()),
-        "requestId": str(request_id),
-        "submissionId": str(sid),
-        "kind": kind,
-        "occurredAt": datetime.now(UTC).isoformat(),
-        "data": data,
-    }
-
-
-def completed(
-    sid: uuid.UUID, rid: uuid.UUID, *, score: float = 7.5, confidence: int = 95
-) -> dict[str, Any]:
-    return callback(
-        sid,
-        rid,
-        "completed",
-        {
-            "result": {
-                "overallScore": score,
-                "band": "B2" if 6 <= score < 8.5 else None,
-                "criteriaScores": {name: {"score": score, "comment": "ok"} for name in CRITERIA},
-                "feedback": {"strengths": ["clear"], "weaknesses": [], "suggestions": []},
-                "confidence": confidence,
-            }
-        },
-    )
-
-
-def reviewed(
-    sid: uuid.UUID, rid: uuid.UUID, *, score: float, reviewer: uuid.UUID
-) -> dict[str, Any]:
-    return callback(
-        sid, rid, "review", {"reviewerId": str(reviewer), "overallScore": score, "comment": "ok"}
-    )
 
 
 @pytest.fixture
@@ -227,28 +157,6 @@ def test_grader_errors_retry_or_fail_with_the_graders_code(
     assert scalar(engine, "SELECT CAST(:t AS timestamptz) > now()", t=payload["notBefore"]) is True
 
 
-def test_a_retried_request_is_held_by_the_broker_until_its_backoff_has_passed(
-    engine: Engine,
-    session_factory: sessionmaker[Session],
-    make_relay: Callable[..., Relay],
-    redis_url: str,
-    redis_namespace: str,
-) -> None:
-    service = CallbackService(
-        session_factory, ResultSettings(spot_check_rate=0, retry_base_seconds=60)
-    )
-    sid, rid = writing_submission(session_factory, engine)
-    with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE outbox SET status = 'published'"))
-    error = {"type": "timeout", "code": "T", "message": "busy", "retryable": True}
-    assert service.apply(callback(sid, rid, "error", {"error": error}), via="test") == "applied"
-    make_relay().run_once()
-    # then the message waits in the delay queue, not the queue workers take from
-    assert broker_message_ids(redis_url, redis_namespace, "grading.request") == []
-    held = broker_message_ids(redis_url, redis_namespace, "grading.request.DQ")
-    assert held == [str(last_event_data(engine, sid, "retrying")["outboxId"])]
-
-
 def test_refusals_write_nothing_but_a_stale_result_event(
     engine: Engine, session_factory: sessionmaker[Session], service: CallbackService
 ) -> None:
@@ -270,54 +178,6 @@ def test_refusals_write_nothing_but_a_stale_result_event(
     assert statuses(engine) == {"processing": 1}
     assert scalar(engine, "SELECT count(*) FROM processed_callbacks") == 0
     assert event_counts(engine, "stale_result") == {sid: 1}
-
-
-def test_the_same_callback_100_times_through_the_queue_applies_once(
-    engine: Engine,
-    session_factory: sessionmaker[Session],
-    broker: dramatiq.Broker,
-    start_worker: Callable[..., dramatiq.Worker],
-) -> None:
-    sid, rid = writing_submission(session_factory, engine)
-    body = completed(sid, rid)
-    start_worker(threads=8)
-    for _ in range(100):
-        broker.enqueue(
-            dramatiq.Message(
-                queue_name="grading.callback",
-                actor_name="apply_grading_callback",
-                args=(body,),
-                kwargs={},
-                options={},
-            )
-        )
-    wait_until(lambda: statuses(engine) == {"completed": 1}, timeout=30)
-    broker.join("grading.callback", timeout=30_000)
-    assert event_counts(engine, "completed") == {sid: 1}
-    assert scalar(engine, "SELECT count(*) FROM processed_callbacks") == 1
-    assert scalar(engine, "SELECT count(*) FROM user_skill_scores") == 1
-
-
-def test_a_callback_written_to_the_outbox_is_relayed_to_the_actor(
-    engine: Engine,
-    session_factory: sessionmaker[Session],
-    make_relay: Callable[..., Relay],
-    start_worker: Callable[..., dramatiq.Worker],
-) -> None:
-    sid, rid = writing_submission(session_factory, engine)
-    with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE outbox SET status = 'published'"))
-        conn.execute(
-            sa.text(
-                "INSERT INTO outbox (submission_id, aggregate_type, aggregate_id, message_type, "
-                "payload) VALUES (:id, 'submission', :id, 'grading.callback', CAST(:p AS jsonb))"
-            ),
-            {"id": sid, "p": __import__("json").dumps(completed(sid, rid))},
-        )
-    make_relay().run_once()
-    start_worker()
-    wait_until(lambda: statuses(engine) == {"completed": 1}, timeout=20)
-    assert last_event_data(engine, sid, "completed")["via"] == "queue"
 
 
 def test_spot_checks_of_external_results_follow_spot_check_seed(

@@ -21,9 +21,9 @@ from db.results import result_lock
 from db.submission_retry import submission_retry
 from domain.errors import TransientError
 from domain.messages import GradingRequest, parse_grading_request
+from tests.integration.callback_bodies import callback
 from tests.integration.outbox_seed import event_counts, seed_pending
 from tests.integration.pipeline_checks import last_event_data, scalar, statuses
-from tests.integration.test_callbacks import callback
 from workers import grading
 from workers.grading import Delivery, GradingService, Outcome
 from workers.results import CallbackService, ResultSettings
