@@ -10,11 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.integration.callback_bodies import (
-    callback,
-    completed,
-    writing_submission,
-)
+from tests.integration.callback_bodies import callback, completed, writing_submission
 from tests.integration.outbox_seed import broker_message_ids, event_counts
 from tests.integration.pipeline_checks import last_event_data, scalar, statuses
 from tests.waiting import wait_until
