@@ -1,14 +1,18 @@
-"""Fixtures shared by the integration tests: a broker in the test's own Redis key space."""
+"""Fixtures shared by the integration tests: a broker in the test's own Redis key space, and
+a `vstep-grading serve` process for the serve tests."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import dramatiq
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.engines import engine_of
+from tests.integration.serve_client import SECRET, ServeClient, free_port
+from tests.integration.system_processes import system_processes
 from workers.broker import make_broker
 from workers.relay import Relay, RelaySettings
 
@@ -71,3 +75,20 @@ def start_worker(
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def serve_env(child_env: dict[str, str]) -> dict[str, str]:
+    # No spot checks: a 95-confidence result must complete, not go to review by chance.
+    return {**child_env, "CALLBACK_SECRET": SECRET, "SPOT_CHECK_RATE": "0"}
+
+
+@pytest.fixture
+def server(serve_env: dict[str, str], tmp_path: Path) -> Iterator[ServeClient]:
+    with system_processes(serve_env, tmp_path) as processes:
+        client = ServeClient(processes, free_port())
+        try:
+            client.start()
+            yield client
+        finally:
+            client.close()

@@ -16,8 +16,8 @@ from domain.enums import UserRole
 from tests.factories import make_user
 from tests.integration.pipeline_checks import written
 from tests.integration.serve_client import SECRET, ServeClient, callback, free_port
+from tests.integration.serve_submissions import writing_in_processing
 from tests.integration.system_processes import system_processes
-from tests.integration.test_serve import writing_in_processing
 
 
 @pytest.fixture
