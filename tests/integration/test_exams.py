@@ -12,52 +12,27 @@ from fractions import Fraction
 from typing import Any
 
 import dramatiq
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.clock import database_now
-from db.exam_intake import ExamRefused, submit_exam
+from db.exam_intake import submit_exam
 from db.result_apply import result_apply
 from db.results import result_lock
 from db.submission_retry import submission_retry
 from devtools import demo_texts as texts
-from domain.enums import ExamStatus, QuestionFormat, Skill, UserRole
-from domain.errors import NotFound
+from domain.enums import QuestionFormat, Skill, UserRole
 from domain.results import HumanReview, decide
 from domain.scoring import round_half_up
 from tests.exam_fixtures import ExamFixture, make_exam
 from tests.factories import make_user
-from tests.grader_standin import grader_standin
+from tests.integration.exam_rows import parts, session_row
 from tests.waiting import wait_until
-from workers.ai_grader import AiGraderClient
 from workers.relay import Relay
 from workers.results import CallbackService, ResultSettings
 
 F = QuestionFormat
-
-
-def session_row(engine: Engine, session_id: uuid.UUID) -> Any:
-    with engine.connect() as conn:
-        return conn.execute(
-            sa.text("SELECT * FROM exam_sessions WHERE id = :id"), {"id": session_id}
-        ).one()
-
-
-def parts(engine: Engine, session_id: uuid.UUID) -> list[Any]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT s.id, s.question_id, s.skill::text AS skill, s.status::text AS status, "
-                "s.score, s.request_id, d.answer, q.format::text AS format "
-                "FROM exam_submissions x JOIN submissions s ON s.id = x.submission_id "
-                "JOIN questions q ON q.id = s.question_id "
-                "JOIN submission_details d ON d.submission_id = s.id WHERE x.session_id = :id"
-            ),
-            {"id": session_id},
-        ).all()
-        return list(rows)
 
 
 def grade_parts(
@@ -178,106 +153,6 @@ def test_a_full_exam_is_graded_part_by_part_and_completes_with_its_scores(
             assert correct[qid] is None, fmt
 
 
-@pytest.mark.parametrize("status", [ExamStatus.ABANDONED, ExamStatus.COMPLETED])
-def test_an_abandoned_or_completed_session_is_refused_and_nothing_is_written(
-    engine: Engine, session_factory: sessionmaker[Session], status: ExamStatus
-) -> None:
-    fixture = make_exam(session_factory)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text("UPDATE exam_sessions SET status = :s WHERE id = :id"),
-            {"s": status.value, "id": fixture.session_id},
-        )
-    with pytest.raises(ExamRefused, match=f"is {status.value}"), session_factory.begin() as session:
-        submit_exam(session, session_id=fixture.session_id)
-    with pytest.raises(NotFound), session_factory.begin() as session:
-        submit_exam(session, session_id=uuid.uuid4())
-    with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM submissions")).scalar_one() == 0
-
-
-def test_a_stored_answer_that_does_not_fit_refuses_the_session_naming_it(
-    engine: Engine, session_factory: sessionmaker[Session]
-) -> None:
-    fixture = make_exam(session_factory, answers={F.WRITING_TASK_1: {"text": 42}})
-    with (
-        pytest.raises(ExamRefused, match=r"exam_answers\[.*\]\.answer\.text"),
-        session_factory.begin() as session,
-    ):
-        submit_exam(session, session_id=fixture.session_id)
-    assert session_row(engine, fixture.session_id).status == "in_progress"
-    with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM outbox")).scalar_one() == 0
-
-
-def test_a_blank_draft_or_a_null_answer_counts_as_unanswered(
-    engine: Engine, session_factory: sessionmaker[Session]
-) -> None:
-    # given a saved blank essay draft and a speaking answer stored as JSON null
-    fixture = make_exam(session_factory, answers={F.WRITING_TASK_2: {"text": "  "}})
-    talk = next(q for q, f in fixture.questions.items() if f is F.SPEAKING_PART_1)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "UPDATE exam_answers SET answer = 'null' WHERE session_id = :s AND question_id = :q"
-            ),
-            {"s": fixture.session_id, "q": talk},
-        )
-    # when the session is submitted: it is, and both parts carry the empty answer
-    with session_factory.begin() as session:
-        assert submit_exam(session, session_id=fixture.session_id).created == 12
-    answers = {p.format: p.answer for p in parts(engine, fixture.session_id)}
-    assert answers["writing_task_2"] == {"text": ""}
-    assert answers["speaking_part_1"] == {"audioUrl": "", "durationSeconds": 0, "transcript": ""}
-
-
-@pytest.mark.parametrize(
-    ("change", "refusal"),
-    [
-        ("duplicate", None),
-        ("not a uuid", r"blueprint\.reading\.questionIds\[0\]: 'nope' is not a question id"),
-        ("number", r"blueprint\.reading\.questionIds\[0\]: 7 is not a question id"),
-        ("no speaking", r"blueprint\.speaking\.questionIds: must be a non-empty list"),
-    ],
-)
-def test_blueprint_ids_are_checked_and_a_repeated_one_is_one_part(
-    engine: Engine, session_factory: sessionmaker[Session], change: str, refusal: str | None
-) -> None:
-    fixture = make_exam(session_factory)
-    with engine.begin() as conn:
-        blueprint = conn.execute(
-            sa.text(
-                "SELECT e.blueprint FROM exams e JOIN exam_sessions s ON s.exam_id = e.id "
-                "WHERE s.id = :id"
-            ),
-            {"id": fixture.session_id},
-        ).scalar_one()
-        ids = blueprint["reading"]["questionIds"]
-        if change == "duplicate":
-            ids.append(ids[0])
-        elif change == "not a uuid":
-            ids[0] = "nope"
-        elif change == "number":
-            ids[0] = 7
-        else:
-            del blueprint["speaking"]
-        conn.execute(
-            sa.text(
-                "UPDATE exams SET blueprint = CAST(:b AS jsonb) WHERE id = "
-                "(SELECT exam_id FROM exam_sessions WHERE id = :id)"
-            ),
-            {"b": json.dumps(blueprint), "id": fixture.session_id},
-        )
-    if refusal is None:
-        with session_factory.begin() as session:
-            assert submit_exam(session, session_id=fixture.session_id).created == 12
-        return
-    with pytest.raises(ExamRefused, match=refusal), session_factory.begin() as session:
-        submit_exam(session, session_id=fixture.session_id)
-    with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM submissions")).scalar_one() == 0
-
-
 def test_the_last_two_parts_completing_at_once_complete_the_session_once(
     engine: Engine,
     session_factory: sessionmaker[Session],
@@ -388,38 +263,3 @@ def test_a_failed_part_keeps_the_session_submitted_until_an_operator_retries_it(
         session_row(engine, fixture.session_id).overall_score
         == expected_scores(fixture, engine)["overall"]
     )
-
-
-def test_with_an_external_grader_an_unanswered_part_is_scored_zero_without_asking_it(
-    engine: Engine,
-    session_factory: sessionmaker[Session],
-    make_relay: Callable[..., Relay],
-    start_worker: Callable[..., dramatiq.Worker],
-) -> None:
-    # given a session whose essay was left unanswered, and an external grader configured
-    fixture = make_exam(session_factory, unanswered=0)
-    essay = next(q for q, f in fixture.questions.items() if f is F.WRITING_TASK_2)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text("DELETE FROM exam_answers WHERE session_id = :s AND question_id = :q"),
-            {"s": fixture.session_id, "q": essay},
-        )
-    with session_factory.begin() as session:
-        submit_exam(session, session_id=fixture.session_id)
-    with grader_standin((202, {})) as grader:
-        make_relay().run_once()
-        start_worker(ai_grader=AiGraderClient(grader.url, callback_url="http://127.0.0.1:1/cb"))
-        wait_until(
-            lambda: (
-                next(p for p in parts(engine, fixture.session_id) if p.question_id == essay).status
-                == "completed"
-            ),
-            timeout=30,
-            message="the unanswered essay was not graded",
-        )
-        # the other writing and speaking parts went to the grader; the empty one did not
-        wait_until(lambda: len(grader.received) == 4, timeout=10, message="requests missing")
-    blank = next(p for p in parts(engine, fixture.session_id) if p.question_id == essay)
-    assert blank.score == Decimal("0.0")
-    assert len(grader.received) == 4
-    assert all(r["answer"].get("text", "x") != "" for r in grader.received)
