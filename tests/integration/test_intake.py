@@ -1,60 +1,30 @@
-"""Intake: four rows in the caller's transaction, idempotent on request_id, all or nothing."""
+"""Intake: four rows in the caller's transaction, all or nothing (replays of a request_id:
+test_intake_replays.py; bad input: test_intake_bad_input.py)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.intake import IntakeResult, submit_for_grading, submit_in_new_transaction
-from db.models import OutboxRow, Question, Submission, SubmissionDetail, SubmissionEvent
+from db.models import OutboxRow, Submission, SubmissionDetail, SubmissionEvent
 from domain.enums import OutboxStatus, QuestionFormat, Skill, SubmissionStatus
-from domain.errors import IntakeConflict, InvalidInput
+from domain.errors import InvalidInput
 from domain.messages import MESSAGE_TYPE_GRADING_REQUEST, parse_grading_request
 from domain.sla import DEFAULT_SLA
-from tests.factories import (
-    INTAKE_TABLES,
-    answer_key_for,
-    intake_counts,
-    make_question,
-    make_user,
-    valid_answer,
-)
+from tests.factories import intake_counts
+from tests.integration.intake_requests import NOTHING, ONE_EACH, seed
 
-NOTHING = dict.fromkeys(INTAKE_TABLES, 0)
-ONE_EACH = dict.fromkeys(INTAKE_TABLES, 1)
 FORMAT_OF_SKILL = {
     Skill.LISTENING: QuestionFormat.LISTENING_DICTATION,
     Skill.READING: QuestionFormat.READING_MATCHING_HEADINGS,
     Skill.WRITING: QuestionFormat.WRITING_TASK_2,
     Skill.SPEAKING: QuestionFormat.SPEAKING_PART_3,
 }
-CONFLICT_FIELDS = ("answer", "question_id", "user_id", "attempt")
-
-
-def seed(
-    session: Session, question_format: QuestionFormat = QuestionFormat.READING_MCQ
-) -> dict[str, Any]:
-    """The keyword arguments of a valid request for a new learner and question."""
-    return {
-        "request_id": uuid.uuid4(),
-        "user_id": make_user(session),
-        "question_id": make_question(session, format=question_format),
-        "answer": valid_answer(question_format, answer_key_for(question_format)),
-    }
-
-
-def committed_request(
-    factory: sessionmaker[Session], question_format: QuestionFormat = QuestionFormat.READING_MCQ
-) -> tuple[dict[str, Any], IntakeResult]:
-    with factory.begin() as session:
-        request = seed(session, question_format)
-        return request, submit_for_grading(session, **request)
 
 
 @pytest.mark.parametrize("skill", list(Skill), ids=str)
@@ -218,232 +188,4 @@ def test_submit_in_new_transaction_rolls_back_on_error(
     with pytest.raises(InvalidInput):
         submit_in_new_transaction(session_factory, **request)
     with session_factory() as session:
-        assert intake_counts(session) == NOTHING
-
-
-def test_a_replay_returns_the_submission_and_writes_nothing(
-    session_factory: sessionmaker[Session],
-) -> None:
-    # given an accepted request
-    request, first = committed_request(session_factory, QuestionFormat.SPEAKING_PART_1)
-    # when the producer sends it again (another trace: a retry is a new attempt to deliver)
-    again = submit_in_new_transaction(session_factory, **request, trace_id="retry")
-    # then the same submission comes back, marked not created, and no row is added
-    assert again == IntakeResult(
-        submission_id=first.submission_id,
-        request_id=first.request_id,
-        created=False,
-        deadline=first.deadline,
-        outbox_id=None,
-    )
-    with session_factory() as session:
-        assert intake_counts(session) == ONE_EACH
-
-
-def test_a_replay_in_the_same_transaction_writes_nothing(
-    session_factory: sessionmaker[Session],
-) -> None:
-    # given a request written but not committed
-    with session_factory.begin() as session:
-        request = seed(session)
-        first = submit_for_grading(session, **request)
-        # when the same request comes again in that transaction
-        again = submit_for_grading(session, **request)
-        # then it is found, not written twice
-        assert (again.created, again.submission_id) == (False, first.submission_id)
-        assert intake_counts(session) == ONE_EACH
-
-
-def test_a_replay_matches_the_answer_as_json_not_as_text(
-    session_factory: sessionmaker[Session],
-) -> None:
-    # given an accepted speaking answer
-    request, first = committed_request(session_factory, QuestionFormat.SPEAKING_PART_2)
-    # when it comes again with its keys reordered and 95 spelled 95.0
-    answer = dict(reversed(request["answer"].items())) | {"durationSeconds": 95.0}
-    again = submit_in_new_transaction(session_factory, **(request | {"answer": answer}))
-    # then it is the same request
-    assert (again.created, again.submission_id) == (False, first.submission_id)
-
-
-def test_a_replay_is_accepted_after_the_question_was_retired(
-    session_factory: sessionmaker[Session],
-) -> None:
-    # given an accepted request whose question was deactivated since
-    request, first = committed_request(session_factory)
-    with session_factory.begin() as session:
-        session.execute(
-            sa.update(Question).where(Question.id == request["question_id"]).values(is_active=False)
-        )
-    # when the producer retries it
-    again = submit_in_new_transaction(session_factory, **request)
-    # then it hears what it heard the first time: accepted
-    assert (again.created, again.submission_id) == (False, first.submission_id)
-
-
-@pytest.mark.parametrize("differs", [*CONFLICT_FIELDS, "answer+user_id"])
-def test_the_same_request_id_for_another_request_is_a_conflict_naming_what_differs(
-    session_factory: sessionmaker[Session], differs: str
-) -> None:
-    # given an accepted request
-    request, first = committed_request(session_factory)
-    # when its request_id comes with a different answer, question, user or attempt
-    with session_factory.begin() as session:
-        changes: dict[str, Any] = {
-            "answer": {"answers": {"1": "D", "2": "D"}},
-            "question_id": make_question(session),
-            "user_id": make_user(session),
-            "attempt": 2,
-        }
-    names = differs.split("+")
-    other = request | {name: changes[name] for name in names}
-    # then it is refused with an IntakeConflict naming exactly those fields
-    with pytest.raises(IntakeConflict) as refused:
-        submit_in_new_transaction(session_factory, **other)
-    message = str(refused.value)
-    assert str(request["request_id"]) in message
-    assert str(first.submission_id) in message
-    assert {name for name in CONFLICT_FIELDS if name in message} == set(names)
-    # and nothing was written or changed
-    with session_factory() as session:
-        assert intake_counts(session) == ONE_EACH
-        assert session.execute(sa.select(SubmissionDetail.answer)).scalar_one() == request["answer"]
-
-
-Change = Callable[[Session, dict[str, Any]], None]
-
-BAD_INPUT: list[tuple[str, QuestionFormat, Change, str, str]] = [
-    # (case, question format, change to a valid request, field, words in the message)
-    (
-        "unknown question",
-        QuestionFormat.READING_MCQ,
-        lambda s, r: r.update(question_id=uuid.uuid4()),
-        "question_id",
-        "unknown",
-    ),
-    (
-        "inactive question",
-        QuestionFormat.READING_MCQ,
-        lambda s, r: r.update(question_id=make_question(s, is_active=False)),
-        "question_id",
-        "inactive",
-    ),
-    (
-        "soft-deleted question",
-        QuestionFormat.READING_MCQ,
-        lambda s, r: r.update(question_id=make_question(s, deleted=True)),
-        "question_id",
-        "deleted",
-    ),
-    (
-        "format filed under another skill",
-        QuestionFormat.READING_MCQ,
-        lambda s, r: r.update(question_id=make_question(s, skill=Skill.WRITING)),
-        "question_id",
-        "reading_mcq",
-    ),
-    (
-        "unknown user",
-        QuestionFormat.READING_MCQ,
-        lambda s, r: r.update(user_id=uuid.uuid4()),
-        "user_id",
-        "unknown",
-    ),
-    (
-        "soft-deleted user",
-        QuestionFormat.READING_MCQ,
-        lambda s, r: r.update(user_id=make_user(s, deleted=True)),
-        "user_id",
-        "deleted",
-    ),
-    (
-        "skill mismatch",
-        QuestionFormat.READING_MCQ,
-        lambda s, r: r.update(skill=Skill.LISTENING),
-        "skill",
-        "reading",
-    ),
-    ("attempt 0", QuestionFormat.READING_MCQ, lambda s, r: r.update(attempt=0), "attempt", ">= 1"),
-    (
-        "attempt True",
-        QuestionFormat.READING_MCQ,
-        lambda s, r: r.update(attempt=True),
-        "attempt",
-        "",
-    ),
-    (
-        "answer not an object",
-        QuestionFormat.READING_MCQ,
-        lambda s, r: r.update(answer=["A", "B"]),
-        "answer",
-        "object",
-    ),
-    (
-        "objective answer without answers",
-        QuestionFormat.LISTENING_MCQ,
-        lambda s, r: r.update(answer={"text": "B"}),
-        "answer.answers",
-        "",
-    ),
-    (
-        "objective item not a string",
-        QuestionFormat.READING_GAP_FILL,
-        lambda s, r: r.update(answer={"answers": {"1": 3}}),
-        "answer.answers.1",
-        "string",
-    ),
-    (
-        "objective answer not JSON",
-        QuestionFormat.READING_TNG,
-        lambda s, r: r.update(answer={"answers": {"1": "A"}, "score": float("nan")}),
-        "answer",
-        "JSON",
-    ),
-    (
-        "blank essay",
-        QuestionFormat.WRITING_TASK_1,
-        lambda s, r: r.update(answer={"text": "  \n "}),
-        "answer.text",
-        "",
-    ),
-    (
-        "speaking without duration",
-        QuestionFormat.SPEAKING_PART_1,
-        lambda s, r: r.update(answer={"audioUrl": "https://cdn.example.com/a.webm"}),
-        "answer.durationSeconds",
-        "",
-    ),
-    (
-        "speaking without audio",
-        QuestionFormat.SPEAKING_PART_3,
-        lambda s, r: r.update(answer={"durationSeconds": 60}),
-        "answer.audioUrl",
-        "",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("question_format", "change", "field", "words"),
-    [case[1:] for case in BAD_INPUT],
-    ids=[case[0] for case in BAD_INPUT],
-)
-def test_bad_input_is_refused_naming_the_field_before_anything_is_written(
-    session_factory: sessionmaker[Session],
-    question_format: QuestionFormat,
-    change: Change,
-    field: str,
-    words: str,
-) -> None:
-    # given a valid request with one thing wrong
-    with session_factory() as session:
-        request = seed(session, question_format)
-        change(session, request)
-        # when submitted
-        with pytest.raises(InvalidInput) as refused:
-            submit_for_grading(session, **request)
-        # then the error names the field and why
-        assert refused.value.field == field
-        assert words in str(refused.value)
-        # and not one row was written, even inside the caller's still-open transaction
         assert intake_counts(session) == NOTHING
