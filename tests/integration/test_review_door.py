@@ -4,10 +4,7 @@ than the learner may review; a refusal writes nothing, so a corrected review is 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,21 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.enums import UserRole
 from tests.factories import make_user
 from tests.integration.pipeline_checks import written
-from tests.integration.serve_client import SECRET, ServeClient, callback, free_port
+from tests.integration.serve_client import ServeClient, callback
 from tests.integration.serve_submissions import writing_in_processing
-from tests.integration.system_processes import system_processes
-
-
-@pytest.fixture
-def server(child_env: dict[str, str], tmp_path: Path) -> Iterator[ServeClient]:
-    env = {**child_env, "CALLBACK_SECRET": SECRET, "SPOT_CHECK_RATE": "0"}
-    with system_processes(env, tmp_path) as processes:
-        client = ServeClient(processes, free_port())
-        try:
-            client.start()
-            yield client
-        finally:
-            client.close()
 
 
 def waiting_for_review(
