@@ -41,6 +41,7 @@ from alembic.operations import Operations
 from psycopg.types.json import Json
 
 from benchmarks import common as bench
+from benchmarks.relay_thread import relay_thread
 from db.intake import submit_in_new_transaction
 from db.session import make_engine, make_session_factory
 from devtools.demo_data import DemoQuestion, create_demo_content, demo_answer
@@ -142,7 +143,7 @@ def measure(
         process.start()
     runs: list[Run] = []
     try:
-        with bench.relay_thread(env, db) as relay:
+        with relay_thread(env, db) as relay:
             bench.progress(f"starting {args.producers} producer processes")
             for event in ready:
                 if not event.wait(PRODUCERS_READY_SECONDS):

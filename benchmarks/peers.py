@@ -43,6 +43,7 @@ from benchmarks.pipeline import (
     stop_workers,
     wait_workers_ready,
 )
+from benchmarks.relay_thread import relay_thread
 from benchmarks.workload import (
     Planned,
     analyze,
@@ -221,7 +222,7 @@ def our_pipeline(
         return settled(db) >= len(ids)
 
     try:
-        with bench.relay_thread(env, db) as relay:
+        with relay_thread(env, db) as relay:
             wait_workers_ready(env, workers, processes, log_path)
             bench.progress(f"{name}: {len(ids):,} submissions")
             busy = bench.machine_busy_seconds()

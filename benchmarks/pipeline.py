@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from benchmarks import common as bench
 from benchmarks.hand_grading import grade_by_hand
 from benchmarks.hand_intake import intake_by_hand
+from benchmarks.relay_thread import relay_thread
 from benchmarks.workload import Fixtures, Planned, create_fixtures, plan_workload, workload_parser
 from db.intake import submit_for_grading
 from domain.answers import validate_answer
@@ -217,7 +218,7 @@ def run_pipeline(
     setting = argparse.Namespace(worker_processes=processes, worker_threads=threads)
     workers = start_workers(env, db, setting, log_path)
     try:
-        with bench.relay_thread(env, db) as relay:
+        with relay_thread(env, db) as relay:
             wait_workers_ready(env, workers, processes, log_path)
             relay.start()
             busy = bench.machine_busy_seconds()
