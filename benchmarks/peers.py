@@ -36,14 +36,14 @@ import sqlalchemy as sa
 from benchmarks import common as bench
 from benchmarks.hand_grading import grade_by_hand
 from benchmarks.peer_queues import Drained, missing_libraries
-from benchmarks.pipeline import (
+from benchmarks.relay_thread import relay_thread
+from benchmarks.worker_processes import (
     add_worker_settings,
     check_alive,
     start_workers,
     stop_workers,
     wait_workers_ready,
 )
-from benchmarks.relay_thread import relay_thread
 from benchmarks.workload import (
     Planned,
     analyze,
