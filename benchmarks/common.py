@@ -14,7 +14,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -32,10 +31,7 @@ from db.migrate import upgrade
 from db.session import make_engine, make_session_factory
 from db.urls import libpq_url
 from devtools.devenv import Services, resolve_services
-from workers.broker import make_broker
 from workers.logging import configure_logging
-from workers.relay import Relay, RelaySettings
-from workers.relay_loop import run_relay
 
 # How often wait_for looks at its condition.
 WAIT_POLL_SECONDS = 0.05
@@ -278,31 +274,3 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]
 def progress(message: str) -> None:
     """A line on stderr while a long step runs, so stdout holds only the figures."""
     print(f"... {message}", file=sys.stderr, flush=True)
-
-
-@contextmanager
-def relay_thread(env: BenchEnv, db: Database) -> Iterator[threading.Thread]:
-    """``run_relay`` on ``db`` with default settings and its own engine and broker, as its
-    own process would have, in a thread the caller starts when its clock does. On exit the
-    relay is stopped and joined, and its broker and engine closed."""
-    engine = make_engine(db.url, pool_size=2, application_name="vstep-bench relay")
-    broker = make_broker(env.redis_url, namespace=env.namespace)
-    relay = Relay(
-        session_factory=make_session_factory(engine), broker=broker, settings=RelaySettings()
-    )
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=run_relay,
-        args=(relay,),
-        kwargs={"database_url": db.libpq_url, "stop": stop},
-        name="relay",
-        daemon=True,
-    )
-    try:
-        yield thread
-    finally:
-        stop.set()
-        if thread.is_alive():
-            thread.join(RELAY_JOIN_SECONDS)
-        broker.close()
-        engine.dispose()

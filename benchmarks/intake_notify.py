@@ -22,28 +22,20 @@ import argparse
 import importlib
 import multiprocessing
 import queue
-import random
-import re
-import statistics
 import threading
 import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from multiprocessing.synchronize import Event as EventType
-from pathlib import Path
-from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from psycopg.types.json import Json
 
 from benchmarks import common as bench
-from db.intake import submit_in_new_transaction
-from db.session import make_engine, make_session_factory
-from devtools.demo_data import DemoQuestion, create_demo_content, demo_answer
+from benchmarks.intake_notify_figures import MODES, Mode, Run, print_results
+from benchmarks.intake_producers import PRODUCER_KINDS, contract_statements, produce
+from benchmarks.relay_thread import relay_thread
+from devtools.demo_data import DemoQuestion, create_demo_content
 from workers.relay_loop import OUTBOX_CHANNEL
 
 DEFAULT_PRODUCERS = 8
@@ -61,37 +53,6 @@ PRODUCERS_READY_SECONDS = 120.0
 START_DELAY_SECONDS = 0.5
 # How often the counting listener looks at its stop flag.
 LISTEN_STEP_SECONDS = 0.1
-PRODUCER_KINDS = ("python", "sql")
-CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "producer-contract.md"
-
-
-@dataclass(frozen=True)
-class Mode:
-    name: str
-    label: str
-
-
-MODES = (
-    Mode("every", "NOTIFY every insert (0003)"),
-    Mode("idle", "NOTIFY while a relay idles (0005)"),
-    Mode("none", "no NOTIFY (trigger disabled)"),
-)
-
-
-@dataclass(frozen=True)
-class Run:
-    kind: str
-    mode: str
-    commits: int
-    seconds: float
-    # Notifications a bystander LISTEN connection received: one per notifying commit.
-    notified: int
-    # outbox created_at -> published_at of the run's rows, in SQL (seconds).
-    latencies: list[float]
-
-    @property
-    def rate(self) -> float:
-        return self.commits / self.seconds
 
 
 def main() -> None:
@@ -142,7 +103,7 @@ def measure(
         process.start()
     runs: list[Run] = []
     try:
-        with bench.relay_thread(env, db) as relay:
+        with relay_thread(env, db) as relay:
             bench.progress(f"starting {args.producers} producer processes")
             for event in ready:
                 if not event.wait(PRODUCERS_READY_SECONDS):
@@ -252,141 +213,6 @@ def published_latencies(db: bench.Database) -> list[float]:
             sa.text("SELECT extract(epoch FROM published_at - created_at)::float8 FROM outbox")
         ).scalars()
         return [float(seconds) for seconds in rows]
-
-
-# --- producer processes -------------------------------------------------------------------
-
-
-def contract_statements() -> list[str]:
-    """The statements of docs/producer-contract.md's transaction, psql variables turned
-    into psycopg parameters (``:'name'`` -> ``%(name)s``)."""
-    text = CONTRACT.read_text(encoding="utf-8")
-    _, marker, after = text.partition("<!-- intake-sql")
-    block = re.search(r"^```sql\n(.*?)^```", after, flags=re.S | re.M)
-    if not marker or block is None:
-        raise bench.BenchmarkError(f"{CONTRACT} lost its intake-sql block")
-    body = block.group(1)
-    if "%" in body:
-        raise bench.BenchmarkError("the contract's SQL has a '%', which psycopg would read")
-    body = re.sub(r":'(\w+)'", r"%(\1)s", body)
-    statements = [part.strip() for part in body.split(";\n") if part.strip()]
-    # Without BEGIN and COMMIT: the connection's transaction does that.
-    return [s for s in statements if s.rstrip(";").upper() not in ("BEGIN", "COMMIT")]
-
-
-def produce(
-    database_url: str,
-    learners: Sequence[tuple[uuid.UUID, float]],
-    questions: Sequence[DemoQuestion],
-    statements: Sequence[str],
-    index: int,
-    orders: multiprocessing.Queue[tuple[str, float, float] | None],
-    counts: multiprocessing.Queue[int],
-    *,
-    ready: EventType,
-) -> None:
-    """A producer process: run each order (kind, start, stop) and report its commits."""
-    engine = make_engine(database_url, pool_size=1, application_name="vstep-bench producer")
-    factory = make_session_factory(engine)
-    conn = psycopg.connect(database_url)
-    rng = random.Random(index)
-    with engine.connect() as warm:
-        warm.execute(sa.text("SELECT 1"))
-    ready.set()
-    try:
-        while (order := orders.get()) is not None:
-            kind, start_at, stop_at = order
-            time.sleep(max(0.0, start_at - time.time()))  # the agreed start, not a wait on a result
-            commits = 0
-            while time.time() < stop_at:
-                learner_id, ability = rng.choice(learners)
-                question = rng.choice(questions)
-                answer = demo_answer(rng, question, ability)
-                if kind == "python":
-                    submit_in_new_transaction(
-                        factory,
-                        request_id=uuid.uuid4(),
-                        user_id=learner_id,
-                        question_id=question.id,
-                        answer=answer,
-                    )
-                else:
-                    contract_intake(conn, statements, learner_id, question.id, answer)
-                commits += 1
-            counts.put(commits)
-    finally:
-        conn.close()
-        engine.dispose()
-
-
-def contract_intake(
-    conn: psycopg.Connection[Any],
-    statements: Sequence[str],
-    user_id: uuid.UUID,
-    question_id: uuid.UUID,
-    answer: dict[str, Any],
-) -> None:
-    params = {
-        "request_id": str(uuid.uuid4()),
-        "user_id": str(user_id),
-        "question_id": str(question_id),
-        "answer": Json(answer),
-        "attempt": "1",
-        "trace_id": "",
-    }
-    with conn.transaction():
-        for statement in statements:
-            conn.execute(statement, params)
-
-
-# --- output -------------------------------------------------------------------------------
-
-
-def print_results(runs: Sequence[Run], args: argparse.Namespace) -> None:
-    kinds = [kind for kind in PRODUCER_KINDS if any(r.kind == kind for r in runs)]
-
-    def rate(kind: str, mode: str) -> float:
-        return statistics.median(r.rate for r in runs if r.kind == kind and r.mode == mode)
-
-    def notified(kind: str, mode: str) -> str:
-        chosen = [r for r in runs if r.kind == kind and r.mode == mode]
-        return f"{sum(r.notified for r in chosen) / max(1, sum(r.commits for r in chosen)):.0%}"
-
-    names = {"python": "Python intake", "sql": "SQL contract"}
-    bench.print_table(
-        f"Intake commits per second: {args.producers} producer processes, one submission per "
-        f"transaction, {args.seconds:g} s per run, median of {args.rounds} (higher is better)",
-        ["producers", *(m.label for m in MODES), "0005/0003", "0003/none"],
-        [
-            [
-                names[kind],
-                *(bench.fmt_rate(rate(kind, m.name)) for m in MODES),
-                bench.fmt_ratio(rate(kind, "idle") / rate(kind, "every")),
-                bench.fmt_ratio(rate(kind, "every") / rate(kind, "none")),
-            ]
-            for kind in kinds
-        ],
-    )
-    bench.print_table(
-        "Notifying commits, and latency while they commit: outbox created_at -> "
-        "published_at, all runs' rows (lower is better)",
-        ["producers", "trigger", "commits that sent NOTIFY", "rows", "p50", "p99"],
-        [
-            [
-                names[kind],
-                mode.label,
-                notified(kind, mode.name),
-                f"{len(latencies):,}",
-                bench.fmt_ms(bench.percentile(latencies, 0.5)),
-                bench.fmt_ms(bench.percentile(latencies, 0.99)),
-            ]
-            for kind in kinds
-            for mode in MODES
-            for latencies in [
-                [x for r in runs if r.kind == kind and r.mode == mode.name for x in r.latencies]
-            ]
-        ],
-    )
 
 
 if __name__ == "__main__":

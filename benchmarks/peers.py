@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -36,7 +34,9 @@ import sqlalchemy as sa
 from benchmarks import common as bench
 from benchmarks.hand_grading import grade_by_hand
 from benchmarks.peer_queues import Drained, missing_libraries
-from benchmarks.pipeline import (
+from benchmarks.peers_figures import Run, print_results
+from benchmarks.relay_thread import relay_thread
+from benchmarks.worker_processes import (
     add_worker_settings,
     check_alive,
     start_workers,
@@ -63,28 +63,6 @@ WORKLOAD_SEED = 20240601
 MIN_RATE_PER_SECOND = 5.0
 ALLOWANCE_SECONDS = 120.0
 POLL_SECONDS = 0.25
-
-
-@dataclass(frozen=True)
-class Run:
-    name: str
-    in_flight: int
-    # Wall clock (epoch seconds) at the start, and the last completed_at.
-    started: float
-    last_completed: float
-    # Wall clock when the runner saw the work drained.
-    drained: float
-    count: int
-    # Busy CPU seconds of the whole machine (every process, PostgreSQL's too) in the run.
-    busy_seconds: float
-
-    @property
-    def seconds(self) -> float:
-        return self.last_completed - self.started
-
-    @property
-    def rate(self) -> float:
-        return bench.per_second(self.count, self.seconds)
 
 
 def main() -> None:
@@ -221,7 +199,7 @@ def our_pipeline(
         return settled(db) >= len(ids)
 
     try:
-        with bench.relay_thread(env, db) as relay:
+        with relay_thread(env, db) as relay:
             wait_workers_ready(env, workers, processes, log_path)
             bench.progress(f"{name}: {len(ids):,} submissions")
             busy = bench.machine_busy_seconds()
@@ -273,35 +251,6 @@ def finished(
             f"{name} at {in_flight}: {graded} of {total} completed with a score"
         )
     return Run(name, in_flight, started, float(last), drained, int(total), busy)
-
-
-def print_results(runs: Sequence[Run], args: argparse.Namespace) -> None:
-    ours = [run for run in runs if run.name.startswith("ours")]
-    best = max(run.rate for run in ours) if ours else None
-    print(
-        f"workload: {args.submissions:,} objective submissions (6 formats) from "
-        f"{args.learners} learners, seeded before the clock; every job the same writes "
-        "(peers and the hand loop: benchmarks/hand_grading.py; ours: GradingService)",
-        end="\n\n",
-    )
-    bench.print_table(
-        "Submissions graded per second, start -> last completed_at (higher is better); "
-        "CPU/job: busy CPU time of the whole machine (every process) per submission",
-        ["run", "in flight", "jobs/s", "time", "drained after", "CPU/job", "/ our best"],
-        [
-            [
-                run.name,
-                str(run.in_flight),
-                bench.fmt_rate(run.rate),
-                f"{run.seconds:.1f} s",
-                f"{run.drained - run.started:.1f} s",
-                bench.fmt_ms(run.busy_seconds / run.count),
-                bench.fmt_ratio(run.rate / best) if best else "-",
-            ]
-            for run in runs
-        ],
-    )
-    sys.stdout.flush()
 
 
 if __name__ == "__main__":
