@@ -2,7 +2,7 @@
 
 Types are spelled the way PostgreSQL's ``format_type(atttypid, atttypmod)`` prints
 them; defaults are spelled in the normalised form produced by
-``normalise_default`` in ``test_schema_catalog`` (casts and quotes stripped).
+``normalise_default`` in ``tests.migrations.schema_normalise`` (casts and quotes stripped).
 """
 
 from __future__ import annotations
