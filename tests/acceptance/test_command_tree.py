@@ -33,7 +33,7 @@ from db.tokens import issue_token
 from db.urls import parse_database_url
 from devtools import demo_texts as texts
 from domain.enums import QuestionFormat, UserRole
-from tests.acceptance.test_review_cli import graded, graded_answer
+from tests.acceptance.reviews import graded, graded_answer
 from tests.exam_fixtures import make_exam
 from tests.factories import answer_key_of, make_question, make_user, objective_answer
 from workers.cli import main as cli_main
