@@ -7,16 +7,7 @@ import os
 from datetime import timedelta
 
 from tests.acceptance.cli import run_cli
-from tests.acceptance.outbox_rows import (
-    F,
-    P,
-    Q,
-    Seed,
-    U,
-    env,
-    one_error_line,
-    seed,
-)
+from tests.acceptance.outbox_rows import F, P, Q, Seed, U, env, one_error_line, seed
 
 __all__ = ["env", "seed"]  # fixtures, imported for pytest to find
 

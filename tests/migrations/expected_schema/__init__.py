@@ -11,55 +11,20 @@ from __future__ import annotations
 
 from tests.migrations.expected_schema.content import EXAM_TABLES, QUESTION_TABLES
 from tests.migrations.expected_schema.enums import ENUMS
-from tests.migrations.expected_schema.shapes import (
-    BOOLEAN,
-    CASCADE,
-    GEN_UUID,
-    INTEGER,
-    JSONB,
-    NOW,
-    RESTRICT,
-    SCORE,
-    SET_NULL,
-    SOFT_DELETE,
-    TEXT,
-    TIMESTAMPS,
-    TIMESTAMPTZ,
-    UUID,
-    Column,
-    ForeignKey,
-    Index,
-    Table,
-    varchar,
-)
+from tests.migrations.expected_schema.shapes import Column, ForeignKey, Index, Table
 from tests.migrations.expected_schema.submissions import DELIVERY_TABLES, SUBMISSION_TABLES
 from tests.migrations.expected_schema.users import PROGRESS_TABLES, USER_TABLES
 
 __all__ = [
     "ALLOWED_EXTRA_TABLES",
     "ALL_INDEXES",
-    "BOOLEAN",
-    "CASCADE",
     "ENUMS",
-    "GEN_UUID",
-    "INTEGER",
-    "JSONB",
-    "NOW",
-    "RESTRICT",
-    "SCORE",
-    "SET_NULL",
-    "SOFT_DELETE",
     "TABLES",
     "TABLES_BY_NAME",
-    "TEXT",
-    "TIMESTAMPS",
-    "TIMESTAMPTZ",
-    "UUID",
     "Column",
     "ForeignKey",
     "Index",
     "Table",
-    "varchar",
 ]
 
 TABLES: tuple[Table, ...] = (
