@@ -3,131 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import timedelta
-from typing import Any
 
-import pytest
-import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
-
-from db.models import OutboxRow, Question, Submission, SubmissionEvent, User
-from db.session import transaction
-from db.submissions import submission_event_append
-from domain.enums import OutboxStatus, QuestionFormat, QuestionLevel, Skill
-from domain.events import EventKind
 from tests.acceptance.cli import run_cli
-
-REQUEST = "grading.request"
-CALLBACK = "grading.callback"
-P, Q, U, F = (
-    OutboxStatus.PENDING,
-    OutboxStatus.PROCESSING,
-    OutboxStatus.PUBLISHED,
-    OutboxStatus.FAILED,
+from tests.acceptance.outbox_rows import (
+    CALLBACK,
+    REQUEST,
+    F,
+    P,
+    Q,
+    Seed,
+    U,
+    env,
+    one_error_line,
+    seed,
 )
 
-
-def _ago(delta: timedelta) -> sa.ColumnElement[Any]:
-    return sa.func.now() - delta
-
-
-class Seed:
-    """Rows written straight into this test's database: one submission and its outbox."""
-
-    def __init__(self, factory: sessionmaker[Session]) -> None:
-        self.factory = factory
-        with transaction(factory) as session:
-            user = session.execute(
-                sa.insert(User)
-                .values(email=f"{uuid.uuid4().hex}@example.test", password_hash="x")
-                .returning(User.id)
-            ).scalar_one()
-            question = session.execute(
-                sa.insert(Question)
-                .values(
-                    skill=Skill.WRITING,
-                    level=QuestionLevel.B1,
-                    format=QuestionFormat.WRITING_TASK_1,
-                    content={"prompt": "Write a letter."},
-                )
-                .returning(Question.id)
-            ).scalar_one()
-            self.submission_id: uuid.UUID = session.execute(
-                sa.insert(Submission)
-                .values(user_id=user, question_id=question, skill=Skill.WRITING)
-                .returning(Submission.id)
-            ).scalar_one()
-
-    def outbox(
-        self,
-        status: OutboxStatus,
-        *,
-        message_type: str = REQUEST,
-        created: timedelta = timedelta(0),
-        attempts: int = 0,
-        error: str | None = None,
-        locked: timedelta | None = None,
-        locked_by: str | None = None,
-        published: timedelta | None = None,
-    ) -> uuid.UUID:
-        """One outbox row; the timedeltas say how long ago each timestamp was."""
-        with transaction(self.factory) as session:
-            return session.execute(
-                sa.insert(OutboxRow)
-                .values(
-                    submission_id=self.submission_id,
-                    message_type=message_type,
-                    payload={"submissionId": str(self.submission_id), "skill": "writing"},
-                    status=status,
-                    attempts=attempts,
-                    error_message=error,
-                    created_at=_ago(created),
-                    locked_at=None if locked is None else _ago(locked),
-                    locked_by=locked_by,
-                    published_at=None if published is None else _ago(published),
-                )
-                .returning(OutboxRow.id)
-            ).scalar_one()
-
-    def event(self, kind: str, data: dict[str, Any]) -> None:
-        with transaction(self.factory) as session:
-            submission_event_append(
-                session, submission_id=self.submission_id, kind=EventKind(kind), data=data
-            )
-
-    def row(self, id: uuid.UUID) -> OutboxRow | None:
-        with self.factory() as session:
-            return session.get(OutboxRow, id)
-
-    def events(self, kind: str) -> list[dict[str, Any] | None]:
-        with self.factory() as session:
-            return list(
-                session.execute(
-                    sa.select(SubmissionEvent.data)
-                    .where(SubmissionEvent.kind == kind)
-                    .order_by(SubmissionEvent.occurred_at)
-                ).scalars()
-            )
-
-
-@pytest.fixture
-def seed(session_factory: sessionmaker[Session]) -> Seed:
-    return Seed(session_factory)
-
-
-@pytest.fixture
-def env(child_env: dict[str, str]) -> dict[str, str]:
-    # Wide enough that Rich never folds a UUID in a table cell.
-    return {**child_env, "COLUMNS": "300"}
-
-
-def _one_error_line(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert "Traceback" not in stderr
-    return lines[0]
+__all__ = ["env", "seed"]  # fixtures, imported for pytest to find
 
 
 def test_list_filters_newest_first_with_table_and_json(seed: Seed, env: dict[str, str]) -> None:
@@ -180,7 +73,7 @@ def test_list_filters_newest_first_with_table_and_json(seed: Seed, env: dict[str
     # when the status is not an outbox status / then one line and exit code 2
     bad = run_cli("outbox", "list", "--status", "lost", env=env)
     assert bad.returncode == 2
-    line = _one_error_line(bad.stderr)
+    line = one_error_line(bad.stderr)
     assert "'lost'" in line and "pending, processing, published, failed" in line
 
 
@@ -213,10 +106,10 @@ def test_show_prints_the_row_payload_and_events(seed: Seed, env: dict[str, str])
     # when the id is unknown or not a UUID / then one line and exit code 2
     unknown = run_cli("outbox", "show", str(uuid.uuid4()), env=env)
     assert unknown.returncode == 2
-    assert "no outbox row" in _one_error_line(unknown.stderr)
+    assert "no outbox row" in one_error_line(unknown.stderr)
     malformed = run_cli("outbox", "show", "0b3-not-an-id", env=env)
     assert malformed.returncode == 2
-    assert "'0b3-not-an-id'" in _one_error_line(malformed.stderr)
+    assert "'0b3-not-an-id'" in one_error_line(malformed.stderr)
 
 
 def test_retry_moves_failed_rows_and_reports_the_others(seed: Seed, env: dict[str, str]) -> None:
@@ -261,7 +154,7 @@ def test_retry_moves_failed_rows_and_reports_the_others(seed: Seed, env: dict[st
             {"id": str(unknown), "reason": "no such outbox row"},
         ],
     }
-    assert "2 of 3" in _one_error_line(mixed.stderr)
+    assert "2 of 3" in one_error_line(mixed.stderr)
     published_row = seed.row(published)
     assert published_row is not None and published_row.status == U
     assert len(seed.events("outbox_retried")) == 2
@@ -269,7 +162,7 @@ def test_retry_moves_failed_rows_and_reports_the_others(seed: Seed, env: dict[st
     # when an id is malformed / then nothing is retried and the exit code is 2
     malformed = run_cli("outbox", "retry", str(failed), "nope", env=env)
     assert malformed.returncode == 2
-    assert "'nope'" in _one_error_line(malformed.stderr)
+    assert "'nope'" in one_error_line(malformed.stderr)
 
 
 def test_retry_all_failed_honours_the_filters(seed: Seed, env: dict[str, str]) -> None:
@@ -315,88 +208,14 @@ def test_retry_usage_errors_exit_2_in_one_line(seed: Seed, env: dict[str, str]) 
     # given ids and --all-failed together / then a usage error, nothing moved
     both = run_cli("outbox", "retry", str(row_id), "--all-failed", env=env)
     assert both.returncode == 2
-    assert "not both" in _one_error_line(both.stderr)
+    assert "not both" in one_error_line(both.stderr)
     # given neither
     neither = run_cli("outbox", "retry", env=env)
     assert neither.returncode == 2
-    assert "--all-failed" in _one_error_line(neither.stderr)
+    assert "--all-failed" in one_error_line(neither.stderr)
     # given a duration that is not one / then the message names the value
     bad_age = run_cli("outbox", "retry", "--all-failed", "--older-than", "soon", env=env)
     assert bad_age.returncode == 2
-    assert "'soon'" in _one_error_line(bad_age.stderr)
+    assert "'soon'" in one_error_line(bad_age.stderr)
     row = seed.row(row_id)
     assert row is not None and row.status == F
-
-
-def test_stats_counts_ages_and_last_hour(seed: Seed, env: dict[str, str]) -> None:
-    # given pending rows 10 and 1 minutes old, one processing, published and failed
-    # rows inside and outside the last hour
-    seed.outbox(P, created=timedelta(minutes=10))
-    seed.outbox(P, created=timedelta(minutes=1))
-    seed.outbox(Q, locked=timedelta(seconds=5), locked_by="relay-1")
-    seed.outbox(U, created=timedelta(minutes=31), published=timedelta(minutes=30))
-    seed.outbox(U, created=timedelta(hours=3), published=timedelta(hours=2))
-    seed.outbox(F, created=timedelta(hours=2), locked=timedelta(minutes=10), error="e")
-    seed.outbox(F, created=timedelta(minutes=20), error="never claimed")
-    seed.outbox(F, created=timedelta(hours=5), locked=timedelta(hours=3), error="e")
-
-    # when asked for stats as JSON
-    found = run_cli("outbox", "stats", "--json", env=env)
-
-    # then counts, the oldest pending age and the last hour's outcomes are right
-    assert found.returncode == 0, found.stderr
-    stats = json.loads(found.stdout)
-    assert stats["counts"] == {"pending": 2, "processing": 1, "published": 2, "failed": 3}
-    assert 598 <= stats["oldest_pending_age_seconds"] <= 660
-    assert stats["failed_last_hour"] == 2
-    assert stats["published_last_hour"] == 1
-
-    # when asked in a terminal / then the same numbers in tables
-    table = run_cli("outbox", "stats", env=env)
-    assert table.returncode == 0, table.stderr
-    for text in ("pending", "failed in the last hour", "oldest pending row age", "10m"):
-        assert text in table.stdout
-
-
-def test_stats_of_an_empty_outbox_has_zeros_and_no_age(env: dict[str, str]) -> None:
-    empty = run_cli("outbox", "stats", "--json", env=env)
-    assert empty.returncode == 0, empty.stderr
-    assert json.loads(empty.stdout) == {
-        "counts": {"pending": 0, "processing": 0, "published": 0, "failed": 0},
-        "oldest_pending_age_seconds": None,
-        "failed_last_hour": 0,
-        "published_last_hour": 0,
-    }
-
-
-def test_purge_deletes_only_old_published_rows(seed: Seed, env: dict[str, str]) -> None:
-    # given old and recent published rows, and old rows in every other status
-    old_published = seed.outbox(U, created=timedelta(days=10), published=timedelta(days=9))
-    recent_published = seed.outbox(U, created=timedelta(days=3), published=timedelta(days=2))
-    kept = [
-        seed.outbox(status, created=timedelta(days=30), error="e" if status == F else None)
-        for status in (P, Q, F)
-    ]
-
-    # when purged with a week's retention
-    purged = run_cli("outbox", "purge", "--older-than", "7d", "--json", env=env)
-
-    # then only the old published row is gone
-    assert purged.returncode == 0, purged.stderr
-    assert json.loads(purged.stdout) == {"deleted": 1}
-    assert seed.row(old_published) is None
-    assert all(seed.row(row_id) is not None for row_id in (recent_published, *kept))
-
-    # when --older-than is missing / then a usage error in one line
-    missing = run_cli("outbox", "purge", env=env)
-    assert missing.returncode == 2
-    assert "--older-than" in _one_error_line(missing.stderr)
-
-
-def test_unreachable_database_is_one_line_without_the_password() -> None:
-    url = "postgresql://grader:s3cret@127.0.0.1:1/vstep"
-    result = run_cli("outbox", "stats", env={**os.environ, "DATABASE_URL": url})
-    assert result.returncode == 1
-    line = _one_error_line(result.stderr)
-    assert "127.0.0.1:1" in line
-    assert "s3cret" not in result.stderr + result.stdout
