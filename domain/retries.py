@@ -58,5 +58,5 @@ def attempt_number(failures: int) -> int:
 
 
 # Written in the data of an operator_retried event: the retry budget starts again there
-# (the budget counter in db/grading.py reads the key, whatever its value).
+# (grading_budget_failures, migration 0008, reads the key, whatever its value).
 FRESH_BUDGET: Mapping[str, str] = MappingProxyType({"retryBudget": "fresh"})
