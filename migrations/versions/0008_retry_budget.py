@@ -19,16 +19,21 @@ from alembic import op
 revision: str = "0008_retry_budget"
 down_revision: str | None = "0007_intake_functions"
 
+# plpgsql, not sql: a SQL function that reads a table is planned again on every call,
+# where plpgsql keeps the plan of its query for the session (it runs on every lock).
 CREATE = """
 CREATE FUNCTION grading_budget_failures(submission uuid) RETURNS integer
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CAST(count(*) AS integer)
-    FROM submission_events e
-    WHERE e.submission_id = submission AND e.kind = 'error'
-      AND NOT EXISTS (
-          SELECT 1 FROM submission_events b
-          WHERE b.submission_id = submission AND b.occurred_at > e.occurred_at
-            AND (b.kind = 'submitted' OR b.data ? 'retryBudget'))
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN (
+        SELECT CAST(count(*) AS integer)
+        FROM submission_events e
+        WHERE e.submission_id = submission AND e.kind = 'error'
+          AND NOT EXISTS (
+              SELECT 1 FROM submission_events b
+              WHERE b.submission_id = submission AND b.occurred_at > e.occurred_at
+                AND (b.kind = 'submitted' OR b.data ? 'retryBudget')));
+END;
 $$
 """
 
