@@ -20,15 +20,18 @@ ID = uuid.UUID(int=1)
 def test_a_walk_is_guarded_by_its_first_step_and_ends_at_its_last() -> None:
     params = walk_params(ID, [Step(_S.PROCESSING, {"a": 1}), Step(_S.COMPLETED)])
     assert params["to"] == "completed"
-    assert params["sources"] == sorted(s.value for s in allowed_sources(_S.PROCESSING))
-    assert params["kinds"] == [TRANSITION_EVENT[_S.PROCESSING], TRANSITION_EVENT[_S.COMPLETED]]
-    assert [None if d is None else d.obj for d in params["data"]] == [{"a": 1}, None]
+    sources = sorted(s.value for s in allowed_sources(_S.PROCESSING))
+    assert params["sources"] == "{" + ",".join(sources) + "}"
+    assert params["steps"].obj == [
+        {"kind": TRANSITION_EVENT[_S.PROCESSING], "data": {"a": 1}},
+        {"kind": TRANSITION_EVENT[_S.COMPLETED], "data": None},
+    ]
     assert params["values"] is None
 
 
 def test_an_event_kind_of_its_own_replaces_the_transitions() -> None:
     params = walk_params(ID, [Step(_S.PENDING, None, EventKind.OPERATOR_RETRIED)])
-    assert params["kinds"] == [EventKind.OPERATOR_RETRIED.value]
+    assert [step["kind"] for step in params["steps"].obj] == [EventKind.OPERATOR_RETRIED.value]
 
 
 def test_values_travel_as_one_document_postgresql_reads_back_per_column() -> None:
