@@ -25,7 +25,7 @@ from db.outbox_wakeup import (
 from tests.integration.outbox_seed import outbox_status_counts, seed_pending
 from tests.waiting import wait_until
 from workers.relay import Relay
-from workers.relay_loop import run_relay
+from workers.relay_loop import OutboxListener, run_relay
 
 # Only the tests listen here: a marker sent on it wakes no relay.
 MARKER_CHANNEL = "vstep_test_marker"
@@ -156,6 +156,21 @@ class GatedPasses:
         monkeypatch.setattr(relay, "run_once", gated)
 
 
+def waits_registered(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Set once the relay, registered idle, waits for a notification: the pass it owes
+    right after registering is behind it (a row seeded before that would land in it)."""
+    waiting = threading.Event()
+    wait = OutboxListener.wait
+
+    def marked(self: OutboxListener, timeout: float) -> bool:
+        if self.idle:
+            waiting.set()
+        return wait(self, timeout)
+
+    monkeypatch.setattr(OutboxListener, "wait", marked)
+    return waiting
+
+
 def test_a_row_committed_after_a_busy_relays_last_pass_is_published_without_the_poll(
     engine: Engine,
     make_relay: Callable[..., Relay],
@@ -164,6 +179,7 @@ def test_a_row_committed_after_a_busy_relays_last_pass_is_published_without_the_
 ) -> None:
     relay = make_relay(poll_seconds=POLL_SECONDS)
     gate = GatedPasses(relay, monkeypatch)
+    registered_wait = waits_registered(monkeypatch)
     stop = threading.Event()
     thread = threading.Thread(
         target=run_relay, args=(relay,), kwargs={"database_url": db_url, "stop": stop}
@@ -172,8 +188,9 @@ def test_a_row_committed_after_a_busy_relays_last_pass_is_published_without_the_
     try:
         listener = listening(db_url)
         with listener, connection(db_url, autocommit=False) as producer:
-            # given the relay idles, registered
+            # given the relay idles, registered, past the pass it owes on registering
             wait_until(lambda: idle_lock(engine) == (True, False), timeout=10)
+            wait_until(registered_wait.is_set, timeout=10, message="relay not waiting idle")
             # and a row wakes it, into a pass held open: the relay is busy
             gate.hold.set()
             seed_pending(engine, 1)
