@@ -10,21 +10,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
-
 from db.statements import Sql, Tx, execute
 
 # The transaction's start, as the database's clock says.
 NOW = Sql("SELECT now() AS now")
 PING = Sql("SELECT 1 AS ok")
-
-
-def clock_or_now(now: datetime | None) -> sa.ColumnElement[datetime]:
-    """The given time (tests) or the database's clock, as an SQL expression.
-
-    For the Core queries not yet written as named statements.
-    """
-    return sa.literal(now, sa.DateTime(timezone=True)) if now else sa.func.now()
 
 
 def database_now(session: Tx, now: datetime | None = None) -> datetime:

@@ -19,7 +19,6 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-import sqlalchemy as sa
 from psycopg.types.json import Jsonb
 
 from db.statements import Sql, Tx, execute, jsonb
@@ -28,10 +27,8 @@ from domain.events import TRANSITION_EVENT, EventKind
 from domain.states import allowed_sources, can_transition
 
 # now() is the transaction's start: several events of one transaction would tie and the
-# timeline would lose its order, so events take the wall clock of their own insert.
-# (As a Core expression, for the queries not yet written as named statements.)
-EVENT_TIME = sa.func.clock_timestamp()
-
+# timeline would lose its order, so events take the wall clock of their own insert
+# (clock_timestamp()).
 EVENT_APPEND = Sql("""
     INSERT INTO submission_events (submission_id, kind, data, occurred_at)
     VALUES (%(id)s, %(kind)s, %(data)s, clock_timestamp())

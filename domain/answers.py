@@ -3,13 +3,11 @@
 Intake's rules live in the database (grading_intake_v1, migration 0007). The worker
 calls ``validate_answer`` on what it is handed, because rows may also come from producers
 that write them themselves; ``check_storable`` keeps what a Python producer cannot send
-as a parameter from reaching the database. ``check_size`` measures an answer as the
-database's ``answer_too_large`` refusal does (compact UTF-8 JSON), for Python callers.
+as a parameter from reaching the database.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from collections.abc import Mapping
@@ -74,13 +72,6 @@ def check_storable(value: object, field: str = "answer") -> None:
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             check_storable(item, f"{field}[{index}]")
-
-
-def check_size(answer: Mapping[str, Any], *, max_bytes: int) -> None:
-    """InvalidInput when the answer's compact JSON encoding is over ``max_bytes``."""
-    size = len(json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode())
-    if size > max_bytes:
-        raise InvalidInput("answer", f"is {size} bytes of JSON, over the limit of {max_bytes}")
 
 
 def _check_text(value: str, field: str) -> None:

@@ -121,3 +121,16 @@ def test_the_database_names_the_field_of_a_writing_or_speaking_answer(engine: En
                 {"s": skill.value, "a": json.dumps(answer), "m": ANSWER_MAX_BYTES},
             ).scalar_one()
             assert (refusal[1] if refusal else None) == field, (skill, answer, refusal)
+
+
+def test_size_is_counted_on_compact_utf8_json(engine: Engine) -> None:
+    # {"text":""} is 11 bytes, an é is 2: ten of them fit 31 bytes, one more character not
+    with engine.connect() as conn:
+        for text, refusal in (("\u00e9" * 10, None), ("\u00e9" * 10 + "x", "answer_too_large")):
+            found = conn.execute(
+                sa.text("SELECT grading_answer_refusal('writing', CAST(:a AS jsonb), false, 31)"),
+                {"a": json.dumps({"text": text})},
+            ).scalar_one()
+            assert (found[0] if found else None) == refusal
+            if found:
+                assert "32 bytes" in found[2]
