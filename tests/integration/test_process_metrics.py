@@ -89,6 +89,16 @@ def test_serve_counts_what_the_relay_and_both_worker_processes_did(
     processes.start("worker", "worker", "--processes", "2", "--threads", "2")
     client = ServeClient(processes, free_port())
     client.start()
+    # both worker processes consume before any message exists: one process started
+    # alone could grade all of them before the other is up
+    wait_until(
+        lambda: (
+            processes.log_path("worker").read_text(errors="replace").count("ready for action") >= 2
+            or bool(processes.dead())
+        ),
+        timeout=60,
+        message=lambda: "worker processes not ready:\n" + processes.tail("worker"),
+    )
     seed_pending(engine, SUBMISSIONS)
 
     # when the relay publishes the submissions and the workers grade them
